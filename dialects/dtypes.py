@@ -1,0 +1,76 @@
+"""The one mapping between numpy/JAX dtypes and xDSL element types (and `tensor<...>` types)."""
+
+from __future__ import annotations
+
+import ml_dtypes
+import numpy as np
+from xdsl.dialects.builtin import (
+    BFloat16Type,
+    Float16Type,
+    Float32Type,
+    Float64Type,
+    IntegerType,
+    Signedness,
+    TensorType,
+)
+from xdsl.ir import Attribute
+
+_BY_NAME: dict[str, Attribute] = {
+    "bool": IntegerType(1),
+    "int8": IntegerType(8),
+    "int16": IntegerType(16),
+    "int32": IntegerType(32),
+    "int64": IntegerType(64),
+    "uint8": IntegerType(8, Signedness.UNSIGNED),
+    "uint16": IntegerType(16, Signedness.UNSIGNED),
+    "uint32": IntegerType(32, Signedness.UNSIGNED),
+    "uint64": IntegerType(64, Signedness.UNSIGNED),
+    "float16": Float16Type(),
+    "bfloat16": BFloat16Type(),
+    "float32": Float32Type(),
+    "float64": Float64Type(),
+}
+_BY_TYPE: dict[Attribute, np.dtype] = {
+    t: np.dtype(ml_dtypes.bfloat16 if n == "bfloat16" else n) for n, t in _BY_NAME.items()
+}
+
+
+class UnsupportedDType(TypeError):
+    """A dtype tiers' IR has no element type for (complex, float8, PRNG keys, ...)."""
+
+
+def element_type(dtype: object) -> Attribute:
+    """The xDSL element type of a numpy/JAX dtype."""
+    name = np.dtype(dtype).name  # type: ignore[arg-type]
+    try:
+        return _BY_NAME[name]
+    except KeyError:
+        raise UnsupportedDType(
+            f"dtype {name} is not supported by tiers IR (supported: {', '.join(_BY_NAME)})"
+        ) from None
+
+
+def to_numpy(element: Attribute) -> np.dtype:
+    """The numpy dtype of an xDSL element type."""
+    try:
+        return _BY_TYPE[element]
+    except KeyError:
+        raise UnsupportedDType(f"element type {element} has no numpy dtype") from None
+
+
+def tensor_type(shape: tuple[int, ...], dtype: object) -> TensorType:
+    """`tensor<shape x dtype>`; rank-0 for scalars."""
+    return TensorType(element_type(dtype), shape)
+
+
+def is_float(element: Attribute) -> bool:
+    return isinstance(element, Float16Type | BFloat16Type | Float32Type | Float64Type)
+
+
+def is_bool(element: Attribute) -> bool:
+    return isinstance(element, IntegerType) and element.width.data == 1
+
+
+def is_integer(element: Attribute) -> bool:
+    """Integer, bool excluded."""
+    return isinstance(element, IntegerType) and element.width.data != 1

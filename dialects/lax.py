@@ -1,0 +1,920 @@
+"""The `lax` dialect: one op per JAX primitive, on builtin `tensor<...>` types.
+
+Each op names its primitive (`PRIMITIVE`), keeps the primitive's params that the types do
+not already say as properties, and verifies shapes and dtypes like JAX's shape rules. All
+ops are `Pure`: JAX primitives have no side effects, so `cse`/`dce` may move and drop them.
+The custom syntax is shared (see `syntax.py`): `%y = lax.reduce_sum %x axes [1] : T -> R`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import ClassVar
+
+from xdsl.dialects.builtin import (
+    DenseArrayBase,
+    DenseIntOrFPElementsAttr,
+    DictionaryAttr,
+    IntegerAttr,
+    StringAttr,
+    TensorType,
+    i1,
+    i64,
+)
+from xdsl.ir import Attribute, Dialect, Operation, SSAValue
+from xdsl.irdl import (
+    IRDLOperation,
+    irdl_op_definition,
+    operand_def,
+    opt_prop_def,
+    prop_def,
+    result_def,
+    traits_def,
+    var_operand_def,
+    var_result_def,
+)
+from xdsl.parser import Parser
+from xdsl.printer import Printer
+from xdsl.traits import ConstantLike, Pure
+from xdsl.utils.exceptions import VerifyException
+
+from tiers.dialects import syntax
+from tiers.dialects.dtypes import is_bool, is_float, is_integer
+
+Tensor = TensorType[Attribute]
+
+
+def ints(values: Sequence[int]) -> DenseArrayBase:
+    """An i64 array property, e.g. `axes [0, 1]`."""
+    return DenseArrayBase.from_list(i64, [int(v) for v in values])
+
+
+def int_attr(value: int) -> IntegerAttr:
+    return IntegerAttr(int(value), i64)
+
+
+def bool_attr(value: bool) -> IntegerAttr:
+    return IntegerAttr(int(bool(value)), i1)
+
+
+def shape(value: SSAValue | Attribute) -> tuple[int, ...]:
+    t = value.type if isinstance(value, SSAValue) else value
+    assert isinstance(t, TensorType)
+    return tuple(t.get_shape())
+
+
+def elem(value: SSAValue | Attribute) -> Attribute:
+    t = value.type if isinstance(value, SSAValue) else value
+    assert isinstance(t, TensorType)
+    return t.element_type
+
+
+def _fail(op: Operation, message: str) -> None:
+    raise VerifyException(f"'{op.name}': {message}")
+
+
+class LaxOp(IRDLOperation):
+    """Base of every `lax` op: the shared syntax and the primitive it stands for."""
+
+    PRIMITIVE: ClassVar[str]
+
+    def print(self, printer: Printer) -> None:
+        syntax.print_op(self, printer)
+
+    @classmethod
+    def parse(cls, parser: Parser) -> IRDLOperation:
+        return syntax.parse_op(cls, parser)
+
+    def ints(self, name: str) -> tuple[int, ...]:
+        """The values of an i64 array property."""
+        attr = self.properties[name]
+        assert isinstance(attr, DenseArrayBase)
+        return tuple(attr.get_values())  # type: ignore[arg-type]
+
+    def int(self, name: str) -> int:
+        attr = self.properties[name]
+        assert isinstance(attr, IntegerAttr)
+        return attr.value.data
+
+    def flag(self, name: str) -> bool:
+        return bool(self.int(name))
+
+
+# ---------------------------------------------------------------------------------------
+# Elementwise ops. Operands and result have one shape; `kinds` restricts element types.
+# ---------------------------------------------------------------------------------------
+
+
+class ElementwiseOp(LaxOp):
+    KINDS: ClassVar[str] = "any"  # "float", "int" (with bool), "num" (no bool), "any"
+    RESULT_BOOL: ClassVar[bool] = False
+    traits = traits_def(Pure())
+
+    def verify_(self) -> None:
+        out = self.results[0]
+        for x in self.operands:
+            if shape(x) != shape(out):
+                _fail(self, f"operand shape {shape(x)} differs from result shape {shape(out)}")
+            if elem(x) != elem(self.operands[0]):
+                _fail(self, f"operand element types differ: {elem(x)} vs {elem(self.operands[0])}")
+        t = elem(self.operands[0])
+        if self.KINDS == "float" and not is_float(t):
+            _fail(self, f"expects floating-point operands, got {t}")
+        if self.KINDS == "int" and is_float(t):
+            _fail(self, f"expects integer or bool operands, got {t}")
+        if self.KINDS == "num" and is_bool(t):
+            _fail(self, f"does not accept bool operands, got {t}")
+        want = i1 if self.RESULT_BOOL else t
+        if elem(out) != want:
+            _fail(self, f"result element type must be {want}, got {elem(out)}")
+
+
+class UnaryOp(ElementwiseOp):
+    operand = operand_def(Tensor)
+    result = result_def(Tensor)
+
+    def __init__(self, operand: SSAValue, result_type: Attribute | None = None):
+        super().__init__(operands=[operand], result_types=[result_type or operand.type])
+
+
+class BinaryOp(ElementwiseOp):
+    lhs = operand_def(Tensor)
+    rhs = operand_def(Tensor)
+    result = result_def(Tensor)
+    COMMUTATIVE: ClassVar[bool] = False
+
+    def __init__(self, lhs: SSAValue, rhs: SSAValue, result_type: Attribute | None = None):
+        super().__init__(operands=[lhs, rhs], result_types=[result_type or lhs.type])
+
+
+class CompareOp(BinaryOp):
+    RESULT_BOOL: ClassVar[bool] = True
+
+    def __init__(self, lhs: SSAValue, rhs: SSAValue, result_type: Attribute | None = None):
+        super().__init__(lhs, rhs, result_type or TensorType(i1, shape(lhs)))
+
+
+_CONSTS = {"PRIMITIVE": ClassVar[str], "KINDS": ClassVar[str], "RESULT_BOOL": ClassVar[bool],
+           "COMMUTATIVE": ClassVar[bool]}
+
+
+def _unary(name: str, kinds: str = "any", result_bool: bool = False, primitive: str = ""):
+    cls = type(
+        "".join(p.capitalize() for p in name.split("_")) + "Op",
+        (UnaryOp,),
+        {"name": f"lax.{name}", "PRIMITIVE": primitive or name, "KINDS": kinds,
+         "RESULT_BOOL": result_bool, "__module__": __name__, "__annotations__": _CONSTS},
+    )
+    return irdl_op_definition(cls)
+
+
+def _binary(name: str, kinds: str = "any", base: type = BinaryOp, commutative: bool = False,
+            primitive: str = ""):
+    cls = type(
+        "".join(p.capitalize() for p in name.split("_")) + "Op",
+        (base,),
+        {"name": f"lax.{name}", "PRIMITIVE": primitive or name, "KINDS": kinds,
+         "COMMUTATIVE": commutative, "__module__": __name__, "__annotations__": _CONSTS},
+    )
+    return irdl_op_definition(cls)
+
+
+NegOp = _unary("neg", "num")
+AbsOp = _unary("abs", "num")
+SignOp = _unary("sign", "num")
+FloorOp = _unary("floor", "float")
+CeilOp = _unary("ceil", "float")
+ExpOp = _unary("exp", "float")
+Exp2Op = _unary("exp2", "float")
+LogOp = _unary("log", "float")
+Log1pOp = _unary("log1p", "float")
+Expm1Op = _unary("expm1", "float")
+TanhOp = _unary("tanh", "float")
+LogisticOp = _unary("logistic", "float")
+SinOp = _unary("sin", "float")
+CosOp = _unary("cos", "float")
+TanOp = _unary("tan", "float")
+AsinOp = _unary("asin", "float")
+AcosOp = _unary("acos", "float")
+AtanOp = _unary("atan", "float")
+SinhOp = _unary("sinh", "float")
+CoshOp = _unary("cosh", "float")
+AsinhOp = _unary("asinh", "float")
+AcoshOp = _unary("acosh", "float")
+AtanhOp = _unary("atanh", "float")
+SqrtOp = _unary("sqrt", "float")
+RsqrtOp = _unary("rsqrt", "float")
+CbrtOp = _unary("cbrt", "float")
+ErfOp = _unary("erf", "float")
+ErfcOp = _unary("erfc", "float")
+ErfInvOp = _unary("erf_inv", "float")
+LgammaOp = _unary("lgamma", "float")
+DigammaOp = _unary("digamma", "float")
+SquareOp = _unary("square", "num")
+NotOp = _unary("not", "int")
+IsFiniteOp = _unary("is_finite", "float", result_bool=True)
+StopGradientOp = _unary("stop_gradient")
+CopyOp = _unary("copy")
+CopyPOp = _unary("copy_p")
+PopulationCountOp = _unary("population_count", "int")
+ClzOp = _unary("clz", "int")
+
+AddOp = _binary("add", commutative=True)
+AddAnyOp = _binary("add_any", commutative=True)
+SubOp = _binary("sub", "num")
+MulOp = _binary("mul", commutative=True)
+DivOp = _binary("div", "num")
+RemOp = _binary("rem", "num")
+PowOp = _binary("pow", "float")
+MaxOp = _binary("max", commutative=True)
+MinOp = _binary("min", commutative=True)
+Atan2Op = _binary("atan2", "float")
+NextafterOp = _binary("nextafter", "float")
+AndOp = _binary("and", "int", commutative=True)
+OrOp = _binary("or", "int", commutative=True)
+XorOp = _binary("xor", "int", commutative=True)
+ShiftLeftOp = _binary("shift_left", "int")
+ShiftRightLogicalOp = _binary("shift_right_logical", "int")
+ShiftRightArithmeticOp = _binary("shift_right_arithmetic", "int")
+EqOp = _binary("eq", base=CompareOp, commutative=True)
+NeOp = _binary("ne", base=CompareOp, commutative=True)
+LtOp = _binary("lt", base=CompareOp)
+LeOp = _binary("le", base=CompareOp)
+GtOp = _binary("gt", base=CompareOp)
+GeOp = _binary("ge", base=CompareOp)
+
+
+@irdl_op_definition
+class IntegerPowOp(UnaryOp):
+    """x ** y for a static integer y."""
+
+    name = "lax.integer_pow"
+    PRIMITIVE: ClassVar[str] = "integer_pow"
+    KINDS: ClassVar[str] = "num"
+    y = prop_def(IntegerAttr)
+
+    def __init__(self, operand: SSAValue, y: int):
+        IRDLOperation.__init__(
+            self, operands=[operand], result_types=[operand.type], properties={"y": int_attr(y)}
+        )
+
+
+@irdl_op_definition
+class ReducePrecisionOp(UnaryOp):
+    name = "lax.reduce_precision"
+    PRIMITIVE: ClassVar[str] = "reduce_precision"
+    KINDS: ClassVar[str] = "float"
+    exponent_bits = prop_def(IntegerAttr)
+    mantissa_bits = prop_def(IntegerAttr)
+
+
+@irdl_op_definition
+class ConvertElementTypeOp(LaxOp):
+    """Elementwise cast; the new dtype is the result's element type."""
+
+    name = "lax.convert_element_type"
+    PRIMITIVE: ClassVar[str] = "convert_element_type"
+    operand = operand_def(Tensor)
+    result = result_def(Tensor)
+    traits = traits_def(Pure())
+
+    def __init__(self, operand: SSAValue, result_type: Attribute):
+        super().__init__(operands=[operand], result_types=[result_type])
+
+    def verify_(self) -> None:
+        if shape(self.operand) != shape(self.result):
+            _fail(self, f"shape changes from {shape(self.operand)} to {shape(self.result)}")
+
+
+@irdl_op_definition
+class BitcastConvertTypeOp(LaxOp):
+    name = "lax.bitcast_convert_type"
+    PRIMITIVE: ClassVar[str] = "bitcast_convert_type"
+    operand = operand_def(Tensor)
+    result = result_def(Tensor)
+    traits = traits_def(Pure())
+
+
+@irdl_op_definition
+class SelectNOp(LaxOp):
+    """cases[which]: `which` is bool (two cases) or int32, elementwise or a scalar."""
+
+    name = "lax.select_n"
+    PRIMITIVE: ClassVar[str] = "select_n"
+    which = operand_def(Tensor)
+    cases = var_operand_def(Tensor)
+    result = result_def(Tensor)
+    traits = traits_def(Pure())
+
+    def __init__(self, which: SSAValue, *cases: SSAValue):
+        super().__init__(operands=[which, list(cases)], result_types=[cases[0].type])
+
+    def verify_(self) -> None:
+        if not self.cases:
+            _fail(self, "needs at least one case")
+        for c in self.cases:
+            if c.type != self.result.type:
+                _fail(self, f"case type {c.type} differs from result type {self.result.type}")
+        if shape(self.which) not in ((), shape(self.result)):
+            _fail(self, f"predicate shape {shape(self.which)} must be () or {shape(self.result)}")
+        t = elem(self.which)
+        if is_bool(t) and len(self.cases) > 2:
+            _fail(self, "a bool predicate selects between at most two cases")
+        if not (is_bool(t) or is_integer(t)):
+            _fail(self, f"predicate must be bool or integer, got {t}")
+
+
+@irdl_op_definition
+class ClampOp(LaxOp):
+    """min(max(x, lo), hi); `lo` and `hi` are scalars or have x's shape."""
+
+    name = "lax.clamp"
+    PRIMITIVE: ClassVar[str] = "clamp"
+    lo = operand_def(Tensor)
+    x = operand_def(Tensor)
+    hi = operand_def(Tensor)
+    result = result_def(Tensor)
+    traits = traits_def(Pure())
+
+    def verify_(self) -> None:
+        for b in (self.lo, self.hi):
+            if shape(b) not in ((), shape(self.x)) or elem(b) != elem(self.x):
+                _fail(self, f"bound type {b.type} must be a scalar or {self.x.type}")
+        if self.result.type != self.x.type:
+            _fail(self, f"result type {self.result.type} differs from operand {self.x.type}")
+
+
+# ---------------------------------------------------------------------------------------
+# Constants and index generators.
+# ---------------------------------------------------------------------------------------
+
+
+@irdl_op_definition
+class ConstantOp(LaxOp):
+    """A dense constant: `%c = lax.constant dense<1.0> : tensor<4xf32>`."""
+
+    name = "lax.constant"
+    PRIMITIVE: ClassVar[str] = "constant"
+    value = prop_def(DenseIntOrFPElementsAttr)
+    result = result_def(Tensor)
+    traits = traits_def(Pure(), ConstantLike())
+
+    def __init__(self, value: DenseIntOrFPElementsAttr):
+        super().__init__(properties={"value": value}, result_types=[value.type])
+
+    def print(self, printer: Printer) -> None:
+        printer.print_string(" ")
+        printer.print_attribute(self.value)
+
+    @classmethod
+    def parse(cls, parser: Parser) -> ConstantOp:
+        value = parser.parse_attribute()
+        if not isinstance(value, DenseIntOrFPElementsAttr):
+            parser.raise_error("expected a dense elements attribute, e.g. dense<1.0> : tensor<f32>")
+        return cls(value)
+
+    def verify_(self) -> None:
+        if self.value.type != self.result.type:
+            _fail(self, f"value type {self.value.type} differs from result type {self.result.type}")
+
+
+@irdl_op_definition
+class IotaOp(LaxOp):
+    """0, 1, 2, ... along `dimension` of the result shape."""
+
+    name = "lax.iota"
+    PRIMITIVE: ClassVar[str] = "iota"
+    dimension = prop_def(IntegerAttr)
+    result = result_def(Tensor)
+    traits = traits_def(Pure())
+
+    def verify_(self) -> None:
+        if not 0 <= self.int("dimension") < max(len(shape(self.result)), 1):
+            _fail(self, f"dimension {self.int('dimension')} out of range for {self.result.type}")
+
+
+# ---------------------------------------------------------------------------------------
+# Shape ops.
+# ---------------------------------------------------------------------------------------
+
+
+class ShapeOp(LaxOp):
+    """One operand, one result of the same element type."""
+
+    operand = operand_def(Tensor)
+    result = result_def(Tensor)
+    traits = traits_def(Pure())
+
+    def verify_(self) -> None:
+        if elem(self.operand) != elem(self.result):
+            _fail(self, f"element type changes from {elem(self.operand)} to {elem(self.result)}")
+        self.verify_shape(shape(self.operand), shape(self.result))
+
+    def verify_shape(self, inp: tuple[int, ...], out: tuple[int, ...]) -> None:
+        raise NotImplementedError
+
+
+def _check_dims(op: Operation, dims: Sequence[int], rank: int, what: str) -> None:
+    if any(not 0 <= d < rank for d in dims) or len(set(dims)) != len(dims):
+        _fail(op, f"{what} {list(dims)} must be distinct and in [0, {rank})")
+
+
+@irdl_op_definition
+class BroadcastInDimOp(ShapeOp):
+    """Operand dimension i becomes result dimension dims[i]; the rest is broadcast."""
+
+    name = "lax.broadcast_in_dim"
+    PRIMITIVE: ClassVar[str] = "broadcast_in_dim"
+    dims = prop_def(DenseArrayBase)
+
+    def __init__(self, operand: SSAValue, result_type: Attribute, dims: Sequence[int]):
+        super().__init__(operands=[operand], result_types=[result_type],
+                         properties={"dims": ints(dims)})
+
+    def verify_shape(self, inp, out) -> None:
+        dims = self.ints("dims")
+        if len(dims) != len(inp):
+            _fail(self, f"dims {list(dims)} must have one entry per operand dimension ({len(inp)})")
+        _check_dims(self, dims, len(out), "dims")
+        for i, d in enumerate(dims):
+            if inp[i] not in (1, out[d]):
+                _fail(self, f"operand dimension {i} of size {inp[i]} cannot broadcast to {out[d]}")
+        if list(dims) != sorted(dims):
+            _fail(self, f"dims {list(dims)} must be increasing")
+
+
+@irdl_op_definition
+class ReshapeOp(ShapeOp):
+    name = "lax.reshape"
+    PRIMITIVE: ClassVar[str] = "reshape"
+
+    def __init__(self, operand: SSAValue, result_type: Attribute):
+        super().__init__(operands=[operand], result_types=[result_type])
+
+    def verify_shape(self, inp, out) -> None:
+        if _size(inp) != _size(out):
+            _fail(self, f"cannot reshape {inp} ({_size(inp)} elements) to {out} ({_size(out)})")
+
+
+def _size(s: Sequence[int]) -> int:
+    n = 1
+    for d in s:
+        n *= d
+    return n
+
+
+@irdl_op_definition
+class SqueezeOp(ShapeOp):
+    name = "lax.squeeze"
+    PRIMITIVE: ClassVar[str] = "squeeze"
+    dimensions = prop_def(DenseArrayBase)
+
+    def verify_shape(self, inp, out) -> None:
+        dims = self.ints("dimensions")
+        _check_dims(self, dims, len(inp), "dimensions")
+        if any(inp[d] != 1 for d in dims):
+            _fail(self, f"can only squeeze size-1 dimensions, got {inp} at {list(dims)}")
+        if tuple(s for i, s in enumerate(inp) if i not in dims) != out:
+            _fail(self, f"result shape {out} is not {inp} without dimensions {list(dims)}")
+
+
+@irdl_op_definition
+class TransposeOp(ShapeOp):
+    name = "lax.transpose"
+    PRIMITIVE: ClassVar[str] = "transpose"
+    permutation = prop_def(DenseArrayBase)
+
+    def __init__(self, operand: SSAValue, permutation: Sequence[int]):
+        s = shape(operand)
+        super().__init__(
+            operands=[operand],
+            result_types=[TensorType(elem(operand), [s[p] for p in permutation])],
+            properties={"permutation": ints(permutation)},
+        )
+
+    def verify_shape(self, inp, out) -> None:
+        perm = self.ints("permutation")
+        if sorted(perm) != list(range(len(inp))):
+            _fail(self, f"permutation {list(perm)} is not a permutation of {len(inp)} dimensions")
+        if tuple(inp[p] for p in perm) != out:
+            _fail(self, f"result shape {out} is not {inp} permuted by {list(perm)}")
+
+
+@irdl_op_definition
+class RevOp(ShapeOp):
+    name = "lax.rev"
+    PRIMITIVE: ClassVar[str] = "rev"
+    dimensions = prop_def(DenseArrayBase)
+
+    def verify_shape(self, inp, out) -> None:
+        _check_dims(self, self.ints("dimensions"), len(inp), "dimensions")
+        if inp != out:
+            _fail(self, f"result shape {out} differs from operand shape {inp}")
+
+
+@irdl_op_definition
+class SliceOp(ShapeOp):
+    name = "lax.slice"
+    PRIMITIVE: ClassVar[str] = "slice"
+    start_indices = prop_def(DenseArrayBase)
+    limit_indices = prop_def(DenseArrayBase)
+    strides = prop_def(DenseArrayBase)
+
+    def verify_shape(self, inp, out) -> None:
+        start, limit = self.ints("start_indices"), self.ints("limit_indices")
+        strides = self.ints("strides")
+        if not len(start) == len(limit) == len(strides) == len(inp):
+            _fail(self, f"start/limit/strides need one entry per dimension ({len(inp)})")
+        want = []
+        for s, lo, hi, st in zip(inp, start, limit, strides, strict=True):
+            if not (0 <= lo <= hi <= s) or st < 1:
+                _fail(self, f"slice [{lo}:{hi}:{st}] out of bounds for dimension of size {s}")
+            want.append(max(0, -(-(hi - lo) // st)))
+        if tuple(want) != out:
+            _fail(self, f"result shape {out} should be {tuple(want)}")
+
+
+@irdl_op_definition
+class PadOp(LaxOp):
+    """Pads with a scalar: `low`/`high` edges (may be negative) and `interior` gaps."""
+
+    name = "lax.pad"
+    PRIMITIVE: ClassVar[str] = "pad"
+    operand = operand_def(Tensor)
+    padding_value = operand_def(Tensor)
+    result = result_def(Tensor)
+    low = prop_def(DenseArrayBase)
+    high = prop_def(DenseArrayBase)
+    interior = prop_def(DenseArrayBase)
+    traits = traits_def(Pure())
+
+    def verify_(self) -> None:
+        inp, out = shape(self.operand), shape(self.result)
+        lo, hi, mid = self.ints("low"), self.ints("high"), self.ints("interior")
+        if not len(lo) == len(hi) == len(mid) == len(inp):
+            _fail(self, "low/high/interior need one entry per dimension")
+        if shape(self.padding_value) != () or elem(self.padding_value) != elem(self.operand):
+            _fail(self, f"padding value must be a scalar of {elem(self.operand)}")
+        want = tuple(
+            a + b + s + max(0, s - 1) * c for s, a, b, c in zip(inp, lo, hi, mid, strict=True)
+        )
+        if want != out:
+            _fail(self, f"result shape {out} should be {want}")
+
+
+@irdl_op_definition
+class ConcatenateOp(LaxOp):
+    name = "lax.concatenate"
+    PRIMITIVE: ClassVar[str] = "concatenate"
+    inputs = var_operand_def(Tensor)
+    result = result_def(Tensor)
+    dimension = prop_def(IntegerAttr)
+    traits = traits_def(Pure())
+
+    def verify_(self) -> None:
+        d, out = self.int("dimension"), shape(self.result)
+        if not 0 <= d < len(out):
+            _fail(self, f"dimension {d} out of range for rank {len(out)}")
+        total = 0
+        for x in self.inputs:
+            s = shape(x)
+            if len(s) != len(out) or any(a != b for i, (a, b) in enumerate(zip(s, out)) if i != d):
+                _fail(self, f"operand shape {s} does not match {out} outside dimension {d}")
+            if elem(x) != elem(self.result):
+                _fail(self, f"operand element type {elem(x)} differs from {elem(self.result)}")
+            total += s[d]
+        if total != out[d]:
+            _fail(self, f"operand sizes along dimension {d} add up to {total}, not {out[d]}")
+
+
+@irdl_op_definition
+class SplitOp(LaxOp):
+    name = "lax.split"
+    PRIMITIVE: ClassVar[str] = "split"
+    operand = operand_def(Tensor)
+    outputs = var_result_def(Tensor)
+    sizes = prop_def(DenseArrayBase)
+    axis = prop_def(IntegerAttr)
+    traits = traits_def(Pure())
+
+    def verify_(self) -> None:
+        sizes, axis, inp = self.ints("sizes"), self.int("axis"), shape(self.operand)
+        if len(sizes) != len(self.outputs) or sum(sizes) != inp[axis]:
+            _fail(self, f"sizes {list(sizes)} must match the results and add up to {inp[axis]}")
+
+
+@irdl_op_definition
+class DynamicSliceOp(LaxOp):
+    """A `slice_sizes` window at run-time start indices (one scalar per dimension)."""
+
+    name = "lax.dynamic_slice"
+    PRIMITIVE: ClassVar[str] = "dynamic_slice"
+    operand = operand_def(Tensor)
+    start_indices = var_operand_def(Tensor)
+    result = result_def(Tensor)
+    slice_sizes = prop_def(DenseArrayBase)
+    traits = traits_def(Pure())
+
+    def verify_(self) -> None:
+        inp, sizes = shape(self.operand), self.ints("slice_sizes")
+        if len(self.start_indices) != len(inp) or len(sizes) != len(inp):
+            _fail(self, f"needs {len(inp)} start indices and slice sizes")
+        if any(shape(i) != () or not is_integer(elem(i)) for i in self.start_indices):
+            _fail(self, "start indices must be integer scalars")
+        if tuple(sizes) != shape(self.result) or any(s > d for s, d in zip(sizes, inp)):
+            _fail(self, f"slice sizes {list(sizes)} must fit {inp} and equal the result shape")
+
+
+@irdl_op_definition
+class DynamicUpdateSliceOp(LaxOp):
+    name = "lax.dynamic_update_slice"
+    PRIMITIVE: ClassVar[str] = "dynamic_update_slice"
+    operand = operand_def(Tensor)
+    update = operand_def(Tensor)
+    start_indices = var_operand_def(Tensor)
+    result = result_def(Tensor)
+    traits = traits_def(Pure())
+
+    def verify_(self) -> None:
+        inp, upd = shape(self.operand), shape(self.update)
+        if len(self.start_indices) != len(inp) or len(upd) != len(inp):
+            _fail(self, f"needs {len(inp)} start indices and an update of rank {len(inp)}")
+        if any(u > d for u, d in zip(upd, inp)):
+            _fail(self, f"update shape {upd} does not fit in {inp}")
+        if self.result.type != self.operand.type:
+            _fail(self, "result type must equal the operand type")
+
+
+@irdl_op_definition
+class GatherOp(LaxOp):
+    name = "lax.gather"
+    PRIMITIVE: ClassVar[str] = "gather"
+    operand = operand_def(Tensor)
+    indices = operand_def(Tensor)
+    result = result_def(Tensor)
+    offset_dims = prop_def(DenseArrayBase)
+    collapsed_slice_dims = prop_def(DenseArrayBase)
+    start_index_map = prop_def(DenseArrayBase)
+    operand_batching_dims = prop_def(DenseArrayBase)
+    start_indices_batching_dims = prop_def(DenseArrayBase)
+    slice_sizes = prop_def(DenseArrayBase)
+    mode = prop_def(IntegerAttr)
+    indices_are_sorted = prop_def(IntegerAttr)
+    unique_indices = prop_def(IntegerAttr)
+    fill_value = opt_prop_def(Attribute)
+    traits = traits_def(Pure())
+
+    def verify_(self) -> None:
+        inp = shape(self.operand)
+        if len(self.ints("slice_sizes")) != len(inp):
+            _fail(self, f"slice_sizes needs one entry per operand dimension ({len(inp)})")
+        if not is_integer(elem(self.indices)):
+            _fail(self, f"indices must be integers, got {elem(self.indices)}")
+        if elem(self.result) != elem(self.operand):
+            _fail(self, "result element type must equal the operand's")
+
+
+class ScatterBase(LaxOp):
+    """operand[indices] (op)= updates; the combiner is the op's kind, not a region."""
+
+    operand = operand_def(Tensor)
+    indices = operand_def(Tensor)
+    updates = operand_def(Tensor)
+    result = result_def(Tensor)
+    update_window_dims = prop_def(DenseArrayBase)
+    inserted_window_dims = prop_def(DenseArrayBase)
+    scatter_dims_to_operand_dims = prop_def(DenseArrayBase)
+    operand_batching_dims = prop_def(DenseArrayBase)
+    scatter_indices_batching_dims = prop_def(DenseArrayBase)
+    mode = prop_def(IntegerAttr)
+    indices_are_sorted = prop_def(IntegerAttr)
+    unique_indices = prop_def(IntegerAttr)
+    traits = traits_def(Pure())
+
+    def verify_(self) -> None:
+        if self.result.type != self.operand.type:
+            _fail(self, "result type must equal the operand type")
+        if elem(self.updates) != elem(self.operand):
+            _fail(self, "updates must have the operand's element type")
+        if not is_integer(elem(self.indices)):
+            _fail(self, f"indices must be integers, got {elem(self.indices)}")
+
+
+@irdl_op_definition
+class ScatterOp(ScatterBase):
+    name = "lax.scatter"
+    PRIMITIVE: ClassVar[str] = "scatter"
+
+
+@irdl_op_definition
+class ScatterAddOp(ScatterBase):
+    name = "lax.scatter_add"
+    PRIMITIVE: ClassVar[str] = "scatter-add"
+
+
+@irdl_op_definition
+class ScatterMulOp(ScatterBase):
+    name = "lax.scatter_mul"
+    PRIMITIVE: ClassVar[str] = "scatter-mul"
+
+
+@irdl_op_definition
+class ScatterMinOp(ScatterBase):
+    name = "lax.scatter_min"
+    PRIMITIVE: ClassVar[str] = "scatter-min"
+
+
+@irdl_op_definition
+class ScatterMaxOp(ScatterBase):
+    name = "lax.scatter_max"
+    PRIMITIVE: ClassVar[str] = "scatter-max"
+
+
+# ---------------------------------------------------------------------------------------
+# Reductions, scans, sorting, contraction.
+# ---------------------------------------------------------------------------------------
+
+
+class ReduceOp(LaxOp):
+    """Reduces `axes` away; the result keeps the other dimensions in order."""
+
+    operand = operand_def(Tensor)
+    result = result_def(Tensor)
+    axes = prop_def(DenseArrayBase)
+    traits = traits_def(Pure())
+    INDEX_RESULT: ClassVar[bool] = False
+
+    def __init__(self, operand: SSAValue, axes: Sequence[int],
+                 result_type: Attribute | None = None):
+        s = shape(operand)
+        t = result_type or TensorType(elem(operand), [d for i, d in enumerate(s) if i not in axes])
+        super().__init__(operands=[operand], result_types=[t], properties={"axes": ints(axes)})
+
+    def verify_(self) -> None:
+        inp, axes = shape(self.operand), self.ints("axes")
+        _check_dims(self, axes, len(inp), "axes")
+        want = tuple(d for i, d in enumerate(inp) if i not in axes)
+        if shape(self.result) != want:
+            _fail(self, f"result shape {shape(self.result)} should be {want}")
+        if self.INDEX_RESULT:
+            if not is_integer(elem(self.result)):
+                _fail(self, f"index result must be an integer type, got {elem(self.result)}")
+        elif elem(self.result) != elem(self.operand):
+            _fail(self, f"result element type {elem(self.result)} differs from the operand's")
+
+
+def _reduce(name: str, base: type = ReduceOp):
+    cls = type("".join(p.capitalize() for p in name.split("_")) + "Op", (base,),
+               {"name": f"lax.{name}", "PRIMITIVE": name, "__module__": __name__,
+                "__annotations__": _CONSTS})
+    return irdl_op_definition(cls)
+
+
+ReduceSumOp = _reduce("reduce_sum")
+ReduceProdOp = _reduce("reduce_prod")
+ReduceMaxOp = _reduce("reduce_max")
+ReduceMinOp = _reduce("reduce_min")
+ReduceAndOp = _reduce("reduce_and")
+ReduceOrOp = _reduce("reduce_or")
+ReduceXorOp = _reduce("reduce_xor")
+
+
+class ArgReduceOp(ReduceOp):
+    INDEX_RESULT: ClassVar[bool] = True
+
+
+ArgmaxOp = _reduce("argmax", ArgReduceOp)
+ArgminOp = _reduce("argmin", ArgReduceOp)
+
+
+class CumulativeOp(LaxOp):
+    """Running reduction along `axis`, from the end when `reverse` is true."""
+
+    operand = operand_def(Tensor)
+    result = result_def(Tensor)
+    axis = prop_def(IntegerAttr)
+    reverse = prop_def(IntegerAttr)
+    traits = traits_def(Pure())
+
+    def verify_(self) -> None:
+        if self.result.type != self.operand.type:
+            _fail(self, "result type must equal the operand type")
+        if not 0 <= self.int("axis") < max(len(shape(self.operand)), 1):
+            _fail(self, f"axis {self.int('axis')} out of range")
+
+
+CumsumOp = _reduce("cumsum", CumulativeOp)
+CumprodOp = _reduce("cumprod", CumulativeOp)
+CummaxOp = _reduce("cummax", CumulativeOp)
+CumminOp = _reduce("cummin", CumulativeOp)
+CumlogsumexpOp = _reduce("cumlogsumexp", CumulativeOp)
+
+
+@irdl_op_definition
+class SortOp(LaxOp):
+    """Sorts all operands along `dimension` by the first `num_keys` of them."""
+
+    name = "lax.sort"
+    PRIMITIVE: ClassVar[str] = "sort"
+    inputs = var_operand_def(Tensor)
+    outputs = var_result_def(Tensor)
+    dimension = prop_def(IntegerAttr)
+    is_stable = prop_def(IntegerAttr)
+    num_keys = prop_def(IntegerAttr)
+    traits = traits_def(Pure())
+
+    def verify_(self) -> None:
+        if [x.type for x in self.inputs] != [r.type for r in self.outputs]:
+            _fail(self, "result types must equal the operand types")
+        if len({shape(x) for x in self.inputs}) > 1:
+            _fail(self, "all operands must have one shape")
+        if not 1 <= self.int("num_keys") <= len(self.inputs):
+            _fail(self, f"num_keys must be in [1, {len(self.inputs)}]")
+
+
+@irdl_op_definition
+class TopKOp(LaxOp):
+    name = "lax.top_k"
+    PRIMITIVE: ClassVar[str] = "top_k"
+    operand = operand_def(Tensor)
+    values = result_def(Tensor)
+    indices = result_def(Tensor)
+    k = prop_def(IntegerAttr)
+    traits = traits_def(Pure())
+
+
+@irdl_op_definition
+class DotGeneralOp(LaxOp):
+    """Contracts lhs/rhs contracting dims; result = batch dims, lhs free, rhs free."""
+
+    name = "lax.dot_general"
+    PRIMITIVE: ClassVar[str] = "dot_general"
+    lhs = operand_def(Tensor)
+    rhs = operand_def(Tensor)
+    result = result_def(Tensor)
+    lhs_contracting = prop_def(DenseArrayBase)
+    rhs_contracting = prop_def(DenseArrayBase)
+    lhs_batch = prop_def(DenseArrayBase)
+    rhs_batch = prop_def(DenseArrayBase)
+    precision = opt_prop_def(StringAttr)
+    traits = traits_def(Pure())
+
+    def verify_(self) -> None:
+        ls, rs = shape(self.lhs), shape(self.rhs)
+        lc, rc = self.ints("lhs_contracting"), self.ints("rhs_contracting")
+        lb, rb = self.ints("lhs_batch"), self.ints("rhs_batch")
+        if len(lc) != len(rc) or len(lb) != len(rb):
+            _fail(self, "lhs and rhs need as many contracting and batch dimensions")
+        _check_dims(self, (*lc, *lb), len(ls), "lhs dimensions")
+        _check_dims(self, (*rc, *rb), len(rs), "rhs dimensions")
+        for a, b in (*zip(lc, rc), *zip(lb, rb)):
+            if ls[a] != rs[b]:
+                _fail(self, f"lhs dimension {a} (size {ls[a]}) does not match rhs "
+                      f"dimension {b} (size {rs[b]})")
+        want = (
+            *(ls[i] for i in lb),
+            *(d for i, d in enumerate(ls) if i not in lc and i not in lb),
+            *(d for i, d in enumerate(rs) if i not in rc and i not in rb),
+        )
+        if shape(self.result) != want:
+            _fail(self, f"result shape {shape(self.result)} should be {want}")
+
+
+# ---------------------------------------------------------------------------------------
+# Any other primitive whose params are plain data.
+# ---------------------------------------------------------------------------------------
+
+
+@irdl_op_definition
+class GenericOp(LaxOp):
+    """A JAX primitive tiers has no dedicated op for, params as attributes.
+
+    Passes treat it as opaque: it has no `Pure` trait (a rare primitive may have effects),
+    so it is never moved, merged or dropped.
+    """
+
+    name = "lax.generic"
+    PRIMITIVE: ClassVar[str] = "generic"
+    inputs = var_operand_def(Tensor)
+    outputs = var_result_def(Tensor)
+    prim = prop_def(StringAttr)
+    params = prop_def(DictionaryAttr)
+
+    def print(self, printer: Printer) -> None:
+        printer.print_string(" ")
+        printer.print_string_literal(self.prim.data)
+        syntax.print_op(self, printer, skip=("prim",))
+
+    @classmethod
+    def parse(cls, parser: Parser) -> IRDLOperation:
+        prim = parser.parse_str_literal()
+        return syntax.parse_op(cls, parser, {"prim": StringAttr(prim)})
+
+
+def all_ops() -> list[type[LaxOp]]:
+    """Every op class of the dialect (for rule tables and their coverage test)."""
+    return [v for v in globals().values()
+            if isinstance(v, type) and issubclass(v, LaxOp) and "name" in v.__dict__]
+
+
+Lax = Dialect("lax", all_ops(), [])

@@ -1,0 +1,166 @@
+"""`tiers.jit`: trace with JAX, import into tiers IR, run the pipeline, compile with XLA.
+
+The returned object wraps one `jax.jit` whose traced function is tiers' compiler: on a
+signature JAX has not seen, JAX calls it with tracers, and it traces the user's function to
+a jaxpr, imports it, runs the pass pipeline and walks the optimized IR with `jax.lax` rules.
+So the signature cache is JAX's own (keyed by pytree structure, shapes, dtypes, weak types
+and static arguments), and a call that hits it costs exactly a `jax.jit` call: no tracing,
+importing, passes or IR walking.
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import jax
+from xdsl.dialects.builtin import ModuleOp
+from xdsl.printer import Printer
+
+from tiers import passes
+from tiers.context import make_context
+from tiers.frontend import import_rules  # noqa: F401 - registers the importer's rules
+from tiers.frontend.importer import import_jaxpr
+from tiers.targets import jax as jax_target
+
+
+@dataclass
+class Program:
+    """One specialization: the IR after each stage and the output pytree structure."""
+
+    module: ModuleOp
+    out_tree: Any
+    imported_text: str | None = None
+
+    def run(self, flat_args: Sequence[Any]) -> list[Any]:
+        return jax_target.to_callable(self.module)(*flat_args)
+
+
+@dataclass
+class CacheInfo:
+    traces: int = 0  # specializations built (trace + import + pipeline)
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+
+def _print(module: ModuleOp, debuginfo: bool = False) -> str:
+    import io
+
+    out = io.StringIO()
+    Printer(stream=out, print_debuginfo=debuginfo).print_op(module)
+    return out.getvalue() + "\n"
+
+
+class JitFunction:
+    """A function compiled by tiers; call it like the original."""
+
+    def __init__(self, fn: Callable[..., Any], *, pipeline: str = "default",
+                 static_argnums: int | Sequence[int] = (),
+                 static_argnames: str | Sequence[str] = (), verify: bool = True):
+        functools.update_wrapper(self, fn)
+        self._fn = fn
+        self.pipeline = pipeline
+        passes.parse(pipeline)  # fail early on an unknown pass
+        self.static_argnums = (static_argnums,) if isinstance(static_argnums, int) else tuple(
+            static_argnums)
+        self.static_argnames = (static_argnames,) if isinstance(static_argnames, str) else tuple(
+            static_argnames)
+        self.verify = verify
+        self.info = CacheInfo()
+        self._jitted = jax.jit(self._compile_and_run, static_argnums=self.static_argnums,
+                               static_argnames=self.static_argnames)
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self._jitted(*args, **kwargs)
+
+    def __get__(self, obj: Any, objtype: Any = None) -> Any:
+        return self if obj is None else functools.partial(self, obj)
+
+    # -- the compiler, run by JAX on a cache miss -----------------------------------------
+    def _compile_and_run(self, *args: Any, **kwargs: Any) -> Any:
+        program, dynamic = self._program(args, kwargs, keep_import=False)
+        return jax.tree_util.tree_unflatten(program.out_tree, program.run(dynamic))
+
+    def _program(self, args: tuple, kwargs: dict, keep_import: bool) -> tuple[Program, list]:
+        static_pos = {i % len(args) for i in self.static_argnums} if args else set()
+        dyn_args = [a for i, a in enumerate(args) if i not in static_pos]
+        dyn_kwargs = {k: v for k, v in kwargs.items() if k not in self.static_argnames}
+        leaves, in_tree = jax.tree_util.tree_flatten((dyn_args, dyn_kwargs))
+        out_tree_box: list[Any] = []
+
+        def flat_fn(*flat: Any) -> list[Any]:
+            d_args, d_kwargs = jax.tree_util.tree_unflatten(in_tree, flat)
+            it = iter(d_args)
+            full = [args[i] if i in static_pos else next(it) for i in range(len(args))]
+            full_kwargs = {**kwargs, **d_kwargs}
+            out = self._fn(*full, **full_kwargs)
+            out_leaves, out_tree = jax.tree_util.tree_flatten(out)
+            out_tree_box.append(out_tree)
+            return out_leaves
+
+        specs = [_spec(x) for x in leaves]
+        closed = jax.make_jaxpr(flat_fn)(*specs)
+        with self.info.lock:
+            self.info.traces += 1
+        module = import_jaxpr(closed, "main")
+        imported = _print(module) if keep_import else None
+        passes.run(self.pipeline, _CTX, module)
+        if self.verify:
+            module.verify()
+        return Program(module, out_tree_box[0], imported), leaves
+
+    # -- inspection -------------------------------------------------------------------------
+    def lower(self, *args: Any, **kwargs: Any) -> Lowered:
+        """The IR of this function for these arguments, after import and after the pipeline."""
+        program, _ = self._program(args, kwargs, keep_import=True)
+        return Lowered(self, program, args, kwargs)
+
+    def cache_info(self) -> dict[str, int]:
+        """`traces`: specializations built so far (each traced, imported, optimized once)."""
+        return {"traces": self.info.traces}
+
+
+@dataclass
+class Lowered:
+    """What `JitFunction.lower` returns: the IR stages and a way to compile them."""
+
+    fn: JitFunction
+    program: Program
+    args: tuple
+    kwargs: dict
+
+    def as_text(self, stage: str = "optimized", debuginfo: bool = False) -> str:
+        """`stage`: "import" (before passes), "optimized" (after them) or "hlo" (StableHLO)."""
+        if stage == "import":
+            assert self.program.imported_text is not None
+            return self.program.imported_text
+        if stage == "optimized":
+            return _print(self.program.module, debuginfo)
+        if stage == "hlo":
+            return self.fn._jitted.lower(*self.args, **self.kwargs).as_text()
+        raise ValueError(f"unknown stage '{stage}' (stages: import, optimized, hlo)")
+
+    def compile(self) -> Any:
+        """The XLA executable (a `jax.stages.Compiled`)."""
+        return self.fn._jitted.lower(*self.args, **self.kwargs).compile()
+
+
+def _spec(x: Any) -> jax.ShapeDtypeStruct:
+    aval = jax.typeof(x)
+    return jax.ShapeDtypeStruct(aval.shape, aval.dtype, weak_type=aval.weak_type)
+
+
+_CTX = make_context()
+
+
+def jit(fn: Callable[..., Any] | None = None, *, pipeline: str = "default",
+        static_argnums: int | Sequence[int] = (), static_argnames: str | Sequence[str] = (),
+        verify: bool = True) -> Any:
+    """Compile `fn` through tiers; usable as `@jit` or `@jit(pipeline="O1")`."""
+    options = dict(pipeline=pipeline, static_argnums=static_argnums,
+                   static_argnames=static_argnames, verify=verify)
+    if fn is None:
+        return lambda f: JitFunction(f, **options)
+    return JitFunction(fn, **options)

@@ -1,0 +1,62 @@
+"""The one pass registry and pipeline parser, shared by `tiers-opt`, `tiers.jit` and plugins.
+
+A pipeline is text in xDSL's (= MLIR's) syntax, `canonicalize,cse,inline`, or a preset name.
+Every pass xDSL ships is available too, as in `xdsl-opt`.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+
+from xdsl.context import Context
+from xdsl.passes import ModulePass, PassPipeline
+from xdsl.transforms import get_all_passes as xdsl_passes
+from xdsl.utils.arg_spec import parse_pipeline
+
+
+def tiers_passes() -> dict[str, Callable[[], type[ModulePass]]]:
+    """tiers' own passes, by name (lazy factories, so the CLI starts fast)."""
+
+    def get_inline():
+        from tiers.passes.inline import InlinePass
+
+        return InlinePass
+
+    return {"inline": get_inline}
+
+
+PRESETS: dict[str, str] = {
+    "O0": "",
+    "O1": "canonicalize,cse,dce",
+    "default": "canonicalize,cse,dce",
+}
+
+
+def get_all_passes() -> dict[str, Callable[[], type[ModulePass]]]:
+    """Every pass usable by name: xDSL's and tiers'."""
+    return {**xdsl_passes(), **tiers_passes()}
+
+
+class UnknownPass(ValueError):
+    pass
+
+
+@functools.lru_cache(maxsize=256)
+def parse(spec: str) -> PassPipeline:
+    """The pipeline for `spec` (a preset name or pass list); unknown names list the known ones."""
+    spec = PRESETS.get(spec.strip(), spec).strip()
+    available = get_all_passes()
+    specs = tuple(parse_pipeline(spec)) if spec else ()
+    unknown = [p.name for p in specs if p.name not in available]
+    if unknown:
+        raise UnknownPass(
+            f"unknown pass '{unknown[0]}'. Presets: {', '.join(PRESETS)}. "
+            f"Passes: {', '.join(sorted(available))}"
+        )
+    return PassPipeline(tuple(available[p.name]().from_pass_spec(p) for p in specs))
+
+
+def run(spec: str, ctx: Context, module) -> None:
+    """Apply the pipeline `spec` to `module` in place."""
+    parse(spec).apply(ctx, module)
