@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import functools
+
 from xdsl.context import Context
-from xdsl.dialects import get_all_dialects as xdsl_dialects
+from xdsl.universe import Universe
 
 
 def tiers_dialects():
@@ -17,9 +19,15 @@ def tiers_dialects():
     return {"lax": get_lax}
 
 
+@functools.cache
+def all_dialects():
+    """Every dialect by name: xDSL's, tiers' and installed plugins' (xDSL's multiverse)."""
+    return {**Universe.get_multiverse().all_dialects, **tiers_dialects()}
+
+
 def make_context() -> Context:
-    """A fresh context with xDSL's and tiers' dialects registered (loaded lazily)."""
+    """A fresh context with every known dialect registered (each loaded on first use)."""
     ctx = Context()
-    for name, factory in {**xdsl_dialects(), **tiers_dialects()}.items():
+    for name, factory in all_dialects().items():
         ctx.register_dialect(name, factory)
     return ctx

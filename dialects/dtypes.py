@@ -59,8 +59,21 @@ def to_numpy(element: Attribute) -> np.dtype:
 
 
 def tensor_type(shape: tuple[int, ...], dtype: object) -> TensorType:
-    """`tensor<shape x dtype>`; rank-0 for scalars."""
-    return TensorType(element_type(dtype), shape)
+    """`tensor<shape x dtype>`; rank-0 for scalars (memoized: attribute construction verifies,
+    which dominates import time otherwise)."""
+    key = (tuple(shape), np.dtype(dtype))  # type: ignore[arg-type]
+    t = _TENSOR_TYPES.get(key)
+    if t is None:
+        t = _TENSOR_TYPES[key] = TensorType(element_type(dtype), key[0])
+    return t
+
+
+_TENSOR_TYPES: dict[tuple[tuple[int, ...], np.dtype], TensorType] = {}
+
+
+def tensor_of(element: Attribute, shape: tuple[int, ...]) -> TensorType:
+    """`tensor<shape x element>`, memoized like `tensor_type`."""
+    return tensor_type(shape, to_numpy(element))
 
 
 def is_float(element: Attribute) -> bool:

@@ -51,6 +51,9 @@ class Emitter:
     builder: Builder
     eqn: Any
     location: LocationAttr
+    # Literals and their broadcasts, shared within one function body: a jaxpr repeats
+    # the same scalar literal in many equations; importing it once keeps the IR small.
+    memo: dict[Any, SSAValue] = field(default_factory=dict)
 
     @property
     def params(self) -> dict[str, Any]:
@@ -69,6 +72,15 @@ class Emitter:
 
     def constant(self, value: Any, dtype: Any) -> SSAValue:
         array = np.asarray(value, dtype=dtype)
+        key = ("constant", array.dtype, array.shape, array.tobytes()) if array.size <= 16 else None
+        if key is not None and (known := self.memo.get(key)) is not None:
+            return known
+        value_ = self._constant(array)
+        if key is not None:
+            self.memo[key] = value_
+        return value_
+
+    def _constant(self, array: np.ndarray) -> SSAValue:
         if array.dtype == dtypes.to_numpy(dtypes.element_type("bfloat16")):
             # MLIR text has no portable bf16 literal in xDSL 0.74: keep f32 and convert.
             wide = self.add(lax.ConstantOp(dense(array.astype(np.float32)))).results[0]
@@ -85,9 +97,13 @@ class Emitter:
         src, dst = lax.shape(value), tuple(to.get_shape())
         if src == dst:
             return value
-        t = TensorType(lax.elem(value), dst)
+        key = ("broadcast", value, dst)
+        if (known := self.memo.get(key)) is not None:
+            return known
+        t = dtypes.tensor_of(lax.elem(value), dst)
         dims = range(len(dst) - len(src), len(dst))
-        return self.add(lax.BroadcastInDimOp(value, t, dims)).results[0]
+        self.memo[key] = out = self.add(lax.BroadcastInDimOp(value, t, dims)).results[0]
+        return out
 
 
 Rule = Callable[..., SSAValue | Sequence[SSAValue]]
@@ -163,8 +179,9 @@ class Importer:
         from tiers.frontend.import_rules import RULES, generic_rule
 
         env: dict[Any, SSAValue] = {}
+        memo: dict[Any, SSAValue] = {}
         for var, const in zip(jaxpr.constvars, consts, strict=True):
-            em = Emitter(self, builder, None, UnknownLoc())
+            em = Emitter(self, builder, None, UnknownLoc(), memo)
             env[var] = em.constant(np.asarray(const), np.asarray(const).dtype)
         env.update(zip(jaxpr.invars, args, strict=True))
 
@@ -174,7 +191,7 @@ class Importer:
             return env[atom]
 
         for eqn in jaxpr.eqns:
-            em = Emitter(self, builder, eqn, user_location(eqn.source_info))
+            em = Emitter(self, builder, eqn, user_location(eqn.source_info), memo)
             rule = RULES.get(eqn.primitive.name)
             if rule is None:
                 rule = generic_rule
@@ -189,7 +206,7 @@ class Importer:
             for var, value in zip(eqn.outvars, outs, strict=True):
                 if not isinstance(var, jcore.DropVar):
                     env[var] = value
-        em = Emitter(self, builder, None, UnknownLoc())
+        em = Emitter(self, builder, None, UnknownLoc(), memo)
         return [read(em, v) for v in jaxpr.outvars]
 
     def _unique(self, name: str) -> str:

@@ -1,7 +1,9 @@
 """The one pass registry and pipeline parser, shared by `tiers-opt`, `tiers.jit` and plugins.
 
 A pipeline is text in xDSL's (= MLIR's) syntax, `canonicalize,cse,inline`, or a preset name.
-Every pass xDSL ships is available too, as in `xdsl-opt`.
+The registry is xDSL's multiverse: every package publishing a `Universe` under the
+`xdsl.universe` entry point (xDSL itself, tiers, third-party plugins) contributes its passes,
+so a plugin's pass is usable by name everywhere a built-in one is.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from collections.abc import Callable
 
 from xdsl.context import Context
 from xdsl.passes import ModulePass, PassPipeline
-from xdsl.transforms import get_all_passes as xdsl_passes
+from xdsl.universe import Universe
 from xdsl.utils.arg_spec import parse_pipeline
 
 
@@ -29,13 +31,14 @@ def tiers_passes() -> dict[str, Callable[[], type[ModulePass]]]:
 PRESETS: dict[str, str] = {
     "O0": "",
     "O1": "canonicalize,cse,dce",
-    "default": "canonicalize,cse,dce",
+    "default": "inline,canonicalize,cse,dce",
 }
 
 
+@functools.cache
 def get_all_passes() -> dict[str, Callable[[], type[ModulePass]]]:
-    """Every pass usable by name: xDSL's and tiers'."""
-    return {**xdsl_passes(), **tiers_passes()}
+    """Every pass usable by name: xDSL's, tiers' and installed plugins'."""
+    return {**Universe.get_multiverse().all_passes, **tiers_passes()}
 
 
 class UnknownPass(ValueError):

@@ -42,7 +42,7 @@ def inline_calls(module: ModuleOp) -> int:
             worklist.extend(o for o in clone.walk() if isinstance(o, func.CallOp))
         assert results is not None
         for old, new in zip(call.results, results, strict=True):
-            old.replace_by(new)
+            old.replace_all_uses_with(new)
         Rewriter.erase_op(call)
         inlined += 1
     called = {op.callee.string_value() for op in module.walk() if isinstance(op, func.CallOp)}

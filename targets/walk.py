@@ -68,11 +68,12 @@ class Walker:
                 return [env[v] for v in op.operands]
             if isinstance(op, func.CallOp):
                 outs = self.call(op.callee.string_value(), [env[v] for v in op.operands])
-            else:
-                rule = rules.get(type(op))
-                if rule is None:
-                    raise MissingRule(f"the {self.target} target has no rule for '{op.name}'")
-                outs = rule(op, *(env[v] for v in op.operands))
+                env.update(zip(op.results, outs, strict=True))
+                continue
+            rule = rules.get(type(op))
+            if rule is None:
+                raise MissingRule(f"the {self.target} target has no rule for '{op.name}'")
+            outs = rule(op, *(env[v] for v in op.operands))
             if len(op.results) == 1:
                 env[op.results[0]] = outs
             else:
