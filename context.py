@@ -16,7 +16,12 @@ def tiers_dialects():
 
         return Lax
 
-    return {"lax": get_lax}
+    def get_fused():
+        from tiers.dialects.fused import Fused
+
+        return Fused
+
+    return {"lax": get_lax, "fused": get_fused}
 
 
 @functools.cache

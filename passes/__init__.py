@@ -25,7 +25,12 @@ def tiers_passes() -> dict[str, Callable[[], type[ModulePass]]]:
 
         return InlinePass
 
-    return {"inline": get_inline}
+    def get_fuse():
+        from tiers.passes.fuse import FusePass
+
+        return FusePass
+
+    return {"inline": get_inline, "fuse": get_fuse}
 
 
 PRESETS: dict[str, str] = {

@@ -15,9 +15,9 @@ from typing import Any
 import numpy as np
 from xdsl.dialects import func
 from xdsl.dialects.builtin import DenseIntOrFPElementsAttr, ModuleOp
-from xdsl.ir import Operation
+from xdsl.ir import Block, Operation
 
-from tiers.dialects import dtypes
+from tiers.dialects import dtypes, fused
 
 OpRule = Callable[..., Any]
 
@@ -57,25 +57,33 @@ class Walker:
         }
 
     def call(self, name: str, args: Sequence[Any]) -> list[Any]:
+        """The results of function `@name` on `args`."""
         if name not in self._functions:
             find_function(self.module, name)  # raises the helpful KeyError
-        fn = self._functions[name]
-        block = fn.body.block
+        return self.run_block(self._functions[name].body.block, args)
+
+    def run_block(self, block: Block, args: Sequence[Any]) -> list[Any]:
+        """Evaluate `block` on `args`; returns what its terminator returns or yields."""
         env: dict[Any, Any] = dict(zip(block.args, args, strict=True))
         rules = self.rules
         for op in block.ops:
-            if isinstance(op, func.ReturnOp):
+            if isinstance(op, func.ReturnOp | fused.YieldOp):
                 return [env[v] for v in op.operands]
             if isinstance(op, func.CallOp):
                 outs = self.call(op.callee.string_value(), [env[v] for v in op.operands])
-                env.update(zip(op.results, outs, strict=True))
-                continue
-            rule = rules.get(type(op))
-            if rule is None:
-                raise MissingRule(f"the {self.target} target has no rule for '{op.name}'")
-            outs = rule(op, *(env[v] for v in op.operands))
-            if len(op.results) == 1:
-                env[op.results[0]] = outs
+            elif isinstance(op, fused.KernelOp):
+                outs = self.kernel(op, [env[v] for v in op.operands])
             else:
-                env.update(zip(op.results, outs, strict=True))
-        raise ValueError(f"function @{name} has no func.return")
+                rule = rules.get(type(op))
+                if rule is None:
+                    raise MissingRule(f"the {self.target} target has no rule for '{op.name}'")
+                outs = rule(op, *(env[v] for v in op.operands))
+                if len(op.results) == 1:
+                    env[op.results[0]] = outs
+                    continue
+            env.update(zip(op.results, outs, strict=True))
+        raise ValueError("block has no terminator")
+
+    def kernel(self, op: fused.KernelOp, args: Sequence[Any]) -> list[Any]:
+        """A fused kernel, inline by default; a target may compile it on its own instead."""
+        return self.run_block(op.body.block, args)
