@@ -10,9 +10,19 @@ type when every operand and the single result share it (`tensor<4xf32>`), otherw
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
-from xdsl.dialects.builtin import DenseArrayBase, IntegerAttr, i64
+from xdsl.dialects.builtin import (
+    AnyFloat,
+    DenseArrayBase,
+    FloatAttr,
+    IndexType,
+    IntegerAttr,
+    IntegerType,
+    f64,
+    i64,
+)
 from xdsl.ir import Attribute, Operation, SSAValue
 from xdsl.irdl import IRDLOperation, VarOperandDef, VarResultDef
 from xdsl.parser import Parser
@@ -28,17 +38,35 @@ def print_prop_value(printer: Printer, value: Attribute) -> None:
         printer.print_attribute(value)
 
 
+# A number written with its own scalar type (`1.5 : f32`): the op's `:` before its types is
+# followed by a tensor type or `(`, never by a scalar type, so this lookahead is unambiguous.
+_SCALAR_TYPE = re.compile(r":\s*(?:[su]?i\d+|index|bf16|tf32|f\d+)\b")
+
+
 def parse_prop_value(parser: Parser) -> Attribute:
     if parser.parse_optional_punctuation("[") is not None:
         values: list[int] = []
         if parser.parse_optional_punctuation("]") is None:
-            values.append(parser.parse_integer())
+            values.append(parser.parse_integer(allow_boolean=False))
             while parser.parse_optional_punctuation(",") is not None:
-                values.append(parser.parse_integer())
+                values.append(parser.parse_integer(allow_boolean=False))
             parser.parse_punctuation("]")
         return DenseArrayBase.from_list(i64, values)
-    value = parser.parse_attribute()
-    return value
+    # A bare number is ours to parse: xDSL's attribute parser would read the op's
+    # `: tensor<...>` as the number's type and fail.
+    number = parser.parse_optional_number()
+    if number is None:
+        return parser.parse_attribute()
+    if _SCALAR_TYPE.match(parser.lexer.input.content, parser.pos) is None:
+        return FloatAttr(number, f64) if isinstance(number, float) else IntegerAttr(number, i64)
+    parser.parse_punctuation(":")
+    at = parser.pos
+    t = parser.parse_type()
+    if isinstance(t, AnyFloat):
+        return FloatAttr(float(number), t)
+    if isinstance(number, float) or not isinstance(t, IntegerType | IndexType):
+        parser.raise_error(f"{number} is not a valid {t} value", at)
+    return IntegerAttr(number, t)
 
 
 def print_types(printer: Printer, op: Operation) -> None:
@@ -77,11 +105,13 @@ def print_op(op: IRDLOperation, printer: Printer, skip: Sequence[str] = ()) -> N
     if op.operands:
         printer.print_string(" ")
         printer.print_list(op.operands, printer.print_operand)
-    for name, value in op.properties.items():
+    # Definition order, not insertion order, so that equal ops print the same.
+    order = {name: i for i, name in enumerate(type(op).get_irdl_definition().properties)}
+    for name in sorted(op.properties, key=lambda n: order.get(n, len(order))):
         if name in skip:
             continue
         printer.print_string(f" {name} ")
-        print_prop_value(printer, value)
+        print_prop_value(printer, op.properties[name])
     if op.attributes:
         printer.print_string(" ")
         printer.print_attr_dict(op.attributes)
@@ -99,13 +129,21 @@ def parse_op(
         operands.append(first)
         while parser.parse_optional_punctuation(",") is not None:
             operands.append(parser.parse_unresolved_operand())
+    definition = cls.get_irdl_definition()
+    _check_count(parser, cls, "operand", definition.operands, len(operands), pos)
     props = dict(properties or {})
-    known = cls.get_irdl_definition().properties
-    while (name := parser.parse_optional_identifier()) is not None:
+    known = definition.properties
+    while True:
+        name_pos = parser.pos
+        if (name := parser.parse_optional_identifier()) is None:
+            break
         if name not in known:
             parser.raise_error(
-                f"'{cls.name}' has no property '{name}' (it has: {', '.join(known) or 'none'})"
-            )
+                f"'{cls.name}' has no property '{name}' "
+                f"(it has: {', '.join(known) or 'none'}); the types follow a ':'",
+                name_pos, parser.pos)
+        if name in props:
+            parser.raise_error(f"property '{name}' is given twice", name_pos, parser.pos)
         props[name] = parse_prop_value(parser)
     attributes = parser.parse_optional_attr_dict()
     parser.parse_punctuation(":")
@@ -113,19 +151,35 @@ def parse_op(
     in_types = _parse_type_list(parser)
     if parser.parse_optional_punctuation("->") is not None:
         out_types = _parse_type_list(parser)
+        if len(in_types) != len(operands):
+            parser.raise_error(
+                f"{len(in_types)} operand types for {len(operands)} operands", types_pos)
     else:
         if len(in_types) != 1:
             parser.raise_error("expected '->' after a list of operand types", types_pos)
         out_types = in_types
         in_types = in_types * len(operands)
+    _check_count(parser, cls, "result", definition.results, len(out_types), types_pos)
     values = parser.resolve_operands(operands, in_types, pos)
     op = cls.build(
-        operands=group(cls.get_irdl_definition().operands, values),
-        result_types=group(cls.get_irdl_definition().results, out_types),
+        operands=group(definition.operands, values),
+        result_types=group(definition.results, out_types),
         properties=props,
         attributes=attributes,
     )
     return op
+
+
+def _check_count(parser: Parser, cls: type[IRDLOperation], what: str,
+                 defs: Sequence[tuple[str, object]], n: int, pos: int) -> None:
+    """A parse error (not a crash in `build`) when `n` operands/results cannot fit `defs`."""
+    fixed = sum(not isinstance(d, VarOperandDef | VarResultDef) for _, d in defs)
+    variadic = len(defs) > fixed
+    if n == fixed or (variadic and n > fixed):
+        return
+    want = f"at least {fixed}" if variadic else str(fixed)
+    plural = "" if fixed == 1 else "s"
+    parser.raise_error(f"'{cls.name}' takes {want} {what}{plural}, got {n}", pos)
 
 
 def group(defs: Sequence[tuple[str, object]], flat: Sequence[SSAValue] | Sequence[Attribute]):

@@ -1,0 +1,302 @@
+"""`tiers-opt`: `xdsl-opt` with tiers' dialects, passes and presets, and errors for people.
+
+Everything `xdsl-opt` does works here too (`--split-input-file`, `--verify-diagnostics`,
+`--print-op-generic`, `--print-debuginfo`, `-t`, ...). On top of it:
+- `-p` also takes tiers' presets (`O0`, `O1`, `default`), alone or inside a pass list;
+- bad input gives one diagnostic and exit code 1, never a traceback: a parse error or a
+  verifier failure reads `file:line:col: error: message` followed by the source line, an
+  unknown pass lists the known passes and presets.
+The helpers here (`parse_module`, `verify`, `ToolError`) are shared with `tiers-run`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import functools
+import io
+import sys
+import time
+from collections.abc import Callable, Sequence
+from typing import IO
+
+from xdsl.context import Context
+from xdsl.dialects.builtin import FileLineColLoc, ModuleOp
+from xdsl.ir import Operation
+from xdsl.parser import Parser
+from xdsl.passes import ModulePass, PassPipeline
+from xdsl.printer import Printer
+from xdsl.universe import Universe
+from xdsl.utils.arg_spec import ArgSpec, parse_pipeline
+from xdsl.utils.exceptions import (
+    ArgSpecParseError,
+    DiagnosticException,
+    MultipleSpansParseError,
+    ParseError,
+    VerifyException,
+)
+from xdsl.utils.lexer import Span
+from xdsl.xdsl_opt_main import xDSLOptMain
+
+from tiers import __version__
+from tiers.context import make_context
+from tiers.passes import PRESETS, get_all_passes
+
+OpSpans = dict[Operation, Span]
+
+
+class ToolError(Exception):
+    """A mistake in the user's input: printed as it is, then exit code 1 (no traceback)."""
+
+
+# ---------------------------------------------------------------------------------------
+# Diagnostics: MLIR's `file:line:col: error: message`, then the source line and a caret.
+# ---------------------------------------------------------------------------------------
+
+
+def format_span(span: Span, message: str) -> str:
+    """`file:line:col: error: message` and the source line with a caret under `span`."""
+    context = span.print_with_context().split("\n", 1)[1]  # drop xDSL's bare location line
+    return f"{span.get_location()}: error: {message}\n{context}".rstrip("\n")
+
+
+def format_parse_error(error: ParseError) -> str:
+    """One diagnostic for a parse error (plus the spans it refers to, e.g. a first definition)."""
+    text = format_span(error.span, error.msg)
+    if isinstance(error, MultipleSpansParseError):
+        for span, note in error.refs:
+            context = span.print_with_context().split("\n", 1)[1].rstrip("\n")
+            text += f"\n{span.get_location()}: note: {note or error.ref_text or ''}\n{context}"
+    return text
+
+
+def _print_op(op: Operation) -> str:
+    """`op` alone, in its custom form if that prints (an invalid op may not), else generic."""
+    for generic in (False, True):
+        out = io.StringIO()
+        try:
+            Printer(stream=out, print_generic_format=generic).print_op(op)
+            return out.getvalue()
+        except Exception:  # an op that fails to verify may fail to print
+            continue
+    return op.name
+
+
+def format_op_error(op: Operation, message: str, spans: OpSpans) -> str:
+    """One diagnostic for `op`: at its place in the input file when it came from there, else
+    at its `loc(...)` (the user's source line) and followed by the op itself."""
+    if op in spans:
+        return format_span(spans[op], message)
+    where = ""
+    if isinstance(op.location, FileLineColLoc):
+        loc = op.location
+        where = f"{loc.filename.data}:{loc.line.value.data}:{loc.column.value.data}: "
+    return f"{where}error: {message}\n  {_print_op(op)}"
+
+
+def verify(module: ModuleOp, spans: OpSpans | None = None, after: str | None = None) -> None:
+    """Verify `module`; on failure raise `VerifyException` holding one located diagnostic
+    (`after`: the pass that just ran, named in the message)."""
+    try:
+        module.verify()
+        return
+    except VerifyException as e:
+        first = e
+    suffix = f" (after pass '{after}')" if after else ""
+    # xDSL's exception does not say which op failed: find it, in xDSL's order (nested first).
+    for op in module.walk(region_first=True):
+        try:
+            op.verify(verify_nested_ops=False)
+        except VerifyException as e:
+            raise VerifyException(format_op_error(op, f"{e}{suffix}", spans or {})) from None
+    raise VerifyException(f"error: {first}{suffix}") from None
+
+
+class LocatingParser(Parser):
+    """xDSL's parser, remembering where each op starts so verifier errors can point there."""
+
+    def __init__(self, ctx: Context, text: str | bytes, name: str, line_offset: int = 0):
+        super().__init__(ctx, text, name)
+        self.line_offset = line_offset
+        self.op_spans: OpSpans = {}
+
+    def parse_operation(self) -> Operation:
+        start = self.pos
+        op = super().parse_operation()
+        self.op_spans[op] = Span(start, start, self.lexer.input, self.line_offset)
+        return op
+
+
+def parse_module(ctx: Context, text: str | bytes, name: str, line_offset: int = 0,
+                 implicit_module: bool = True) -> tuple[ModuleOp, OpSpans]:
+    """The module in `text` and where each op starts; raises `ToolError` on malformed IR."""
+    parser = LocatingParser(ctx, text, name, line_offset)
+    try:
+        return parser.parse_module(implicit_module), parser.op_spans
+    except ParseError as e:
+        e.span = Span(e.span.start, e.span.end, e.span.input, line_offset)
+        raise ToolError(format_parse_error(e)) from None
+
+
+# ---------------------------------------------------------------------------------------
+# Pipelines: xDSL's syntax, with presets expanded in place.
+# ---------------------------------------------------------------------------------------
+
+
+def pipeline_specs(spec: str, available: Sequence[str], tool: str = "tiers-opt") -> list[ArgSpec]:
+    """The passes of `spec` (presets expanded); `ToolError` for bad syntax or unknown names."""
+    try:
+        specs = list(parse_pipeline(spec))
+    except ArgSpecParseError as e:  # a BaseException in xDSL 0.74
+        # xDSL's text is a header, `pass-pipeline:1:COL`, the spec, a caret and the reason.
+        lines = [line for line in str(e).splitlines() if line.strip()]
+        column = lines[1].rsplit(":", 1)[-1] if len(lines) > 1 else "?"
+        raise ToolError(f"{tool}: error: bad pipeline '{spec}' at column {column}: "
+                        f"{lines[-1].strip()}") from None
+    expanded: list[ArgSpec] = []
+    for s in specs:
+        if s.name in PRESETS and not s.parameters:
+            expanded.extend(parse_pipeline(PRESETS[s.name]))
+        else:
+            expanded.append(s)
+    for s in expanded:
+        if s.name not in available:
+            close = difflib.get_close_matches(s.name, [*available, *PRESETS], n=1)
+            hint = f" (did you mean '{close[0]}'?)" if close else ""
+            presets = ", ".join(f"{k} = {v or '(none)'}" for k, v in PRESETS.items())
+            raise ToolError(f"{tool}: error: unknown pass '{s.name}'{hint}\n"
+                            f"presets: {presets}\npasses: {', '.join(sorted(available))}")
+    return expanded
+
+
+def build_pipeline(specs: Sequence[ArgSpec],
+                   available: dict[str, Callable[[], type[ModulePass]]],
+                   tool: str = "tiers-opt") -> tuple[ModulePass, ...]:
+    """Instantiate the passes of `specs`; `ToolError` for options a pass does not take."""
+    passes = []
+    for s in specs:
+        try:
+            passes.append(available[s.name]().from_pass_spec(s))
+        except (ValueError, TypeError) as e:
+            raise ToolError(f"{tool}: error: bad options for pass '{s.name}': {e}") from None
+    return tuple(passes)
+
+
+@functools.cache
+def _multiverse() -> Universe:
+    """Every installed `xdsl.universe` plugin (tiers' own included), loaded once."""
+    return Universe.get_multiverse()
+
+
+def available_passes() -> dict[str, Callable[[], type[ModulePass]]]:
+    """Every pass by name: xDSL's, every plugin's, and tiers' (which wins on its own names)."""
+    return {**_multiverse().all_passes, **get_all_passes()}
+
+
+# ---------------------------------------------------------------------------------------
+# The driver.
+# ---------------------------------------------------------------------------------------
+
+
+class TiersOptMain(xDSLOptMain):
+    """`xdsl-opt` with tiers' registry, presets and user-facing diagnostics."""
+
+    version_format = f"tiers-opt {__version__} (xDSL {{xdsl_version}})"
+
+    def __init__(self, args: Sequence[str] | None = None):
+        self._spans: OpSpans = {}
+        self._line_offset = 0
+        super().__init__(
+            description="tiers' modular optimizer driver: xdsl-opt with tiers' dialects, "
+            "passes and presets", args=args)
+
+    def register_all_dialects(self) -> None:
+        self.ctx = make_context()
+        # Third-party plugins may add dialects beyond xDSL's and tiers' own.
+        known = set(self.ctx.registered_dialect_names)
+        for name, factory in _multiverse().all_dialects.items():
+            if name not in known:
+                self.ctx.register_dialect(name, factory)
+
+    def register_all_passes(self) -> None:
+        for name, factory in available_passes().items():
+            self.register_pass(name, factory)
+
+    def register_all_arguments(self, arg_parser: argparse.ArgumentParser) -> None:
+        super().register_all_arguments(arg_parser)
+        # The inherited help lists ~150 passes on one line; point at presets instead.
+        arg_parser._option_string_actions["-p"].help = (
+            "pass pipeline in xDSL/MLIR syntax, e.g. 'canonicalize,cse' or "
+            "'inline,O1'; presets: " + ", ".join(PRESETS) + " (an unknown name lists "
+            "every pass)"
+        )
+
+    def register_all_frontends(self) -> None:
+        def parse_mlir(stream: IO[bytes]) -> ModuleOp:
+            # ParseError goes up to xdsl-opt's loop (for --parsing-diagnostics), then `run`.
+            parser = LocatingParser(self.ctx, stream.read(), self.get_input_name(),
+                                    self._line_offset)
+            module = parser.parse_module(not self.args.no_implicit_module)
+            self._spans = parser.op_spans
+            return module
+
+        self.available_frontends["mlir"] = parse_mlir
+
+    def get_input_stream(self) -> tuple[IO[bytes], str]:
+        try:
+            stream, extension = super().get_input_stream()
+        except OSError as e:
+            raise ToolError(f"tiers-opt: error: cannot read '{e.filename}': {e.strerror}") from None
+        # Like mlir-opt, read any file as MLIR text unless a frontend claims its extension.
+        return stream, extension if extension in self.available_frontends else "mlir"
+
+    def parse_chunk(self, chunk: IO[bytes], file_extension: str,
+                    start_offset: int = 0) -> ModuleOp | None:
+        self._line_offset = start_offset  # so `--split-input-file` errors give file lines
+        return super().parse_chunk(chunk, file_extension, start_offset)
+
+    def setup_pipeline(self) -> None:
+        specs = pipeline_specs(self.args.passes, list(self.available_passes))
+        self.pipeline = PassPipeline(build_pipeline(specs, self.available_passes),
+                                     self._between_passes)
+        self._timer = time.perf_counter()
+
+    def _between_passes(self, previous: ModulePass | None, module: ModuleOp,
+                        following: ModulePass | None) -> None:
+        """xdsl-opt's callback (timing, verification, printing), with located diagnostics."""
+        if self.args.time_passes and previous is not None:
+            print(f"Pass {previous.name} took {time.perf_counter() - self._timer} seconds")
+        if not self.args.disable_verify:
+            verify(module, self._spans, previous.name if previous else None)
+        if previous and following and self.args.print_between_passes:
+            print(f"IR after {previous.name}:")
+            Printer(stream=sys.stdout).print_op(module)
+            print("\n\n\n")
+        if self.args.time_passes and following is not None:
+            self._timer = time.perf_counter()
+
+    def run(self) -> None:
+        try:
+            super().run()
+        except ParseError as e:
+            raise ToolError(format_parse_error(e)) from None
+        except DiagnosticException as e:
+            notes = "".join(f"\n{n}" for n in getattr(e, "__notes__", ()))
+            raise ToolError(f"{e}{notes}".rstrip("\n")) from None
+        except OSError as e:
+            raise ToolError(
+                f"tiers-opt: error: cannot write '{e.filename}': {e.strerror}") from None
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Entry point of `tiers-opt`: exit code 0 on success, 1 with one diagnostic otherwise."""
+    try:
+        TiersOptMain(args=argv).run()
+    except ToolError as e:
+        sys.stdout.flush()
+        print(e, file=sys.stderr)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

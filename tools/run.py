@@ -1,0 +1,388 @@
+"""`tiers-run`: run one function of an IR file through the JAX target, on arrays from the
+command line; print the outputs or save them as `.npy`/`.npz`.
+
+    tiers-run model.mlir --entry main --input x.npy --input "[1,2,3]:f32" --output out.npz
+
+Every mistake in the input (malformed IR, unknown function, wrong number, shape or dtype of
+inputs, a missing file) is one line on stderr and exit code 1, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import math
+import os
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+from xdsl.context import Context
+from xdsl.dialects import func
+from xdsl.dialects.builtin import ModuleOp, TensorType
+from xdsl.ir import Attribute
+from xdsl.parser import Parser
+from xdsl.passes import ModulePass, PassPipeline
+from xdsl.utils.exceptions import DiagnosticException, ParseError, VerifyException
+
+from tiers import __version__
+from tiers.context import make_context
+from tiers.dialects import dtypes
+from tiers.passes import PRESETS
+from tiers.tools.opt import (
+    OpSpans,
+    ToolError,
+    available_passes,
+    build_pipeline,
+    parse_module,
+    pipeline_specs,
+    verify,
+)
+
+TOOL = "tiers-run"
+KEYWORDS = ("zeros", "ones", "iota")
+
+INPUT_HELP = f"""\
+inputs (one --input per parameter of the entry function, in order):
+  FILE.npy              an array saved with numpy.save
+  FILE.npz              every array of a numpy.savez file, in order (e.g. a tiers-run --output)
+  LITERAL[:TYPE]        a number or a nested list: 3, -1.5, true, inf, [1, 2, 3],
+                        "[[1, 2], [3, 4]]:f32"; TYPE is an element type as in the IR (f32, f64,
+                        f16, bf16, i1, i8 ... i64, ui8 ... ui64) or a numpy name (float32);
+                        without TYPE, the value takes the parameter's element type (if it fits)
+  zeros | ones | iota   an array of the parameter's type: all 0, all 1, or 0, 1, 2, ... in
+                        row-major order
+Each input must have the parameter's shape and element type exactly. Write a value that
+starts with '-' as --input=-inf.
+
+pipelines (-p): xDSL syntax ('canonicalize,cse'), presets {", ".join(PRESETS)}, or both.
+
+outputs: printed one per line (numpy repr) unless --output: FILE.npy for one output,
+FILE.npz for any number (arrays out0, out1, ...)."""
+
+
+# ---------------------------------------------------------------------------------------
+# Inputs.
+# ---------------------------------------------------------------------------------------
+
+
+def shape_str(shape: Sequence[int]) -> str:
+    """`4x8`, or `()` for a scalar, as MLIR writes shapes."""
+    return "x".join(str(d) for d in shape) if len(shape) else "()"
+
+
+def ir_dtype_name(dtype: np.dtype) -> str:
+    """The IR's name of a numpy dtype (`f32`), or numpy's when the IR has none."""
+    try:
+        return str(dtypes.element_type(dtype))
+    except dtypes.UnsupportedDType:
+        return dtype.name
+
+
+def parse_element_type(text: str) -> np.dtype:
+    """The numpy dtype of `f32`, `ui8`, ... (IR spelling) or of `float32` (numpy's)."""
+    text = text.strip()
+    try:
+        parser = Parser(Context(), text)
+        element = parser.parse_type()
+        if parser.pos == len(text):
+            return dtypes.to_numpy(element)
+    except (ParseError, dtypes.UnsupportedDType):
+        pass
+    try:
+        dtype = np.dtype(text)
+        dtypes.element_type(dtype)  # raises for dtypes the IR cannot hold
+        return dtype
+    except (TypeError, dtypes.UnsupportedDType):
+        raise ValueError(f"unknown element type '{text}' (use f32, f64, f16, bf16, i1, "
+                         "i8, i16, i32, i64, ui8, ...)") from None
+
+
+_NAMES = {"true": True, "false": False, "True": True, "False": False,
+          "inf": math.inf, "nan": math.nan}
+
+
+def parse_literal(text: str) -> Any:
+    """A number, bool or nested list written in Python/JSON syntax (`inf`, `nan`, `true`)."""
+
+    def value(node: ast.expr) -> Any:
+        if isinstance(node, ast.Constant) and isinstance(node.value, int | float | bool):
+            return node.value
+        if isinstance(node, ast.Name) and node.id in _NAMES:
+            return _NAMES[node.id]
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub | ast.UAdd):
+            inner = value(node.operand)
+            if isinstance(inner, bool):
+                raise ValueError("a sign before a bool")
+            return -inner if isinstance(node.op, ast.USub) else inner
+        if isinstance(node, ast.List | ast.Tuple):
+            return [value(e) for e in node.elts]
+        raise ValueError(f"unexpected '{ast.unparse(node)}'")
+
+    try:
+        tree = ast.parse(text.strip(), mode="eval")
+    except SyntaxError:
+        raise ValueError("not a number or a list") from None
+    return value(tree.body)
+
+
+def _fit(array: np.ndarray, want: np.dtype) -> np.ndarray | None:
+    """`array` as `want` when every value survives the cast (ints into floats, in range)."""
+    if array.size == 0:
+        return array.astype(want)
+    if not np.can_cast(array.dtype, want, casting="same_kind"):
+        return None
+    cast = array.astype(want)
+    if want.kind in "iub" and not np.array_equal(cast, array):
+        return None
+    return cast
+
+
+def read_input(text: str, index: int, param: TensorType) -> list[tuple[np.ndarray, str]]:
+    """The array(s) that `--input text` stands for, each with a name for messages (`param`:
+    the parameter the first one goes to)."""
+    where = f"input {index}"
+    shape, want = tuple(param.get_shape()), dtypes.to_numpy(param.element_type)
+    if text in KEYWORDS:
+        if text == "iota":
+            return [(np.arange(math.prod(shape)).reshape(shape).astype(want), text)]
+        return [((np.zeros if text == "zeros" else np.ones)(shape, want), text)]
+    if text.lower().endswith((".npy", ".npz")):
+        return _load(text, where)
+    literal, _, type_text = text.rpartition(":") if ":" in text else (text, "", "")
+    try:
+        value = parse_literal(literal)
+    except ValueError as e:
+        if os.path.isfile(text):  # a numpy file by another name
+            return _load(text, where)
+        raise ToolError(
+            f"{TOOL}: error: {where}: cannot read '{text}' ({e}); give a .npy/.npz file, a "
+            "literal like [1, 2]:f32, or zeros/ones/iota") from None
+    try:
+        dtype = parse_element_type(type_text) if type_text else None
+    except ValueError as e:
+        raise ToolError(f"{TOOL}: error: {where}: {e}") from None
+    try:
+        array = np.asarray(value, dtype=dtype)
+    except (ValueError, OverflowError) as e:
+        reason = "rows of different lengths" if "inhomogeneous" in str(e) else str(e)
+        raise ToolError(f"{TOOL}: error: {where}: cannot make an array of '{text}': "
+                        f"{reason}") from None
+    if dtype is None:
+        # An untyped literal takes the parameter's type when no value changes on the way.
+        fitted = _fit(array, want)
+        if fitted is None:
+            raise ToolError(f"{TOOL}: error: {where}: {text} does not fit element type "
+                            f"{param.element_type}; give the values as that type")
+        array = fitted
+    return [(array, text if len(text) <= 40 else text[:37] + "...")]
+
+
+def _load(path: str, where: str) -> list[tuple[np.ndarray, str]]:
+    """The arrays of a `.npy` or `.npz` file, without pickles."""
+    try:
+        loaded = np.load(path, allow_pickle=False)
+    except OSError as e:
+        reason = e.strerror or str(e)
+        raise ToolError(f"{TOOL}: error: {where}: cannot read '{path}': {reason}") from None
+    except ValueError as e:
+        raise ToolError(f"{TOOL}: error: {where}: cannot read '{path}': {e}") from None
+    if isinstance(loaded, np.lib.npyio.NpzFile):
+        with loaded:
+            return [(loaded[name], f"{path}:{name}") for name in loaded.files]
+    return [(loaded, path)]
+
+
+def check_input(array: np.ndarray, index: int, source: str, param: Attribute) -> np.ndarray:
+    """`array` if it has `param`'s shape and element type; a `ToolError` saying which not."""
+    assert isinstance(param, TensorType)
+    where = f"input {index} ({source})"
+    want_shape, want = tuple(param.get_shape()), dtypes.to_numpy(param.element_type)
+    if array.shape != want_shape:
+        raise ToolError(f"{TOOL}: error: {where}: expected shape {shape_str(want_shape)} "
+                        f"({param}), got {shape_str(array.shape)}")
+    if array.dtype != want:
+        raise ToolError(f"{TOOL}: error: {where}: expected element type {param.element_type} "
+                        f"({param}), got {ir_dtype_name(array.dtype)} ({array.dtype.name})")
+    return array
+
+
+def _wrong_count(fn: func.FuncOp, got: int) -> None:
+    params = fn.function_type.inputs
+    types = ", ".join(str(p) for p in params) or "none"
+    raise ToolError(f"{TOOL}: error: @{fn.sym_name.data} takes {len(params)} input(s) "
+                    f"({types}), got {got}")
+
+
+def read_inputs(texts: Sequence[str], fn: func.FuncOp) -> list[np.ndarray]:
+    """All inputs of `fn`, read and checked against its parameter types."""
+    params = list(fn.function_type.inputs)
+    for p in params:
+        if not isinstance(p, TensorType):
+            raise ToolError(f"{TOOL}: error: @{fn.sym_name.data} has a parameter of type {p}; "
+                            "tiers-run passes tensors only")
+    arrays: list[tuple[np.ndarray, int, str]] = []
+    for i, text in enumerate(texts, 1):
+        if len(arrays) == len(params):  # one too many; count the rest as one array each
+            _wrong_count(fn, len(arrays) + len(texts) - i + 1)
+        arrays.extend((a, i, source) for a, source in read_input(text, i, params[len(arrays)]))
+    if len(arrays) != len(params):
+        _wrong_count(fn, len(arrays))
+    return [check_input(a, i, s, p) for (a, i, s), p in zip(arrays, params, strict=True)]
+
+
+# ---------------------------------------------------------------------------------------
+# The program.
+# ---------------------------------------------------------------------------------------
+
+
+def load_module(path: str) -> tuple[ModuleOp, OpSpans]:
+    """The verified module in file `path`; `ToolError` for an unreadable or bad file."""
+    try:
+        with open(path, "rb") as f:
+            text = f.read()
+    except OSError as e:
+        raise ToolError(f"{TOOL}: error: cannot read '{path}': {e.strerror}") from None
+    try:
+        module, spans = parse_module(make_context(), text, path)
+        verify(module, spans)
+    except (ToolError, VerifyException) as e:
+        raise ToolError(_first_line(e)) from None
+    return module, spans
+
+
+def _first_line(error: Exception) -> str:
+    """An IR diagnostic without its source excerpt: `file:line:col: error: message`."""
+    return str(error).splitlines()[0]
+
+
+def run_pipeline(spec: str, module: ModuleOp, spans: OpSpans) -> None:
+    """Apply pipeline `spec` (presets allowed), verifying after each pass."""
+    available = available_passes()
+    passes = build_pipeline(pipeline_specs(spec, list(available), TOOL), available, TOOL)
+
+    def check(previous: ModulePass | None, op: ModuleOp, _next: ModulePass | None) -> None:
+        if previous is not None:
+            verify(op, spans, previous.name)
+
+    try:
+        PassPipeline(passes, check).apply(make_context(), module)
+    except DiagnosticException as e:
+        raise ToolError(_first_line(e)) from None
+
+
+def entry_function(module: ModuleOp, name: str, path: str) -> func.FuncOp:
+    """`@name` of `module`, with a body; `ToolError` listing the functions otherwise."""
+    functions = [op for op in module.body.block.ops if isinstance(op, func.FuncOp)]
+    for fn in functions:
+        if fn.sym_name.data == name:
+            if not fn.body.blocks:
+                raise ToolError(f"{TOOL}: error: @{name} in {path} is a declaration, no body")
+            return fn
+    names = ", ".join(f"@{f.sym_name.data}" for f in functions) or "none"
+    raise ToolError(f"{TOOL}: error: no function @{name} in {path} (functions: {names})")
+
+
+def _uses_64_bits(module: ModuleOp) -> bool:
+    """Whether the program holds 64-bit values, which JAX keeps only with x64 enabled."""
+    types = [t for op in module.walk() for t in op.result_types]
+    types += [t for op in module.walk() if isinstance(op, func.FuncOp)
+              for t in op.function_type.inputs]
+    return any(isinstance(t, TensorType) and _is_wide(t.element_type) for t in types)
+
+
+def _is_wide(element: Attribute) -> bool:
+    try:
+        return dtypes.to_numpy(element).itemsize == 8
+    except dtypes.UnsupportedDType:
+        return False
+
+
+def execute(module: ModuleOp, fn: func.FuncOp, inputs: Sequence[np.ndarray]) -> list[np.ndarray]:
+    """Compile `fn` with the JAX target and run it on `inputs`."""
+    import jax
+
+    from tiers.targets.jax import compile as jax_compile
+    from tiers.targets.walk import MissingRule
+
+    if _uses_64_bits(module):
+        # The IR says 64 bits; without x64, JAX would silently compute in 32.
+        jax.config.update("jax_enable_x64", True)
+    try:
+        outs = jax_compile(module, fn.sym_name.data)(*inputs)
+    except (MissingRule, dtypes.UnsupportedDType) as e:
+        raise ToolError(f"{TOOL}: error: {e}") from None
+    return [np.asarray(o) for o in outs]
+
+
+def write_outputs(outputs: Sequence[np.ndarray], path: str | None) -> None:
+    """Print `outputs` (numpy repr, one per line) or save them to `path`."""
+    if path is None:
+        for out in outputs:
+            print(repr(out))
+        return
+    try:
+        if path.endswith(".npy"):
+            np.save(path, outputs[0])
+        else:
+            np.savez(path, **{f"out{i}": o for i, o in enumerate(outputs)})
+    except OSError as e:
+        raise ToolError(f"{TOOL}: error: cannot write '{path}': {e.strerror}") from None
+
+
+def check_output_path(path: str | None, fn: func.FuncOp) -> None:
+    """Fail before running when `--output` cannot hold the results of `fn`."""
+    if path is None:
+        return
+    n = len(fn.function_type.outputs)
+    if path.endswith(".npy") and n != 1:
+        raise ToolError(f"{TOOL}: error: @{fn.sym_name.data} has {n} outputs; write them to "
+                        "a .npz file (a .npy file holds one)")
+    if not path.endswith((".npy", ".npz")):
+        raise ToolError(f"{TOOL}: error: --output must be a .npy (one output) or .npz file, "
+                        f"not '{path}'")
+
+
+def arg_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=TOOL, description="Run a function of a tiers IR file with the JAX target.",
+        epilog=INPUT_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("file", metavar="FILE.mlir", help="the IR, in MLIR syntax")
+    parser.add_argument("--entry", default="main", metavar="NAME",
+                        help="the function to run (default: main)")
+    parser.add_argument("--input", "-i", action="append", default=[], metavar="INPUT",
+                        help="one input (see below); repeat for each parameter")
+    parser.add_argument("--output", "-o", metavar="OUT",
+                        help="save outputs to OUT.npy (one output) or OUT.npz (out0, out1, ...)")
+    parser.add_argument("-p", "--passes", default="", metavar="PIPELINE",
+                        help="passes to run before compiling (default: none)")
+    parser.add_argument("--version", action="version", version=f"{TOOL} {__version__}")
+    return parser
+
+
+def run(argv: Sequence[str] | None = None) -> None:
+    """`tiers-run` with arguments `argv`; raises `ToolError` for any mistake in the input."""
+    args = arg_parser().parse_args(argv)
+    module, spans = load_module(args.file)
+    fn = entry_function(module, args.entry, args.file)
+    check_output_path(args.output, fn)
+    inputs = read_inputs(args.input, fn)
+    if args.passes:
+        run_pipeline(args.passes, module, spans)
+        fn = entry_function(module, args.entry, args.file)
+    write_outputs(execute(module, fn, inputs), args.output)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Entry point of `tiers-run`: exit code 0, or 1 with one line on stderr."""
+    try:
+        run(argv)
+    except ToolError as e:
+        sys.stdout.flush()
+        print(e, file=sys.stderr)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
