@@ -7,15 +7,20 @@ become `lax.generic`; any other raises `UnsupportedPrimitive` naming the user's 
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
+from typing import Any
 
+import jax
+import numpy as np
 from jax import lax as jlax
+from jax.extend import core as jcore
 from xdsl.dialects import func
-from xdsl.dialects.builtin import FloatAttr, StringAttr, f64
+from xdsl.dialects.builtin import FloatAttr, StringAttr, TensorType, f64
 from xdsl.ir import SSAValue
 
 from tiers.dialects import lax, params
-from tiers.frontend.importer import Emitter, Rule, UnsupportedPrimitive, where
+from tiers.frontend.importer import Emitter, Rule, UnsupportedPrimitive, is_key
 from tiers.targets.primitives import remember
 
 RULES: dict[str, Rule] = {}
@@ -191,7 +196,7 @@ def _scatter(em: Emitter, x: SSAValue, indices: SSAValue, updates: SSAValue):
     p, dn = em.params, em.params["dimension_numbers"]
     if p.get("update_consts"):
         raise UnsupportedPrimitive(
-            f"{where(em.eqn.source_info)}: {em.eqn.primitive.name} with a custom combiner")
+            f"{em.where()}: {em.eqn.primitive.name} with a custom combiner")
     props = {name: lax.ints(getattr(dn, name)) for name in (
         "update_window_dims", "inserted_window_dims", "scatter_dims_to_operand_dims",
         "operand_batching_dims", "scatter_indices_batching_dims")}
@@ -236,15 +241,32 @@ def _dot_general(em: Emitter, lhs: SSAValue, rhs: SSAValue):
     (lc, rc), (lb, rb) = em.params["dimension_numbers"]
     props = {"lhs_contracting": lax.ints(lc), "rhs_contracting": lax.ints(rc),
              "lhs_batch": lax.ints(lb), "rhs_batch": lax.ints(rb)}
-    precision = em.params.get("precision")
+    precision = _precision(em, em.params.get("precision"))
     if precision is not None:
-        props["precision"] = StringAttr(str(precision))
+        props["precision"] = StringAttr(precision)
     return _build(em, lax.DotGeneralOp, [lhs, rhs], props)
+
+
+def _precision(em: Emitter, precision: Any) -> str | None:
+    """`dot_general`'s precision as one `jax.lax.Precision` alias ("highest", "high", ...).
+
+    JAX canonicalizes it to None, a Precision, or a pair (lhs, rhs); the pair collapses to the
+    stronger of the two, so tiers computes at least as precisely as asked (on CPU, precision
+    changes nothing). The lowercase alias is what `jax.lax.Precision(...)` parses back.
+    """
+    pair = precision if isinstance(precision, tuple) else (precision, precision)
+    if all(p is None for p in pair):
+        return None
+    if not all(p is None or isinstance(p, jlax.Precision) for p in pair):
+        raise UnsupportedPrimitive(
+            f"{em.where()}: dot_general with precision={precision!r} (a dot algorithm) is not "
+            "supported by tiers IR; use a jax.lax.Precision")
+    return max((jlax.Precision(p) for p in pair), key=lambda p: p.value).name.lower()
 
 
 # Calls: named sub-jaxprs become private functions, so structure survives import.
 def _call(em: Emitter, closed, name: str, args: Sequence[SSAValue]):
-    symbol = em.importer.import_function(closed, name, private=True)
+    symbol = em.importer.import_call(closed, name, em)
     return em.add(func.CallOp(symbol, list(args), em.out_types())).results
 
 
@@ -253,12 +275,148 @@ def _jit(em: Emitter, *args: SSAValue):
     return _call(em, em.params["jaxpr"], em.params["name"], args)
 
 
+@rule("remat2")
+def _remat(em: Emitter, *args: SSAValue):
+    # `jax.checkpoint`: the body's value; rematerialization only concerns the backward pass,
+    # which JAX has already built into the jaxpr.
+    closed = jcore.ClosedJaxpr(em.params["jaxpr"], ())
+    return _call(em, closed, "checkpoint", args)
+
+
 @rule("custom_jvp_call", "custom_vjp_call")
 def _custom_call(em: Emitter, *args: SSAValue):
     # Import the primal computation; JAX has already applied any derivative rule it needed.
     closed = em.params["call_jaxpr"]
     name = em.params.get("name") or getattr(closed.jaxpr.debug_info, "func_name", None)
     return _call(em, closed, name or em.eqn.primitive.name, args)
+
+
+@rule("custom_linear_solve")
+def _custom_linear_solve(em: Emitter, *args: SSAValue):
+    # `jnp.linalg.solve`/`inv`: operands are the consts of the (matvec, vecmat, solve,
+    # transpose_solve) jaxprs, then b. Its value is `solve(*solve_consts, *b)` (JAX's own
+    # impl rule); the other jaxprs only serve differentiation, which JAX has already done.
+    lengths = em.params["const_lengths"]
+    start = lengths.matvec + lengths.vecmat
+    solve_consts = args[start:start + lengths.solve]
+    b = args[sum(lengths):]
+    return _call(em, em.params["jaxprs"].solve, "custom_linear_solve", [*solve_consts, *b])
+
+
+# PRNG keys. tiers IR holds a key array as its data (uint32[..., 2] for threefry), as JAX's
+# own lowering does (`core.physical_aval`, see `importer.aval_type`). Wrapping and unwrapping
+# are then no-ops, and each key operation becomes a call of JAX's implementation of it traced
+# on that data, so the IR holds plain integer arithmetic (and the `threefry2x32` primitive).
+@rule("random_wrap", "random_unwrap")
+def _key_data(em: Emitter, x: SSAValue):
+    return [x]
+
+
+@rule("random_seed", "random_split", "random_fold_in", "random_bits")
+def _key_operation(em: Emitter, *args: SSAValue):
+    name, p = em.eqn.primitive.name, em.params
+    avals = tuple((tuple(v.aval.shape), v.aval.dtype) for v in em.eqn.invars)
+    impl = p["impl"] if name == "random_seed" else avals[0][1]._impl
+    closed = _key_jaxpr(name, impl, tuple(sorted((k, v) for k, v in p.items() if k != "impl")),
+                        avals)
+    return _call(em, closed, f"{name}_{impl.name}", args)
+
+
+@functools.lru_cache(maxsize=256)
+def _key_jaxpr(name: str, impl: Any, params: tuple, avals: tuple) -> Any:
+    """JAX's implementation of key operation `name`, traced on key data (cached, so each
+    signature is traced once per process and imported once per module)."""
+    from jax._src.random import prng
+
+    p = dict(params)
+    keys_shape = avals[0][0]
+    impls = {
+        "random_seed": lambda seeds: prng.random_seed_impl_base(seeds, impl=impl),
+        "random_split": lambda keys: prng.random_split_impl_base(
+            impl, keys, len(keys_shape), shape=p["shape"]),
+        "random_fold_in": lambda keys, msgs: prng.random_fold_in_impl_base(
+            impl, keys, msgs, keys_shape),
+        "random_bits": lambda keys: prng.random_bits_impl_base(
+            impl, keys, len(keys_shape), bit_width=p["bit_width"], shape=p["shape"]),
+    }
+    specs = [jax.ShapeDtypeStruct(shape, dtype) for shape, dtype in avals]
+    if name != "random_seed":  # the keys operand, as its data
+        specs[0] = jax.ShapeDtypeStruct((*keys_shape, *impl.key_shape), np.uint32)
+    return jax.make_jaxpr(impls[name])(*specs)
+
+
+# Structural primitives applied to key arrays (`k1, k2 = jax.random.split(key)` slices and
+# squeezes keys). Their params speak of the key array's shape; on key data, each key is a
+# trailing dimension of `key_shape` more, which these rules append (as JAX's lowering does).
+# Rules whose params name only leading dimensions (squeeze, reshape, concatenate, ...) serve
+# keys as they are; any other primitive on keys is reported as unsupported.
+KEY_RULES: dict[str, Rule] = {}
+
+
+def key_rule(*names: str) -> Callable[[Rule], Rule]:
+    def register(fn: Rule) -> Rule:
+        for name in names:
+            KEY_RULES[name] = fn
+        return fn
+
+    return register
+
+
+def _key_shape(em: Emitter) -> tuple[int, ...]:
+    aval = next(v.aval for v in (*em.eqn.invars, *em.eqn.outvars) if is_key(v.aval))
+    return tuple(aval.dtype._impl.key_shape)
+
+
+@key_rule("slice")
+def _key_slice(em: Emitter, x: SSAValue):
+    p, ks = em.params, _key_shape(em)
+    strides = p["strides"] or (1,) * len(p["start_indices"])
+    return _build(em, lax.SliceOp, [x], {
+        "start_indices": lax.ints((*p["start_indices"], *(0 for _ in ks))),
+        "limit_indices": lax.ints((*p["limit_indices"], *ks)),
+        "strides": lax.ints((*strides, *(1 for _ in ks)))})
+
+
+@key_rule("broadcast_in_dim")
+def _key_broadcast_in_dim(em: Emitter, x: SSAValue):
+    rank, n = len(em.eqn.outvars[0].aval.shape), len(_key_shape(em))
+    dims = (*em.params["broadcast_dimensions"], *range(rank, rank + n))
+    return _build(em, lax.BroadcastInDimOp, [x], {"dims": lax.ints(dims)})
+
+
+@key_rule("transpose")
+def _key_transpose(em: Emitter, x: SSAValue):
+    perm = em.params["permutation"]
+    return em.add(lax.TransposeOp(x, (*perm, *range(len(perm), len(lax.shape(x)))))).results
+
+
+@key_rule("dynamic_slice")
+def _key_dynamic_slice(em: Emitter, x: SSAValue, *idx: SSAValue):
+    ks = _key_shape(em)
+    zeros = [em.constant(0, np.dtype(np.int32)) for _ in ks]
+    return _build(em, lax.DynamicSliceOp, [x, *idx, *zeros],
+                  {"slice_sizes": lax.ints((*em.params["slice_sizes"], *ks))})
+
+
+@key_rule("dynamic_update_slice")
+def _key_dynamic_update_slice(em: Emitter, x: SSAValue, update: SSAValue, *idx: SSAValue):
+    zeros = [em.constant(0, np.dtype(np.int32)) for _ in _key_shape(em)]
+    return _build(em, lax.DynamicUpdateSliceOp, [x, update, *idx, *zeros])
+
+
+@key_rule("select_n")
+def _key_select_n(em: Emitter, which: SSAValue, *cases: SSAValue):
+    out = em.out_type()
+    if lax.shape(which) != ():  # the predicate covers the keys, not their data: broadcast it
+        t = TensorType(lax.elem(which), out.get_shape())
+        which = em.add(lax.BroadcastInDimOp(which, t, range(len(lax.shape(which))))).results[0]
+    return _build(em, lax.SelectNOp, [which, *(em.broadcast(c, out) for c in cases)])
+
+
+for _name in ("squeeze", "reshape", "concatenate", "rev", "copy", "copy_p", "jit", "pjit",
+              "remat2", "custom_jvp_call", "custom_vjp_call", "random_wrap",
+              "random_unwrap", "random_seed", "random_split", "random_fold_in", "random_bits"):
+    KEY_RULES.setdefault(_name, RULES[_name])
 
 
 def generic_rule(em: Emitter, *args: SSAValue):
@@ -270,7 +428,7 @@ def generic_rule(em: Emitter, *args: SSAValue):
     except params.NotPlainData as e:
         supported = ", ".join(sorted(RULES))
         raise UnsupportedPrimitive(
-            f"{where(em.eqn.source_info)}: tiers cannot import primitive '{name}' ({e}). "
+            f"{em.where()}: tiers cannot import primitive '{name}' ({e}). "
             f"Supported primitives: {supported}; any other primitive whose params are plain "
             "data runs as lax.generic."
         ) from None

@@ -9,11 +9,14 @@ user's source line as its location. Named sub-jaxprs (`jit`, `custom_jvp_call`,
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import jax
 import numpy as np
+from jax._src import core as jax_core
 from jax._src import source_info_util
 from jax.extend import core as jcore
 from xdsl.builder import Builder, InsertPoint
@@ -65,6 +68,10 @@ class Emitter:
     def out_type(self) -> TensorType:
         return aval_type(self.eqn.outvars[0].aval)
 
+    def where(self) -> str:
+        """`file.py:line` of the user's code that made this equation, for error messages."""
+        return self.importer.where(self.eqn)
+
     def add(self, op: Operation) -> Operation:
         op.location = self.location
         self.builder.insert(op)
@@ -110,7 +117,16 @@ Rule = Callable[..., SSAValue | Sequence[SSAValue]]
 
 
 def aval_type(aval: Any) -> TensorType:
+    """The tensor type of a JAX aval; a PRNG key array is typed as its uint32 key data."""
+    if is_key(aval):
+        aval = jax_core.physical_aval(aval)
     return dtypes.tensor_type(tuple(aval.shape), aval.dtype)
+
+
+def is_key(aval: Any) -> bool:
+    """Whether `aval` is an array of typed PRNG keys (`jax.random.key`)."""
+    dtype = getattr(aval, "dtype", None)
+    return not isinstance(dtype, np.dtype) and jax.dtypes.issubdtype(dtype, jax.dtypes.prng_key)
 
 
 def dense(array: np.ndarray) -> DenseIntOrFPElementsAttr:
@@ -124,25 +140,70 @@ def dense(array: np.ndarray) -> DenseIntOrFPElementsAttr:
 
 _LOCS: dict[tuple[str, int, int], FileLineColLoc] = {}
 
+# tiers' own modules, which JAX's heuristic takes for user code (they are not under jax/):
+# `tiers.jit(jnp.sort)` should point at the user's call, not at tiers.jit's internals.
+_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+_INTERNAL = tuple(os.path.join(_ROOT, d) + os.sep
+                  for d in ("frontend", "dialects", "passes", "targets", "tools"))
 
-def user_location(source_info: Any) -> LocationAttr:
-    """The user's own frame of an equation, as `loc("file.py":line:col)`."""
+
+def _is_user_file(name: str) -> bool:
+    return source_info_util.is_user_filename(name) and not name.startswith(_INTERNAL)
+
+
+def user_frame(source_info: Any) -> Any:
+    """The innermost frame of an equation's traceback in neither JAX nor tiers' internals."""
     frame = source_info_util.user_frame(source_info.traceback)
-    if frame is None:
-        return UnknownLoc()
-    key = (frame.file_name, frame.start_line, frame.start_column)
+    if frame is None or not frame.file_name.startswith(_INTERNAL):
+        return frame  # the common case, at the cost of JAX's own lookup
+    for frame in source_info_util.user_frames(source_info.traceback):
+        if not frame.file_name.startswith(_INTERNAL):
+            return frame
+    return None
+
+
+def _loc(file_name: str, line: int, column: int) -> FileLineColLoc:
+    key = (file_name, line, column)
     loc = _LOCS.get(key)
     if loc is None:
-        loc = FileLineColLoc(StringAttr(key[0]), IntAttr(key[1]), IntAttr(key[2] + 1))
+        loc = FileLineColLoc(StringAttr(file_name), IntAttr(line), IntAttr(column + 1))
         _LOCS[key] = loc
     return loc
 
 
-def where(source_info: Any) -> str:
-    frame = source_info_util.user_frame(source_info.traceback)
+def caller_site() -> tuple[LocationAttr, str]:
+    """The user's line on the live Python stack: the call that is compiling right now.
+
+    JAX keeps only the innermost frames of an equation's traceback, so an equation traced
+    deep inside a library (`tiers.jit(jnp.gcd)`) may show no user frame at all; importing
+    runs inside the user's first call, whose line is still on the stack.
+    """
+    frame = sys._getframe(1)
+    while frame is not None and not _is_user_file(frame.f_code.co_filename):
+        frame = frame.f_back
     if frame is None:
-        return "an unknown location"
+        return UnknownLoc(), UNKNOWN
+    name, line = frame.f_code.co_filename, frame.f_lineno
+    return _loc(name, line, 0), f"{os.path.relpath(name)}:{line}"
+
+
+def user_location(source_info: Any) -> LocationAttr:
+    """The user's own frame of an equation, as `loc("file.py":line:col)`."""
+    frame = user_frame(source_info)
+    if frame is None:
+        return UnknownLoc()
+    return _loc(frame.file_name, frame.start_line, frame.start_column)
+
+
+def where(source_info: Any) -> str:
+    """`file.py:line` of the user's frame of an equation (the path relative to the cwd)."""
+    frame = user_frame(source_info)
+    if frame is None:
+        return UNKNOWN
     return f"{os.path.relpath(frame.file_name)}:{frame.start_line}"
+
+
+UNKNOWN = "an unknown location"
 
 
 @dataclass
@@ -152,6 +213,34 @@ class Importer:
     module: ModuleOp = field(default_factory=lambda: ModuleOp([]))
     _functions: dict[int, tuple[Any, str]] = field(default_factory=dict)
     _names: set[str] = field(default_factory=set)
+    # Call sites being imported, innermost last: (location, "file.py:line"). Equations inside
+    # library functions (`jnp.sort`'s jit, a custom_jvp body) carry no user frame, because
+    # JAX traced them from its own code; they get the location of the user's call instead,
+    # and at the top, the user's line that is compiling (`caller_site`).
+    _sites: list[tuple[LocationAttr, str]] = field(default_factory=list)
+
+    def _site(self) -> tuple[LocationAttr, str]:
+        if not self._sites:
+            self._sites.append(caller_site())
+        return self._sites[-1]
+
+    def location(self, eqn: Any) -> LocationAttr:
+        """The user's source line of `eqn`, else that of the call being imported."""
+        loc = user_location(eqn.source_info)
+        return self._site()[0] if isinstance(loc, UnknownLoc) else loc
+
+    def where(self, eqn: Any) -> str:
+        """`file.py:line` for error messages, with the same fallback as `location`."""
+        text = where(eqn.source_info) if eqn is not None else UNKNOWN
+        return self._site()[1] if text == UNKNOWN else text
+
+    def import_call(self, closed: Any, name: str, site: Emitter) -> str:
+        """Import `closed` as a private function called from `site`; returns its symbol."""
+        self._sites.append((site.location, site.where()))
+        try:
+            return self.import_function(closed, name, private=True)
+        finally:
+            self._sites.pop()
 
     def import_function(self, closed: Any, name: str, private: bool = False) -> str:
         """Add `closed` (a ClosedJaxpr) as a function named like `name`; returns its symbol."""
@@ -161,8 +250,18 @@ class Importer:
         symbol = self._unique(name)
         self._functions[id(closed.jaxpr)] = (closed.jaxpr, symbol)
         jaxpr = closed.jaxpr
-        in_types = [aval_type(v.aval) for v in jaxpr.invars]
-        out_types = [aval_type(v.aval) for v in jaxpr.outvars]
+        if not private and any(is_key(v.aval) for v in (*jaxpr.invars, *jaxpr.outvars)):
+            # Inside, a key is its uint32 data; at the boundary the caller would have to
+            # convert, which the JAX target does not do (yet).
+            raise UnsupportedPrimitive(
+                f"{self._site()[1]}: typed PRNG key arrays (jax.random.key) as arguments or "
+                "results are not supported by tiers yet; pass jax.random.key_data(key) and "
+                "call jax.random.wrap_key_data inside the function")
+        try:
+            in_types = [aval_type(v.aval) for v in jaxpr.invars]
+            out_types = [aval_type(v.aval) for v in jaxpr.outvars]
+        except dtypes.UnsupportedDType as e:
+            raise UnsupportedPrimitive(f"{self._site()[1]}: function '{name}': {e}") from None
         block = Block(arg_types=in_types)
         fn = func.FuncOp(
             symbol, FunctionType.from_lists(in_types, out_types), Region(block),
@@ -176,7 +275,7 @@ class Importer:
 
     def import_body(self, builder: Builder, jaxpr: Any, consts: Sequence[Any],
                     args: Sequence[SSAValue]) -> list[SSAValue]:
-        from tiers.frontend.import_rules import RULES, generic_rule
+        from tiers.frontend.import_rules import KEY_RULES, RULES, generic_rule
 
         env: dict[Any, SSAValue] = {}
         memo: dict[Any, SSAValue] = {}
@@ -191,16 +290,23 @@ class Importer:
             return env[atom]
 
         for eqn in jaxpr.eqns:
-            em = Emitter(self, builder, eqn, user_location(eqn.source_info), memo)
-            rule = RULES.get(eqn.primitive.name)
-            if rule is None:
-                rule = generic_rule
+            em = Emitter(self, builder, eqn, self.location(eqn), memo)
+            rule = RULES.get(eqn.primitive.name, generic_rule)
+            if any(is_key(v.aval) for v in (*eqn.invars, *eqn.outvars)):
+                rule = KEY_RULES.get(eqn.primitive.name, _unsupported_on_keys)
             try:
                 outs = rule(em, *(read(em, a) for a in eqn.invars))
+            except ImportError_:
+                raise
             except dtypes.UnsupportedDType as e:
                 raise UnsupportedPrimitive(
-                    f"{where(eqn.source_info)}: primitive '{eqn.primitive.name}': {e}"
-                ) from None
+                    f"{em.where()}: primitive '{eqn.primitive.name}': {e}") from None
+            except Exception as e:
+                # A rule that breaks on an equation it did not expect still names the
+                # primitive and the user's line; the cause stays chained for tiers' developers.
+                raise ImportError_(
+                    f"{em.where()}: importing primitive '{eqn.primitive.name}' failed: "
+                    f"{type(e).__name__}: {e}") from e
             if isinstance(outs, SSAValue):
                 outs = [outs]
             for var, value in zip(eqn.outvars, outs, strict=True):
@@ -217,6 +323,12 @@ class Importer:
             symbol = f"{name}_{n}"
         self._names.add(symbol)
         return symbol
+
+
+def _unsupported_on_keys(em: Emitter, *args: SSAValue) -> Any:
+    raise UnsupportedPrimitive(
+        f"{em.where()}: tiers cannot import primitive '{em.eqn.primitive.name}' on PRNG key "
+        "arrays yet (keys support slicing, reshaping, concatenation and selection)")
 
 
 def import_jaxpr(closed: Any, name: str = "main") -> ModuleOp:

@@ -34,10 +34,14 @@ class Program:
 
     module: ModuleOp
     out_tree: Any
+    out_weak: tuple[bool, ...] = ()
     imported_text: str | None = None
 
     def run(self, flat_args: Sequence[Any]) -> list[Any]:
-        return jax_target.to_callable(self.module)(*flat_args)
+        outs = jax_target.to_callable(self.module)(*flat_args)
+        # tiers IR types have no weak-type bit; restore JAX's, since it steers later
+        # promotion (a weak f32 times an f16 array stays f16).
+        return [_weaken(x) if weak else x for x, weak in zip(outs, self.out_weak, strict=True)]
 
 
 @dataclass
@@ -70,10 +74,16 @@ class JitFunction:
 
         @functools.wraps(fn)  # JAX reads the signature for static_argnames and the name
         def compile_and_run(*args: Any, **kwargs: Any) -> Any:
+            if jax.config.jax_disable_jit:
+                # `tiers.config.run_functions_eagerly` is JAX's `jax_disable_jit`: JAX's
+                # dispatcher then calls us with the original arguments instead of an executable.
+                # So the switch costs a compiled call nothing (this runs only on a miss).
+                return fn(*args, **kwargs)
             return self._compile_and_run(args, kwargs)
 
         self.jitted = jax.jit(compile_and_run, static_argnums=self.static_argnums,
                               static_argnames=self.static_argnames)
+        self.jax_lower = self.jitted.lower  # JAX's own, before `jit` puts tiers' in its place
 
     # -- the compiler, run by JAX on a cache miss -----------------------------------------
     def _compile_and_run(self, args: tuple, kwargs: dict) -> Any:
@@ -107,13 +117,14 @@ class JitFunction:
         passes.run(self.pipeline, _CTX, module)
         if self.verify:
             module.verify()
-        return Program(module, out_tree_box[0], imported), leaves
+        out_weak = tuple(bool(getattr(a, "weak_type", False)) for a in closed.out_avals)
+        return Program(module, out_tree_box[0], out_weak, imported), leaves
 
     # -- inspection -------------------------------------------------------------------------
     def lower(self, *args: Any, **kwargs: Any) -> Lowered:
         """The IR of this function for these arguments, after import and after the pipeline."""
         program, _ = self._program(args, kwargs, keep_import=True)
-        return Lowered(self.jitted, program, args, kwargs)
+        return Lowered(self.jax_lower, program, args, kwargs)
 
     def cache_info(self) -> dict[str, int]:
         """`traces`: specializations built so far (each traced, imported, optimized once)."""
@@ -124,7 +135,7 @@ class JitFunction:
 class Lowered:
     """What `JitFunction.lower` returns: the IR stages and a way to compile them."""
 
-    jitted: Any
+    jax_lower: Any
     program: Program
     args: tuple
     kwargs: dict
@@ -137,12 +148,18 @@ class Lowered:
         if stage == "optimized":
             return _print(self.program.module, debuginfo)
         if stage == "hlo":
-            return self.jitted.lower(*self.args, **self.kwargs).as_text()
+            return self.jax_lower(*self.args, **self.kwargs).as_text()
         raise ValueError(f"unknown stage '{stage}' (stages: import, optimized, hlo)")
 
     def compile(self) -> Any:
         """The XLA executable (a `jax.stages.Compiled`)."""
-        return self.jitted.lower(*self.args, **self.kwargs).compile()
+        return self.jax_lower(*self.args, **self.kwargs).compile()
+
+
+def _weaken(x: Any) -> Any:
+    from jax._src.lax.lax import _convert_element_type  # the one way to set weak_type
+
+    return _convert_element_type(x, weak_type=True)
 
 
 def _static_args(fn: Callable[..., Any], argnums: int | Sequence[int],

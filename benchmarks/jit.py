@@ -1,0 +1,231 @@
+"""`tiers.jit` against `jax.jit`, side by side: first call, steady-state call, and where the
+first call's time goes.
+
+    python benchmarks/jit.py [--quick]
+
+First call = trace + compile + run of a fresh function object after `jax.clear_caches()`,
+so neither side reuses a cached trace or executable. Steady state = median of many calls of
+the compiled function, each waited for with `block_until_ready`. Ratios are tiers / jax.
+The breakdown repeats tiers' first-call stages from outside, timing each one: trace
+(`jax.make_jaxpr`), import (`import_jaxpr`), passes (`passes.run`), verify, emit (the IR walk
+inside `jax.jit(...).lower`) and XLA compile (`.compile()`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import statistics
+import time
+from collections.abc import Callable
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+import tiers
+from tiers import passes
+from tiers.context import make_context
+from tiers.frontend.importer import import_jaxpr
+from tiers.targets import jax as jax_target
+
+PIPELINE = "default"
+
+# ---------------------------------------------------------------------------------------
+# Programs. Each factory returns a fresh function object and its arguments.
+# ---------------------------------------------------------------------------------------
+
+Program = tuple[Callable[..., Any], tuple[Any, ...]]
+
+
+def chain(n: int) -> Callable[[], Program]:
+    """n elementwise ops alternating sin / mul / add on a small array."""
+
+    def make() -> Program:
+        def fn(x: jax.Array) -> jax.Array:
+            for i in range(n):
+                x = jnp.sin(x) if i % 3 == 0 else x * 1.0001 if i % 3 == 1 else x + 0.5
+            return x
+
+        return fn, (jnp.linspace(-1.0, 1.0, 256, dtype=jnp.float32),)
+
+    return make
+
+
+def _normal(rng: np.random.Generator, *shape: int, scale: float = 1.0) -> jax.Array:
+    return jnp.asarray(rng.standard_normal(shape).astype(np.float32) * scale)
+
+
+def mlp_fwd_grad() -> Program:
+    rng = np.random.default_rng(0)
+    sizes = [64, 128, 128, 10]
+    params = [{"w": _normal(rng, a, b, scale=a ** -0.5), "b": _normal(rng, b, scale=0.1)}
+              for a, b in zip(sizes[:-1], sizes[1:], strict=True)]
+    x, labels = _normal(rng, 32, 64), jnp.asarray(rng.integers(0, 10, 32))
+
+    def loss(params: list, x: jax.Array, labels: jax.Array) -> jax.Array:
+        for layer in params[:-1]:
+            x = jax.nn.gelu(x @ layer["w"] + layer["b"])
+        logits = x @ params[-1]["w"] + params[-1]["b"]
+        logp = jax.nn.log_softmax(logits)
+        return -jnp.mean(jnp.take_along_axis(logp, labels[:, None], axis=1))
+
+    return jax.value_and_grad(loss), (params, x, labels)
+
+
+def attention() -> Program:
+    rng = np.random.default_rng(1)
+    q, k, v = (_normal(rng, 4, 64, 32) for _ in range(3))
+
+    def fn(q: jax.Array, k: jax.Array, v: jax.Array) -> jax.Array:
+        scores = jnp.einsum("bqd,bkd->bqk", q, k) / jnp.sqrt(q.shape[-1])
+        mask = jnp.arange(q.shape[1])[:, None] >= jnp.arange(q.shape[1])[None, :]
+        scores = jnp.where(mask, scores, -jnp.inf)
+        return jnp.einsum("bqk,bkd->bqd", jax.nn.softmax(scores, axis=-1), v)
+
+    return fn, (q, k, v)
+
+
+def attention_grad() -> Program:
+    fn, args = attention()
+    return jax.grad(lambda q, k, v: jnp.sum(fn(q, k, v) ** 2), argnums=(0, 1, 2)), args
+
+
+def layer_norm_fwd_grad() -> Program:
+    rng = np.random.default_rng(2)
+    x, gamma, beta = _normal(rng, 64, 256), _normal(rng, 256), _normal(rng, 256)
+
+    def loss(x: jax.Array, gamma: jax.Array, beta: jax.Array) -> jax.Array:
+        mean = jnp.mean(x, axis=-1, keepdims=True)
+        var = jnp.var(x, axis=-1, keepdims=True)
+        return jnp.sum(((x - mean) * jax.lax.rsqrt(var + 1e-5) * gamma + beta) ** 2)
+
+    return jax.value_and_grad(loss, argnums=(0, 1, 2)), (x, gamma, beta)
+
+
+PROGRAMS: dict[str, Callable[[], Program]] = {
+    "chain 10": chain(10), "chain 100": chain(100), "chain 1000": chain(1000),
+    "chain 3000": chain(3000), "mlp fwd+grad": mlp_fwd_grad, "attention": attention,
+    "attention grad": attention_grad, "layer norm fwd+grad": layer_norm_fwd_grad,
+}
+
+# ---------------------------------------------------------------------------------------
+# Measurements.
+# ---------------------------------------------------------------------------------------
+
+
+def _first(jit: Callable[..., Any], make: Callable[[], Program]) -> float:
+    fn, args = make()
+    jax.clear_caches()
+    gc.collect()
+    start = time.perf_counter()
+    jax.block_until_ready(jit(fn)(*args))
+    return time.perf_counter() - start
+
+
+def first_calls(jits: list[Callable[..., Any]], make: Callable[[], Program],
+                repeats: int) -> list[float]:
+    """Per jit: median seconds of trace + compile + run of a fresh function with cold JAX
+    caches. The jits take turns, so a busy machine slows both alike."""
+    times: list[list[float]] = [[] for _ in jits]
+    for _ in range(repeats):
+        for i, jit in enumerate(jits):
+            times[i].append(_first(jit, make))
+    return [statistics.median(t) for t in times]
+
+
+def steady_calls(jits: list[Callable[..., Any]], make: Callable[[], Program],
+                 calls: int) -> list[float]:
+    """Per jit: median seconds of one call of the compiled function (calls take turns)."""
+    fn, args = make()
+    compiled = [jit(fn) for jit in jits]
+    for f in compiled:
+        for _ in range(5):
+            jax.block_until_ready(f(*args))
+    times: list[list[float]] = [[] for _ in jits]
+    for _ in range(calls):
+        for i, f in enumerate(compiled):
+            start = time.perf_counter()
+            jax.block_until_ready(f(*args))
+            times[i].append(time.perf_counter() - start)
+    return [statistics.median(t) for t in times]
+
+
+def breakdown(make: Callable[[], Program]) -> dict[str, float]:
+    """Seconds per stage of tiers' first call, each stage run once from outside."""
+    fn, args = make()
+    jax.clear_caches()
+    leaves, in_tree = jax.tree_util.tree_flatten(args)
+
+    def flat_fn(*flat: Any) -> list[Any]:
+        return jax.tree_util.tree_leaves(fn(*jax.tree_util.tree_unflatten(in_tree, flat)))
+
+    specs = [jax.ShapeDtypeStruct(x.shape, x.dtype) for x in leaves]
+    ctx, out = make_context(), {}
+    start = time.perf_counter()
+    closed = jax.make_jaxpr(flat_fn)(*specs)
+    out["trace"] = time.perf_counter() - start
+    start = time.perf_counter()
+    module = import_jaxpr(closed, "main")
+    out["import"] = time.perf_counter() - start
+    start = time.perf_counter()
+    passes.run(PIPELINE, ctx, module)
+    out["passes"] = time.perf_counter() - start
+    start = time.perf_counter()
+    module.verify()
+    out["verify"] = time.perf_counter() - start
+    start = time.perf_counter()
+    lowered = jax.jit(jax_target.to_callable(module)).lower(*leaves)
+    out["emit"] = time.perf_counter() - start
+    start = time.perf_counter()
+    lowered.compile()
+    out["xla"] = time.perf_counter() - start
+    out["ops"] = sum(1 for _ in module.walk()) - 1
+    return out
+
+
+def _ms(seconds: float) -> str:
+    return f"{seconds * 1e3:9.1f}"
+
+
+def _us(seconds: float) -> str:
+    return f"{seconds * 1e6:9.1f}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="fewer repeats (a smoke run)")
+    opts = parser.parse_args()
+    repeats, calls = (1, 20) if opts.quick else (3, 200)
+    tiers_jit = lambda f: tiers.jit(f, pipeline=PIPELINE)  # noqa: E731
+
+    print(f"jax {jax.__version__} on {jax.devices()[0].platform}; tiers pipeline '{PIPELINE}'; "
+          f"first call: median of {repeats}, steady: median of {calls} calls\n")
+    head = (f"{'program':<20} {'tiers 1st ms':>12} {'jax 1st ms':>11} {'ratio':>6} "
+            f"{'tiers call us':>13} {'jax call us':>11} {'ratio':>6}")
+    print(head)
+    print("-" * len(head))
+    for name, make in PROGRAMS.items():
+        n_repeats = 1 if name == "chain 3000" else repeats
+        t_first, j_first = first_calls([tiers_jit, jax.jit], make, n_repeats)
+        t_call, j_call = steady_calls([tiers_jit, jax.jit], make, calls)
+        print(f"{name:<20} {_ms(t_first):>12} {_ms(j_first):>11} {t_first / j_first:6.2f} "
+              f"{_us(t_call):>13} {_us(j_call):>11} {t_call / j_call:6.2f}", flush=True)
+
+    stages = ["trace", "import", "passes", "verify", "emit", "xla"]
+    print("\ntiers first call by stage (ms, median of the same repeats; ops = tiers ops after "
+          "the pipeline)\n")
+    head = f"{'program':<20} {'ops':>5} " + " ".join(f"{s:>8}" for s in stages) + f" {'sum':>8}"
+    print(head)
+    print("-" * len(head))
+    for name, make in PROGRAMS.items():
+        runs = [breakdown(make) for _ in range(1 if name == "chain 3000" else repeats)]
+        b = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
+        total = sum(b[s] for s in stages)
+        print(f"{name:<20} {int(b['ops']):>5} " + " ".join(f"{b[s] * 1e3:8.1f}" for s in stages)
+              + f" {total * 1e3:8.1f}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
