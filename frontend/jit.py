@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import os
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -24,7 +25,9 @@ from xdsl.printer import Printer
 from tiers import passes
 from tiers.context import make_context
 from tiers.frontend import import_rules  # noqa: F401 - registers the importer's rules
+from tiers.frontend.errors import explain_concretization
 from tiers.frontend.importer import import_jaxpr
+from tiers.frontend.retrace import RetraceLog, signature
 from tiers.targets import jax as jax_target
 
 
@@ -63,14 +66,17 @@ class JitFunction:
 
     def __init__(self, fn: Callable[..., Any], *, pipeline: str = "default",
                  static_argnums: int | Sequence[int] = (),
-                 static_argnames: str | Sequence[str] = (), verify: bool = True):
+                 static_argnames: str | Sequence[str] = (), verify: bool | None = None):
         self._fn = fn
         self.pipeline = pipeline
         passes.parse(pipeline)  # fail early on an unknown pass
         self.static_argnums, self.static_argnames = _static_args(fn, static_argnums,
                                                                  static_argnames)
-        self.verify = verify
+        # Verifying costs as much as a pass (~25 us/op); off by default on this hot path
+        # (passes must leave valid IR, and the test suite verifies), on with TIERS_VERIFY=1.
+        self.verify = os.environ.get("TIERS_VERIFY", "0") == "1" if verify is None else verify
         self.info = CacheInfo()
+        self.retraces = RetraceLog(getattr(fn, "__name__", repr(fn)))
 
         @functools.wraps(fn)  # JAX reads the signature for static_argnames and the name
         def compile_and_run(*args: Any, **kwargs: Any) -> Any:
@@ -109,9 +115,15 @@ class JitFunction:
             return out_leaves
 
         specs = [_spec(x) for x in leaves]
-        closed = jax.make_jaxpr(flat_fn)(*specs)
+        try:
+            closed = jax.make_jaxpr(flat_fn)(*specs)
+        except jax.errors.ConcretizationTypeError as e:
+            raise explain_concretization(e) from None
         with self.info.lock:
             self.info.traces += 1
+            if not keep_import:
+                self.retraces.record(signature(self._fn, args, kwargs, static_pos,
+                                               self.static_argnames))
         module = import_jaxpr(closed, "main")
         imported = _print(module) if keep_import else None
         passes.run(self.pipeline, _CTX, module)
@@ -190,7 +202,7 @@ _CTX = make_context()
 
 def jit(fn: Callable[..., Any] | None = None, *, pipeline: str = "default",
         static_argnums: int | Sequence[int] = (), static_argnames: str | Sequence[str] = (),
-        verify: bool = True) -> Any:
+        verify: bool | None = None) -> Any:
     """Compile `fn` through tiers; usable as `@jit` or `@jit(pipeline="O1")`."""
     options = dict(pipeline=pipeline, static_argnums=static_argnums,
                    static_argnames=static_argnames, verify=verify)
