@@ -16,6 +16,8 @@ from xdsl.dialects.builtin import (
     DenseIntOrFPElementsAttr,
     DictionaryAttr,
     IntegerAttr,
+    IntegerType,
+    Signedness,
     StringAttr,
     TensorType,
     i1,
@@ -73,6 +75,23 @@ def _fail(op: Operation, message: str) -> None:
     raise VerifyException(f"'{op.name}': {message}")
 
 
+_KIND_ERRORS = {
+    "float": "expects floating-point operands", "int": "expects integer or bool operands",
+    "num": "does not accept bool operands", "integer": "expects integer operands",
+    "signed": "expects signed integer or floating-point operands",
+}
+
+
+def _check_kind(op: Operation, t: Attribute, kinds: str) -> None:
+    """`t` is an element type of `kinds` (the dtype classes of JAX's shape rules)."""
+    ok = {"any": True, "float": is_float(t), "int": not is_float(t), "num": not is_bool(t),
+          "integer": is_integer(t), "signed": is_float(t) or (
+              isinstance(t, IntegerType) and is_integer(t)
+              and t.signedness.data != Signedness.UNSIGNED)}[kinds]
+    if not ok:
+        _fail(op, f"{_KIND_ERRORS[kinds]}, got {t}")
+
+
 class LaxOp(IRDLOperation):
     """Base of every `lax` op: the shared syntax and the primitive it stands for."""
 
@@ -106,24 +125,24 @@ class LaxOp(IRDLOperation):
 
 
 class ElementwiseOp(LaxOp):
-    KINDS: ClassVar[str] = "any"  # "float", "int" (with bool), "num" (no bool), "any"
+    # "float", "int" (with bool), "integer" (no bool), "num" (no bool), "signed" (float or
+    # signed integer), "any"
+    KINDS: ClassVar[str] = "any"
+    INT_RHS: ClassVar[bool] = False  # the second operand may be any integer type (pow)
     RESULT_BOOL: ClassVar[bool] = False
     traits = traits_def(Pure())
 
     def verify_(self) -> None:
         out = self.results[0]
-        for x in self.operands:
+        for i, x in enumerate(self.operands):
             if shape(x) != shape(out):
                 _fail(self, f"operand shape {shape(x)} differs from result shape {shape(out)}")
+            if self.INT_RHS and i == 1 and is_integer(elem(x)):
+                continue
             if elem(x) != elem(self.operands[0]):
                 _fail(self, f"operand element types differ: {elem(x)} vs {elem(self.operands[0])}")
         t = elem(self.operands[0])
-        if self.KINDS == "float" and not is_float(t):
-            _fail(self, f"expects floating-point operands, got {t}")
-        if self.KINDS == "int" and is_float(t):
-            _fail(self, f"expects integer or bool operands, got {t}")
-        if self.KINDS == "num" and is_bool(t):
-            _fail(self, f"does not accept bool operands, got {t}")
+        _check_kind(self, t, self.KINDS)
         want = i1 if self.RESULT_BOOL else t
         if elem(out) != want:
             _fail(self, f"result element type must be {want}, got {elem(out)}")
@@ -155,7 +174,7 @@ class CompareOp(BinaryOp):
 
 
 _CONSTS = {"PRIMITIVE": ClassVar[str], "KINDS": ClassVar[str], "RESULT_BOOL": ClassVar[bool],
-           "COMMUTATIVE": ClassVar[bool]}
+           "COMMUTATIVE": ClassVar[bool], "INT_RHS": ClassVar[bool]}
 
 
 def _unary(name: str, kinds: str = "any", result_bool: bool = False, primitive: str = ""):
@@ -169,18 +188,19 @@ def _unary(name: str, kinds: str = "any", result_bool: bool = False, primitive: 
 
 
 def _binary(name: str, kinds: str = "any", base: type = BinaryOp, commutative: bool = False,
-            primitive: str = ""):
+            primitive: str = "", int_rhs: bool = False):
     cls = type(
         "".join(p.capitalize() for p in name.split("_")) + "Op",
         (base,),
         {"name": f"lax.{name}", "PRIMITIVE": primitive or name, "KINDS": kinds,
-         "COMMUTATIVE": commutative, "__module__": __name__, "__annotations__": _CONSTS},
+         "COMMUTATIVE": commutative, "INT_RHS": int_rhs, "__module__": __name__,
+         "__annotations__": _CONSTS},
     )
     return irdl_op_definition(cls)
 
 
 NegOp = _unary("neg", "num")
-AbsOp = _unary("abs", "num")
+AbsOp = _unary("abs", "signed")
 SignOp = _unary("sign", "num")
 FloorOp = _unary("floor", "float")
 CeilOp = _unary("ceil", "float")
@@ -216,16 +236,16 @@ IsFiniteOp = _unary("is_finite", "float", result_bool=True)
 StopGradientOp = _unary("stop_gradient")
 CopyOp = _unary("copy")
 CopyPOp = _unary("copy_p")
-PopulationCountOp = _unary("population_count", "int")
-ClzOp = _unary("clz", "int")
+PopulationCountOp = _unary("population_count", "integer")
+ClzOp = _unary("clz", "integer")
 
-AddOp = _binary("add", commutative=True)
-AddAnyOp = _binary("add_any", commutative=True)
+AddOp = _binary("add", "num", commutative=True)
+AddAnyOp = _binary("add_any", "num", commutative=True)
 SubOp = _binary("sub", "num")
-MulOp = _binary("mul", commutative=True)
+MulOp = _binary("mul", "num", commutative=True)
 DivOp = _binary("div", "num")
 RemOp = _binary("rem", "num")
-PowOp = _binary("pow", "float")
+PowOp = _binary("pow", "float", int_rhs=True)  # x ** y: y has x's type or is an integer
 MaxOp = _binary("max", commutative=True)
 MinOp = _binary("min", commutative=True)
 Atan2Op = _binary("atan2", "float")
@@ -233,9 +253,9 @@ NextafterOp = _binary("nextafter", "float")
 AndOp = _binary("and", "int", commutative=True)
 OrOp = _binary("or", "int", commutative=True)
 XorOp = _binary("xor", "int", commutative=True)
-ShiftLeftOp = _binary("shift_left", "int")
-ShiftRightLogicalOp = _binary("shift_right_logical", "int")
-ShiftRightArithmeticOp = _binary("shift_right_arithmetic", "int")
+ShiftLeftOp = _binary("shift_left", "integer")
+ShiftRightLogicalOp = _binary("shift_right_logical", "integer")
+ShiftRightArithmeticOp = _binary("shift_right_arithmetic", "integer")
 EqOp = _binary("eq", base=CompareOp, commutative=True)
 NeOp = _binary("ne", base=CompareOp, commutative=True)
 LtOp = _binary("lt", base=CompareOp)
@@ -288,11 +308,29 @@ class ConvertElementTypeOp(LaxOp):
 
 @irdl_op_definition
 class BitcastConvertTypeOp(LaxOp):
+    """Reinterprets the bits; a narrower result type adds a trailing dimension (of the width
+    ratio), a wider one consumes it."""
+
     name = "lax.bitcast_convert_type"
     PRIMITIVE: ClassVar[str] = "bitcast_convert_type"
     operand = operand_def(Tensor)
     result = result_def(Tensor)
     traits = traits_def(Pure())
+
+    def verify_(self) -> None:
+        a, b = elem(self.operand), elem(self.result)
+        if (is_bool(a) or is_bool(b)) and a != b:
+            _fail(self, f"cannot bitcast between bool and {b if is_bool(a) else a}")
+        inp, out = shape(self.operand), shape(self.result)
+        wa, wb = a.bitwidth, b.bitwidth  # type: ignore[attr-defined]
+        if wa == wb:
+            want = inp
+        elif wa > wb:
+            want = (*inp, wa // wb)
+        else:
+            want = inp[:-1] if inp and inp[-1] == wb // wa else None
+        if want != out:
+            _fail(self, f"cannot bitcast {self.operand.type} to {self.result.type}")
 
 
 @irdl_op_definition
@@ -743,6 +781,7 @@ class ReduceOp(LaxOp):
     axes = prop_def(DenseArrayBase)
     traits = traits_def(Pure())
     INDEX_RESULT: ClassVar[bool] = False
+    KINDS: ClassVar[str] = "any"
 
     def __init__(self, operand: SSAValue, axes: Sequence[int],
                  result_type: Attribute | None = None):
@@ -756,6 +795,7 @@ class ReduceOp(LaxOp):
         want = tuple(d for i, d in enumerate(inp) if i not in axes)
         if shape(self.result) != want:
             _fail(self, f"result shape {shape(self.result)} should be {want}")
+        _check_kind(self, elem(self.operand), self.KINDS)
         if self.INDEX_RESULT:
             if not is_integer(elem(self.result)):
                 _fail(self, f"index result must be an integer type, got {elem(self.result)}")
@@ -763,20 +803,20 @@ class ReduceOp(LaxOp):
             _fail(self, f"result element type {elem(self.result)} differs from the operand's")
 
 
-def _reduce(name: str, base: type = ReduceOp):
+def _reduce(name: str, base: type = ReduceOp, kinds: str = "any"):
     cls = type("".join(p.capitalize() for p in name.split("_")) + "Op", (base,),
-               {"name": f"lax.{name}", "PRIMITIVE": name, "__module__": __name__,
-                "__annotations__": _CONSTS})
+               {"name": f"lax.{name}", "PRIMITIVE": name, "KINDS": kinds,
+                "__module__": __name__, "__annotations__": _CONSTS})
     return irdl_op_definition(cls)
 
 
-ReduceSumOp = _reduce("reduce_sum")
-ReduceProdOp = _reduce("reduce_prod")
+ReduceSumOp = _reduce("reduce_sum", kinds="num")
+ReduceProdOp = _reduce("reduce_prod", kinds="num")
 ReduceMaxOp = _reduce("reduce_max")
 ReduceMinOp = _reduce("reduce_min")
-ReduceAndOp = _reduce("reduce_and")
-ReduceOrOp = _reduce("reduce_or")
-ReduceXorOp = _reduce("reduce_xor")
+ReduceAndOp = _reduce("reduce_and", kinds="int")
+ReduceOrOp = _reduce("reduce_or", kinds="int")
+ReduceXorOp = _reduce("reduce_xor", kinds="int")
 
 
 class ArgReduceOp(ReduceOp):
@@ -795,19 +835,21 @@ class CumulativeOp(LaxOp):
     axis = prop_def(IntegerAttr)
     reverse = prop_def(IntegerAttr)
     traits = traits_def(Pure())
+    KINDS: ClassVar[str] = "num"
 
     def verify_(self) -> None:
         if self.result.type != self.operand.type:
             _fail(self, "result type must equal the operand type")
         if not 0 <= self.int("axis") < max(len(shape(self.operand)), 1):
             _fail(self, f"axis {self.int('axis')} out of range")
+        _check_kind(self, elem(self.operand), self.KINDS)
 
 
-CumsumOp = _reduce("cumsum", CumulativeOp)
-CumprodOp = _reduce("cumprod", CumulativeOp)
-CummaxOp = _reduce("cummax", CumulativeOp)
-CumminOp = _reduce("cummin", CumulativeOp)
-CumlogsumexpOp = _reduce("cumlogsumexp", CumulativeOp)
+CumsumOp = _reduce("cumsum", CumulativeOp, "num")
+CumprodOp = _reduce("cumprod", CumulativeOp, "num")
+CummaxOp = _reduce("cummax", CumulativeOp, "num")
+CumminOp = _reduce("cummin", CumulativeOp, "num")
+CumlogsumexpOp = _reduce("cumlogsumexp", CumulativeOp, "float")
 
 
 @irdl_op_definition
@@ -834,6 +876,8 @@ class SortOp(LaxOp):
 
 @irdl_op_definition
 class TopKOp(LaxOp):
+    """The `k` largest entries along the last dimension, and their int32 indices."""
+
     name = "lax.top_k"
     PRIMITIVE: ClassVar[str] = "top_k"
     operand = operand_def(Tensor)
@@ -841,6 +885,16 @@ class TopKOp(LaxOp):
     indices = result_def(Tensor)
     k = prop_def(IntegerAttr)
     traits = traits_def(Pure())
+
+    def verify_(self) -> None:
+        inp, k = shape(self.operand), self.int("k")
+        if not inp or not 0 <= k <= inp[-1]:
+            _fail(self, f"k = {k} must be in [0, {inp[-1] if inp else 0}] for {self.operand.type}")
+        want = (*inp[:-1], k)
+        if shape(self.values) != want or elem(self.values) != elem(self.operand):
+            _fail(self, f"values must be {want} of {elem(self.operand)}, got {self.values.type}")
+        if shape(self.indices) != want or elem(self.indices) != IntegerType(32):
+            _fail(self, f"indices must be {want} of i32, got {self.indices.type}")
 
 
 @irdl_op_definition

@@ -27,6 +27,12 @@ def _dtype(value) -> np.dtype:
     return dtypes.to_numpy(lax.elem(value))
 
 
+def _results(op, values) -> Any:
+    """What the walker wants from a rule: one value for a one-result op, else a tuple."""
+    values = tuple(values)
+    return values[0] if len(op.results) == 1 else values
+
+
 UNARY = {
     lax.NegOp: jlax.neg, lax.AbsOp: jlax.abs, lax.SignOp: jlax.sign, lax.FloorOp: jlax.floor,
     lax.CeilOp: jlax.ceil, lax.ExpOp: jlax.exp, lax.Exp2Op: jlax.exp2, lax.LogOp: jlax.log,
@@ -85,10 +91,13 @@ _register(lax.SliceOp, lambda op, x: jlax.slice(
 _register(lax.PadOp, lambda op, x, v: jlax.pad(
     x, v, list(zip(op.ints("low"), op.ints("high"), op.ints("interior"), strict=True))))
 _register(lax.ConcatenateOp, lambda op, *xs: jlax.concatenate(xs, op.int("dimension")))
-_register(lax.SplitOp, lambda op, x: tuple(jlax.split(x, op.ints("sizes"), op.int("axis"))))
-_register(lax.DynamicSliceOp, lambda op, x, *idx: jlax.dynamic_slice(
-    x, idx, op.ints("slice_sizes")))
-_register(lax.DynamicUpdateSliceOp, lambda op, x, u, *idx: jlax.dynamic_update_slice(x, u, idx))
+_register(lax.SplitOp, lambda op, x: _results(op, jlax.split(x, op.ints("sizes"), op.int("axis"))))
+# Bind the primitives: the `jax.lax` wrappers would wrap negative start indices a second time
+# (the jaxpr already holds that arithmetic), where the primitive clamps them.
+_register(lax.DynamicSliceOp, lambda op, x, *idx: jlax.dynamic_slice_p.bind(
+    x, *idx, slice_sizes=op.ints("slice_sizes")))
+_register(lax.DynamicUpdateSliceOp,
+          lambda op, x, u, *idx: jlax.dynamic_update_slice_p.bind(x, u, *idx))
 
 
 def _gather(op: lax.GatherOp, x, indices):
@@ -153,7 +162,7 @@ CUMULATIVE_FNS = {lax.CumsumOp: jlax.cumsum, lax.CumprodOp: jlax.cumprod,
 for _cls, _fn in CUMULATIVE_FNS.items():
     _register(_cls, lambda op, x, _fn=_fn: _fn(x, op.int("axis"), op.flag("reverse")))
 
-_register(lax.SortOp, lambda op, *xs: tuple(jlax.sort(
+_register(lax.SortOp, lambda op, *xs: _results(op, jlax.sort(
     xs, dimension=op.int("dimension"), is_stable=op.flag("is_stable"),
     num_keys=op.int("num_keys"))))
 _register(lax.TopKOp, lambda op, x: tuple(jlax.top_k(x, op.int("k"))))

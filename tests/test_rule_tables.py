@@ -1,0 +1,58 @@
+"""Every `lax` op has a rule in each table: the importer's, the JAX target's, the reference's.
+
+An op is defined once and every table must know it (DESIGN.md: its dialect op, its importer
+rule, its JAX rule, its reference rule); these tests name every op that a table lacks.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tiers.dialects import lax
+from tiers.frontend import import_rules
+from tiers.frontend.importer import Emitter
+from tiers.targets import reference
+from tiers.targets.jax import rules as jax_rules
+from tiers.targets.primitives import primitive
+
+# Ops the importer makes without a rule keyed by their PRIMITIVE: `lax.constant` holds jaxpr
+# literals and constvars (`Emitter.constant`), `lax.generic` any primitive without an op of
+# its own (`generic_rule`).
+IMPORTED_WITHOUT_RULE = {lax.ConstantOp: Emitter.constant, lax.GenericOp: import_rules.generic_rule}
+# PRIMITIVE values that name no JAX primitive: the two above, and "copy_p": JAX calls its
+# `lax.copy_p` primitive "copy" (that is `lax.copy`), so `lax.copy_p` only comes from IR
+# written or built directly.
+NOT_JAX_PRIMITIVES = {"constant", "generic", "copy_p"}
+
+
+def test_importer_has_a_rule_for_every_op() -> None:
+    missing = [f"{cls.name} (primitive '{cls.PRIMITIVE}')" for cls in lax.all_ops()
+               if cls not in IMPORTED_WITHOUT_RULE and cls.PRIMITIVE not in import_rules.RULES]
+    assert not missing, f"no importer rule in tiers.frontend.import_rules for: {missing}"
+
+
+def test_ops_imported_without_a_rule_have_their_builder() -> None:
+    for cls, maker in IMPORTED_WITHOUT_RULE.items():
+        assert cls.PRIMITIVE not in import_rules.RULES, cls.name
+        assert callable(maker), cls.name
+
+
+@pytest.mark.parametrize("target, rules", [("jax", jax_rules.RULES),
+                                           ("reference", reference.RULES)])
+def test_target_has_a_rule_for_every_op(target: str, rules: dict) -> None:
+    missing = [cls.name for cls in lax.all_ops() if cls not in rules]
+    assert not missing, f"the {target} target has no rule for: {', '.join(missing)}"
+    stale = [getattr(k, "name", repr(k)) for k in rules if k not in set(lax.all_ops())]
+    assert not stale, f"the {target} target has rules for classes that are no lax op: {stale}"
+
+
+def test_every_primitive_name_is_a_jax_primitive() -> None:
+    unknown = []
+    for cls in lax.all_ops():
+        if cls.PRIMITIVE in NOT_JAX_PRIMITIVES:
+            continue
+        try:
+            primitive(cls.PRIMITIVE)
+        except KeyError:
+            unknown.append(f"{cls.name} ('{cls.PRIMITIVE}')")
+    assert not unknown, f"ops whose PRIMITIVE names no JAX primitive: {unknown}"
