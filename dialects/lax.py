@@ -9,6 +9,7 @@ The custom syntax is shared (see `syntax.py`): `%y = lax.reduce_sum %x axes [1] 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import ClassVar
 
 from xdsl.dialects.builtin import (
@@ -36,8 +37,9 @@ from xdsl.irdl import (
     var_result_def,
 )
 from xdsl.parser import Parser
+from xdsl.pattern_rewriter import RewritePattern
 from xdsl.printer import Printer
-from xdsl.traits import ConstantLike, Pure
+from xdsl.traits import ConstantLike, HasCanonicalizationPatternsTrait, Pure
 from xdsl.utils.exceptions import VerifyException
 
 from tiers.dialects import syntax
@@ -92,6 +94,21 @@ def _check_kind(op: Operation, t: Attribute, kinds: str) -> None:
         _fail(op, f"{_KIND_ERRORS[kinds]}, got {t}")
 
 
+@dataclass(frozen=True)
+class LaxCanonicalization(HasCanonicalizationPatternsTrait):
+    """The op's patterns for xDSL's `canonicalize`, kept in `tiers.passes.canonicalization`
+    by op class, so the algebra lives in one place and this file stays declarations."""
+
+    def get_patterns(self, op: type[Operation]) -> tuple[RewritePattern, ...]:
+        from tiers.passes.canonicalization import patterns_for
+
+        return patterns_for(op)
+
+    @classmethod
+    def get_canonicalization_patterns(cls) -> tuple[RewritePattern, ...]:
+        return ()
+
+
 class LaxOp(IRDLOperation):
     """Base of every `lax` op: the shared syntax and the primitive it stands for."""
 
@@ -130,7 +147,7 @@ class ElementwiseOp(LaxOp):
     KINDS: ClassVar[str] = "any"
     INT_RHS: ClassVar[bool] = False  # the second operand may be any integer type (pow)
     RESULT_BOOL: ClassVar[bool] = False
-    traits = traits_def(Pure())
+    traits = traits_def(Pure(), LaxCanonicalization())
 
     def verify_(self) -> None:
         out = self.results[0]
@@ -235,7 +252,6 @@ NotOp = _unary("not", "int")
 IsFiniteOp = _unary("is_finite", "float", result_bool=True)
 StopGradientOp = _unary("stop_gradient")
 CopyOp = _unary("copy")
-CopyPOp = _unary("copy_p")
 PopulationCountOp = _unary("population_count", "integer")
 ClzOp = _unary("clz", "integer")
 
@@ -296,7 +312,7 @@ class ConvertElementTypeOp(LaxOp):
     PRIMITIVE: ClassVar[str] = "convert_element_type"
     operand = operand_def(Tensor)
     result = result_def(Tensor)
-    traits = traits_def(Pure())
+    traits = traits_def(Pure(), LaxCanonicalization())
 
     def __init__(self, operand: SSAValue, result_type: Attribute):
         super().__init__(operands=[operand], result_types=[result_type])
@@ -315,7 +331,7 @@ class BitcastConvertTypeOp(LaxOp):
     PRIMITIVE: ClassVar[str] = "bitcast_convert_type"
     operand = operand_def(Tensor)
     result = result_def(Tensor)
-    traits = traits_def(Pure())
+    traits = traits_def(Pure(), LaxCanonicalization())
 
     def verify_(self) -> None:
         a, b = elem(self.operand), elem(self.result)
@@ -342,7 +358,7 @@ class SelectNOp(LaxOp):
     which = operand_def(Tensor)
     cases = var_operand_def(Tensor)
     result = result_def(Tensor)
-    traits = traits_def(Pure())
+    traits = traits_def(Pure(), LaxCanonicalization())
 
     def __init__(self, which: SSAValue, *cases: SSAValue):
         super().__init__(operands=[which, list(cases)], result_types=[cases[0].type])
@@ -372,7 +388,7 @@ class ClampOp(LaxOp):
     x = operand_def(Tensor)
     hi = operand_def(Tensor)
     result = result_def(Tensor)
-    traits = traits_def(Pure())
+    traits = traits_def(Pure(), LaxCanonicalization())
 
     def verify_(self) -> None:
         for b in (self.lo, self.hi):
@@ -424,7 +440,7 @@ class IotaOp(LaxOp):
     PRIMITIVE: ClassVar[str] = "iota"
     dimension = prop_def(IntegerAttr)
     result = result_def(Tensor)
-    traits = traits_def(Pure())
+    traits = traits_def(Pure(), LaxCanonicalization())
 
     def verify_(self) -> None:
         if not 0 <= self.int("dimension") < max(len(shape(self.result)), 1):
@@ -441,7 +457,7 @@ class ShapeOp(LaxOp):
 
     operand = operand_def(Tensor)
     result = result_def(Tensor)
-    traits = traits_def(Pure())
+    traits = traits_def(Pure(), LaxCanonicalization())
 
     def verify_(self) -> None:
         if elem(self.operand) != elem(self.result):
@@ -584,7 +600,7 @@ class PadOp(LaxOp):
     low = prop_def(DenseArrayBase)
     high = prop_def(DenseArrayBase)
     interior = prop_def(DenseArrayBase)
-    traits = traits_def(Pure())
+    traits = traits_def(Pure(), LaxCanonicalization())
 
     def verify_(self) -> None:
         inp, out = shape(self.operand), shape(self.result)
@@ -607,7 +623,7 @@ class ConcatenateOp(LaxOp):
     inputs = var_operand_def(Tensor)
     result = result_def(Tensor)
     dimension = prop_def(IntegerAttr)
-    traits = traits_def(Pure())
+    traits = traits_def(Pure(), LaxCanonicalization())
 
     def verify_(self) -> None:
         d, out = self.int("dimension"), shape(self.result)
@@ -633,7 +649,7 @@ class SplitOp(LaxOp):
     outputs = var_result_def(Tensor)
     sizes = prop_def(DenseArrayBase)
     axis = prop_def(IntegerAttr)
-    traits = traits_def(Pure())
+    traits = traits_def(Pure(), LaxCanonicalization())
 
     def verify_(self) -> None:
         sizes, axis, inp = self.ints("sizes"), self.int("axis"), shape(self.operand)
@@ -651,7 +667,7 @@ class DynamicSliceOp(LaxOp):
     start_indices = var_operand_def(Tensor)
     result = result_def(Tensor)
     slice_sizes = prop_def(DenseArrayBase)
-    traits = traits_def(Pure())
+    traits = traits_def(Pure(), LaxCanonicalization())
 
     def verify_(self) -> None:
         inp, sizes = shape(self.operand), self.ints("slice_sizes")
@@ -671,7 +687,7 @@ class DynamicUpdateSliceOp(LaxOp):
     update = operand_def(Tensor)
     start_indices = var_operand_def(Tensor)
     result = result_def(Tensor)
-    traits = traits_def(Pure())
+    traits = traits_def(Pure(), LaxCanonicalization())
 
     def verify_(self) -> None:
         inp, upd = shape(self.operand), shape(self.update)
@@ -700,7 +716,7 @@ class GatherOp(LaxOp):
     indices_are_sorted = prop_def(IntegerAttr)
     unique_indices = prop_def(IntegerAttr)
     fill_value = opt_prop_def(Attribute)
-    traits = traits_def(Pure())
+    traits = traits_def(Pure(), LaxCanonicalization())
 
     def verify_(self) -> None:
         inp = shape(self.operand)
@@ -727,7 +743,7 @@ class ScatterBase(LaxOp):
     mode = prop_def(IntegerAttr)
     indices_are_sorted = prop_def(IntegerAttr)
     unique_indices = prop_def(IntegerAttr)
-    traits = traits_def(Pure())
+    traits = traits_def(Pure(), LaxCanonicalization())
 
     def verify_(self) -> None:
         if self.result.type != self.operand.type:
@@ -779,7 +795,7 @@ class ReduceOp(LaxOp):
     operand = operand_def(Tensor)
     result = result_def(Tensor)
     axes = prop_def(DenseArrayBase)
-    traits = traits_def(Pure())
+    traits = traits_def(Pure(), LaxCanonicalization())
     INDEX_RESULT: ClassVar[bool] = False
     KINDS: ClassVar[str] = "any"
 
@@ -834,7 +850,7 @@ class CumulativeOp(LaxOp):
     result = result_def(Tensor)
     axis = prop_def(IntegerAttr)
     reverse = prop_def(IntegerAttr)
-    traits = traits_def(Pure())
+    traits = traits_def(Pure(), LaxCanonicalization())
     KINDS: ClassVar[str] = "num"
 
     def verify_(self) -> None:
@@ -863,7 +879,7 @@ class SortOp(LaxOp):
     dimension = prop_def(IntegerAttr)
     is_stable = prop_def(IntegerAttr)
     num_keys = prop_def(IntegerAttr)
-    traits = traits_def(Pure())
+    traits = traits_def(Pure(), LaxCanonicalization())
 
     def verify_(self) -> None:
         if [x.type for x in self.inputs] != [r.type for r in self.outputs]:
@@ -884,7 +900,7 @@ class TopKOp(LaxOp):
     values = result_def(Tensor)
     indices = result_def(Tensor)
     k = prop_def(IntegerAttr)
-    traits = traits_def(Pure())
+    traits = traits_def(Pure(), LaxCanonicalization())
 
     def verify_(self) -> None:
         inp, k = shape(self.operand), self.int("k")
@@ -911,7 +927,7 @@ class DotGeneralOp(LaxOp):
     lhs_batch = prop_def(DenseArrayBase)
     rhs_batch = prop_def(DenseArrayBase)
     precision = opt_prop_def(StringAttr)
-    traits = traits_def(Pure())
+    traits = traits_def(Pure(), LaxCanonicalization())
 
     def verify_(self) -> None:
         ls, rs = shape(self.lhs), shape(self.rhs)

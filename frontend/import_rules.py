@@ -413,7 +413,7 @@ def _key_select_n(em: Emitter, which: SSAValue, *cases: SSAValue):
     return _build(em, lax.SelectNOp, [which, *(em.broadcast(c, out) for c in cases)])
 
 
-for _name in ("squeeze", "reshape", "concatenate", "rev", "copy", "copy_p", "jit", "pjit",
+for _name in ("squeeze", "reshape", "concatenate", "rev", "copy", "jit", "pjit",
               "remat2", "custom_jvp_call", "custom_vjp_call", "random_wrap",
               "random_unwrap", "random_seed", "random_split", "random_fold_in", "random_bits"):
     KEY_RULES.setdefault(_name, RULES[_name])

@@ -277,7 +277,6 @@ ROWS += [
     Row(lax.NotOp, jlax.bitwise_not, uniform(), dtypes=(BOOL,), note="bool"),
     Row(lax.StopGradientOp, jlax.stop_gradient, uniform(), dtypes=ALL),
     Row(lax.CopyOp, jnp.copy, uniform(), dtypes=ALL),
-    Row(lax.CopyPOp, jnp.copy, uniform(), dtypes=ALL, build=one_op(lax.CopyPOp)),
     Row(lax.PopulationCountOp, jlax.population_count, full_range(), dtypes=(I32, U32, I8, U16)),
     Row(lax.ClzOp, jlax.clz, full_range(), dtypes=(I32, U32, I8, U16)),
     # Binary elementwise ops.
@@ -614,8 +613,8 @@ def test_row_ids_are_unique() -> None:
 
 
 # The verifiers accept an element type exactly where JAX does.
-TYPED_OPS = [c for c in lax.all_ops() if issubclass(c, lax.ElementwiseOp | lax.ReduceOp
-                                                    | lax.CumulativeOp) and c is not lax.CopyPOp]
+TYPED_OPS = [c for c in lax.all_ops()
+             if issubclass(c, lax.ElementwiseOp | lax.ReduceOp | lax.CumulativeOp)]
 
 
 def _op_params(cls: type[lax.LaxOp]) -> tuple[dict[str, Any], dict[str, Any]]:

@@ -19,10 +19,8 @@ from tiers.targets.primitives import primitive
 # literals and constvars (`Emitter.constant`), `lax.generic` any primitive without an op of
 # its own (`generic_rule`).
 IMPORTED_WITHOUT_RULE = {lax.ConstantOp: Emitter.constant, lax.GenericOp: import_rules.generic_rule}
-# PRIMITIVE values that name no JAX primitive: the two above, and "copy_p": JAX calls its
-# `lax.copy_p` primitive "copy" (that is `lax.copy`), so `lax.copy_p` only comes from IR
-# written or built directly.
-NOT_JAX_PRIMITIVES = {"constant", "generic", "copy_p"}
+# PRIMITIVE values that name no JAX primitive: the two above.
+NOT_JAX_PRIMITIVES = {"constant", "generic"}
 
 
 def test_importer_has_a_rule_for_every_op() -> None:

@@ -12,12 +12,10 @@ The helpers here (`parse_module`, `verify`, `ToolError`) are shared with `tiers-
 from __future__ import annotations
 
 import argparse
-import difflib
-import functools
 import io
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import IO
 
 from xdsl.context import Context
@@ -26,10 +24,8 @@ from xdsl.ir import Operation
 from xdsl.parser import Parser
 from xdsl.passes import ModulePass, PassPipeline
 from xdsl.printer import Printer
-from xdsl.universe import Universe
-from xdsl.utils.arg_spec import ArgSpec, parse_pipeline
+from xdsl.utils.arg_spec import ArgSpec
 from xdsl.utils.exceptions import (
-    ArgSpecParseError,
     DiagnosticException,
     MultipleSpansParseError,
     ParseError,
@@ -38,9 +34,10 @@ from xdsl.utils.exceptions import (
 from xdsl.utils.lexer import Span
 from xdsl.xdsl_opt_main import xDSLOptMain
 
-from tiers import __version__
+from tiers import __version__, passes
 from tiers.context import make_context
-from tiers.passes import PRESETS, get_all_passes
+from tiers.passes.statistics import collect, count, format_statistics
+from tiers.passes.statistics import enabled as statistics_enabled
 
 OpSpans = dict[Operation, Span]
 
@@ -143,54 +140,20 @@ def parse_module(ctx: Context, text: str | bytes, name: str, line_offset: int = 
 # ---------------------------------------------------------------------------------------
 
 
-def pipeline_specs(spec: str, available: Sequence[str], tool: str = "tiers-opt") -> list[ArgSpec]:
+def pipeline_specs(spec: str, tool: str = "tiers-opt") -> list[ArgSpec]:
     """The passes of `spec` (presets expanded); `ToolError` for bad syntax or unknown names."""
     try:
-        specs = list(parse_pipeline(spec))
-    except ArgSpecParseError as e:  # a BaseException in xDSL 0.74
-        # xDSL's text is a header, `pass-pipeline:1:COL`, the spec, a caret and the reason.
-        lines = [line for line in str(e).splitlines() if line.strip()]
-        column = lines[1].rsplit(":", 1)[-1] if len(lines) > 1 else "?"
-        raise ToolError(f"{tool}: error: bad pipeline '{spec}' at column {column}: "
-                        f"{lines[-1].strip()}") from None
-    expanded: list[ArgSpec] = []
-    for s in specs:
-        if s.name in PRESETS and not s.parameters:
-            expanded.extend(parse_pipeline(PRESETS[s.name]))
-        else:
-            expanded.append(s)
-    for s in expanded:
-        if s.name not in available:
-            close = difflib.get_close_matches(s.name, [*available, *PRESETS], n=1)
-            hint = f" (did you mean '{close[0]}'?)" if close else ""
-            presets = ", ".join(f"{k} = {v or '(none)'}" for k, v in PRESETS.items())
-            raise ToolError(f"{tool}: error: unknown pass '{s.name}'{hint}\n"
-                            f"presets: {presets}\npasses: {', '.join(sorted(available))}")
-    return expanded
+        return passes.specs(spec)
+    except passes.PipelineError as e:
+        raise ToolError(f"{tool}: error: {e}") from None
 
 
-def build_pipeline(specs: Sequence[ArgSpec],
-                   available: dict[str, Callable[[], type[ModulePass]]],
-                   tool: str = "tiers-opt") -> tuple[ModulePass, ...]:
+def build_pipeline(specs: Sequence[ArgSpec], tool: str = "tiers-opt") -> tuple[ModulePass, ...]:
     """Instantiate the passes of `specs`; `ToolError` for options a pass does not take."""
-    passes = []
-    for s in specs:
-        try:
-            passes.append(available[s.name]().from_pass_spec(s))
-        except (ValueError, TypeError) as e:
-            raise ToolError(f"{tool}: error: bad options for pass '{s.name}': {e}") from None
-    return tuple(passes)
-
-
-@functools.cache
-def _multiverse() -> Universe:
-    """Every installed `xdsl.universe` plugin (tiers' own included), loaded once."""
-    return Universe.get_multiverse()
-
-
-def available_passes() -> dict[str, Callable[[], type[ModulePass]]]:
-    """Every pass by name: xDSL's, every plugin's, and tiers' (which wins on its own names)."""
-    return {**_multiverse().all_passes, **get_all_passes()}
+    try:
+        return passes.build(list(specs))
+    except passes.PipelineError as e:
+        raise ToolError(f"{tool}: error: {e}") from None
 
 
 # ---------------------------------------------------------------------------------------
@@ -205,21 +168,17 @@ class TiersOptMain(xDSLOptMain):
 
     def __init__(self, args: Sequence[str] | None = None):
         self._spans: OpSpans = {}
+        self._ops = 0
         self._line_offset = 0
         super().__init__(
             description="tiers' modular optimizer driver: xdsl-opt with tiers' dialects, "
             "passes and presets", args=args)
 
     def register_all_dialects(self) -> None:
-        self.ctx = make_context()
-        # Third-party plugins may add dialects beyond xDSL's and tiers' own.
-        known = set(self.ctx.registered_dialect_names)
-        for name, factory in _multiverse().all_dialects.items():
-            if name not in known:
-                self.ctx.register_dialect(name, factory)
+        self.ctx = make_context()  # xDSL's, tiers' and every installed plugin's dialects
 
     def register_all_passes(self) -> None:
-        for name, factory in available_passes().items():
+        for name, factory in passes.get_all_passes().items():
             self.register_pass(name, factory)
 
     def register_all_arguments(self, arg_parser: argparse.ArgumentParser) -> None:
@@ -227,9 +186,13 @@ class TiersOptMain(xDSLOptMain):
         # The inherited help lists ~150 passes on one line; point at presets instead.
         arg_parser._option_string_actions["-p"].help = (
             "pass pipeline in xDSL/MLIR syntax, e.g. 'canonicalize,cse' or "
-            "'inline,O1'; presets: " + ", ".join(PRESETS) + " (an unknown name lists "
-            "every pass)"
+            "'inline,O1'; presets: " + ", ".join(passes.PRESETS) + " (an unknown name "
+            "lists every pass)"
         )
+        arg_parser.add_argument(
+            "--pass-statistics", action="store_true",
+            help="print what each pass did (ops erased, patterns applied, groups formed) "
+            "to stderr, as mlir-opt's --mlir-pass-statistics")
 
     def register_all_frontends(self) -> None:
         def parse_mlir(stream: IO[bytes]) -> ModuleOp:
@@ -256,9 +219,8 @@ class TiersOptMain(xDSLOptMain):
         return super().parse_chunk(chunk, file_extension, start_offset)
 
     def setup_pipeline(self) -> None:
-        specs = pipeline_specs(self.args.passes, list(self.available_passes))
-        self.pipeline = PassPipeline(build_pipeline(specs, self.available_passes),
-                                     self._between_passes)
+        specs = pipeline_specs(self.args.passes)
+        self.pipeline = PassPipeline(build_pipeline(specs), self._between_passes)
         self._timer = time.perf_counter()
 
     def _between_passes(self, previous: ModulePass | None, module: ModuleOp,
@@ -266,6 +228,13 @@ class TiersOptMain(xDSLOptMain):
         """xdsl-opt's callback (timing, verification, printing), with located diagnostics."""
         if self.args.time_passes and previous is not None:
             print(f"Pass {previous.name} took {time.perf_counter() - self._timer} seconds")
+        if statistics_enabled():
+            # Every pass, ours or xDSL's or a plugin's, gets its op count change.
+            ops = sum(1 for _ in module.walk())
+            if previous is not None:
+                delta = self._ops - ops
+                count(previous.name, "ops erased" if delta >= 0 else "ops added", abs(delta))
+            self._ops = ops
         if not self.args.disable_verify:
             verify(module, self._spans, previous.name if previous else None)
         if previous and following and self.args.print_between_passes:
@@ -277,7 +246,13 @@ class TiersOptMain(xDSLOptMain):
 
     def run(self) -> None:
         try:
-            super().run()
+            if self.args.pass_statistics:
+                with collect() as stats:
+                    super().run()
+                sys.stdout.flush()
+                print(format_statistics(stats), file=sys.stderr, end="")
+            else:
+                super().run()
         except ParseError as e:
             raise ToolError(format_parse_error(e)) from None
         except DiagnosticException as e:

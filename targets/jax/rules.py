@@ -45,7 +45,7 @@ UNARY = {
     lax.ErfInvOp: jlax.erf_inv, lax.LgammaOp: jlax.lgamma, lax.DigammaOp: jlax.digamma,
     lax.SquareOp: jlax.square, lax.NotOp: jlax.bitwise_not, lax.IsFiniteOp: jlax.is_finite,
     lax.StopGradientOp: jlax.stop_gradient, lax.CopyOp: jnp.copy,
-    lax.CopyPOp: jnp.copy, lax.PopulationCountOp: jlax.population_count, lax.ClzOp: jlax.clz,
+    lax.PopulationCountOp: jlax.population_count, lax.ClzOp: jlax.clz,
 }
 BINARY = {
     lax.AddOp: jlax.add, lax.AddAnyOp: jlax.add, lax.SubOp: jlax.sub, lax.MulOp: jlax.mul,

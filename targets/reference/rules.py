@@ -144,7 +144,7 @@ _register(lax.AbsOp, lambda op, x: np.abs(_wide(x)))
 _register(lax.SignOp, _sign)
 _register(lax.SquareOp, lambda op, x: _wide(x) * _wide(x))
 _register(lax.NotOp, lambda op, x: np.invert(x))
-for _cls in (lax.StopGradientOp, lax.CopyOp, lax.CopyPOp):
+for _cls in (lax.StopGradientOp, lax.CopyOp):
     _register(_cls, lambda op, x: np.array(x, copy=True))
 _register(lax.PopulationCountOp, _population_count)
 _register(lax.ClzOp, _clz)

@@ -1,0 +1,78 @@
+"""`fold-constants`: evaluates `lax` ops whose operands are all constants, with the reference
+target's numpy rules, and replaces them by `lax.constant`.
+
+`max-elements` bounds the size of a result it materializes (default 1024): folding
+`broadcast_in_dim` of a scalar into a large tensor would trade a cheap op for a large
+constant in the IR and in the executable, so such ops stay. One sweep in program order
+folds whole constant chains, since each folded result is a constant for its users.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from xdsl.context import Context
+from xdsl.dialects.builtin import ModuleOp
+from xdsl.ir import Operation
+from xdsl.passes import ModulePass
+from xdsl.rewriter import Rewriter
+from xdsl.traits import Pure
+
+from tiers.dialects import dtypes, lax
+from tiers.frontend.importer import dense
+from tiers.passes.statistics import count
+from tiers.targets.reference.rules import RULES
+from tiers.targets.walk import constant_array
+
+_BF16 = dtypes.to_numpy(dtypes.element_type("bfloat16"))
+
+
+def _foldable(op: Operation, max_elements: int) -> bool:
+    if isinstance(op, lax.ConstantOp) or not op.has_trait(Pure) or op.regions:
+        return False
+    if type(op) not in RULES or not op.operands:
+        return False
+    if not all(isinstance(v.owner, lax.ConstantOp) for v in op.operands):
+        return False
+    for r in op.results:
+        t = r.type
+        if not isinstance(t, lax.TensorType) or dtypes.to_numpy(t.element_type) == _BF16:
+            return False  # xDSL 0.74 has no bf16 dense literal
+        if int(np.prod(t.get_shape())) > max_elements:
+            return False
+    return True
+
+
+def fold_constants(module: ModuleOp, max_elements: int = 1024) -> int:
+    """Fold every foldable op of `module`; returns how many were folded."""
+    folded = 0
+    for op in list(module.walk()):
+        if op.parent is None or not _foldable(op, max_elements):
+            continue
+        args = [constant_array(v.owner.value) for v in op.operands]  # type: ignore[union-attr]
+        with np.errstate(all="ignore"):
+            outs = RULES[type(op)](op, *args)
+        outs = [outs] if len(op.results) == 1 else list(outs)
+        new = []
+        for r, value in zip(op.results, outs, strict=True):
+            want = dtypes.to_numpy(r.type.element_type)  # type: ignore[attr-defined]
+            const = lax.ConstantOp(dense(np.asarray(value, dtype=want).reshape(
+                r.type.get_shape())))  # type: ignore[attr-defined]
+            const.location = op.location
+            new.append(const)
+        Rewriter.replace_op(op, new, [c.result for c in new])
+        folded += 1
+    count("fold-constants", "ops folded", folded)
+    return folded
+
+
+@dataclass(frozen=True)
+class FoldConstantsPass(ModulePass):
+    """Option `max-elements`: the largest result (in elements) worth materializing."""
+
+    name = "fold-constants"
+    max_elements: int = 1024
+
+    def apply(self, ctx: Context, op: ModuleOp) -> None:
+        fold_constants(op, self.max_elements)
