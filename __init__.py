@@ -1,7 +1,9 @@
 """tiers: a multi-level compiler framework for array programs, on xDSL and JAX/XLA."""
 
+from tiers.frontend.api import *  # noqa: F403
+from tiers.frontend.api import __all__ as _api_all
 from tiers.frontend.jit import jit
 
 __version__ = "0.1.0"
 
-__all__ = ["__version__", "jit"]
+__all__ = ["__version__", "jit", *_api_all]

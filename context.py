@@ -21,7 +21,12 @@ def tiers_dialects():
 
         return Fused
 
-    return {"lax": get_lax, "fused": get_fused}
+    def get_array():
+        from tiers.dialects.array import Array
+
+        return Array
+
+    return {"lax": get_lax, "fused": get_fused, "array": get_array}
 
 
 @functools.cache

@@ -49,6 +49,12 @@ def _replace_with(rewriter: PatternRewriter, op: Operation, value: SSAValue) -> 
     rewriter.replace(op, [], [value])
 
 
+def _replace_by(rewriter: PatternRewriter, op: Operation, new: Operation) -> None:
+    # `rewriter.replace` does not carry the location over: keep the user's source line.
+    new.location = op.location
+    rewriter.replace(op, new)
+
+
 class AddZero(_Pattern):
     # x + 0 -> x for integers; for floats only x + (-0.0) -> x (x + 0.0 turns -0.0 into 0.0)
     def match_and_rewrite(self, op: Operation, rewriter: PatternRewriter) -> None:
@@ -116,6 +122,7 @@ def _zeros_like(rewriter: PatternRewriter, op: Operation, like: SSAValue) -> SSA
 
     const = lax.ConstantOp(dense(np.zeros((), dtype=dtypes.to_numpy(lax.elem(like)))))
     bcast = lax.BroadcastInDimOp(const.result, like.type, [])
+    const.location = bcast.location = op.location
     rewriter.insert_op([const, bcast])
     return bcast.result
 
@@ -150,7 +157,7 @@ class TransposeChain(_Pattern):
         if isinstance(inner, lax.TransposeOp):
             p1 = inner.ints("permutation")
             composed = [p1[p] for p in perm]
-            rewriter.replace(op, lax.TransposeOp(inner.operand, composed))
+            _replace_by(rewriter, op, lax.TransposeOp(inner.operand, composed))
             self.applied()
 
 
@@ -163,7 +170,7 @@ class ReshapeChain(_Pattern):
             return self.applied()
         inner = op.operand.owner
         if isinstance(inner, lax.ReshapeOp):
-            rewriter.replace(op, lax.ReshapeOp(inner.operand, op.result.type))
+            _replace_by(rewriter, op, lax.ReshapeOp(inner.operand, op.result.type))
             self.applied()
 
 
@@ -177,8 +184,8 @@ class BroadcastChain(_Pattern):
         inner = op.operand.owner
         if isinstance(inner, lax.BroadcastInDimOp):
             d1, d2 = inner.ints("dims"), op.ints("dims")
-            rewriter.replace(op, lax.BroadcastInDimOp(inner.operand, op.result.type,
-                                                      [d2[d] for d in d1]))
+            _replace_by(rewriter, op, lax.BroadcastInDimOp(inner.operand, op.result.type,
+                                                         [d2[d] for d in d1]))
             self.applied()
 
 
@@ -198,13 +205,17 @@ class SliceChain(_Pattern):
         out = lax.shape(op.result)
         start = [a + b * s for a, b, s in zip(s1, s2, t1, strict=True)]
         stride = [a * b for a, b in zip(t1, t2, strict=True)]
+        # An empty dimension: the composed start may lie past the end of x (x[0:4:3][2:2] would
+        # start at 6 in a dimension of 4), so take x[0:0:1] there, which is empty too.
+        start = [st if n else 0 for st, n in zip(start, out, strict=True)]
+        stride = [sd if n else 1 for sd, n in zip(stride, out, strict=True)]
         limit = [st + (n - 1) * sd + 1 if n else st for st, n, sd in zip(start, out, stride,
                                                                            strict=True)]
         new = lax.SliceOp.build(operands=[inner.operand], result_types=[op.result.type],
                                 properties={"start_indices": lax.ints(start),
                                             "limit_indices": lax.ints(limit),
                                             "strides": lax.ints(stride)})
-        rewriter.replace(op, new)
+        _replace_by(rewriter, op, new)
         self.applied()
 
 
@@ -217,7 +228,7 @@ class ReduceUnitAxes(_Pattern):
             if op.operand.type == op.result.type:
                 _replace_with(rewriter, op, op.operand)
             else:
-                rewriter.replace(op, lax.ReshapeOp(op.operand, op.result.type))
+                _replace_by(rewriter, op, lax.ReshapeOp(op.operand, op.result.type))
             self.applied()
 
 
@@ -254,8 +265,9 @@ class SortCommutativeOperands(_Pattern):
     def match_and_rewrite(self, op: Operation, rewriter: PatternRewriter) -> None:
         a, b = op.operands
         if _operand_key(a) > _operand_key(b):
-            rewriter.replace(op, type(op).build(operands=[b, a], result_types=op.result_types,
-                                                properties=dict(op.properties)))
+            _replace_by(rewriter, op, type(op).build(
+                operands=[b, a], result_types=op.result_types,
+                properties=dict(op.properties), attributes=dict(op.attributes)))
             self.applied()
 
 

@@ -2,7 +2,9 @@
 
 What fuses: chains of elementwise ops, elementwise producers into a reduction (which ends its
 group), and broadcasts into their consumers. Small constants used by a group are cloned into
-it when `duplicate-cheap` is on, so one constant does not tie groups together.
+it when `duplicate-cheap` is on, so one constant does not tie groups together; so is a
+broadcast of such a constant (`x * 2.0` imports as a multiply by a broadcast scalar, which
+`cse` then shares program-wide): it never joins a group, each group using it gets its own copy.
 
 One linear sweep per block, in program order. A group stays open while no op outside it uses
 its values; an op joins (and merges) the open groups of its operands. A kernel is placed at
@@ -44,15 +46,24 @@ def _cheap_constant(value: SSAValue) -> bool:
     return isinstance(op, lax.ConstantOp) and len(op.value) <= CHEAP_CONSTANT_ELEMENTS
 
 
+def _cheap_broadcast(op: Operation) -> bool:
+    """A broadcast of a small constant: as cheap to recompute in every kernel as a constant."""
+    return isinstance(op, lax.BroadcastInDimOp) and _cheap_constant(op.operand)
+
+
 def fuse_block(block: Block, max_ops: int, duplicate_cheap: bool) -> list[fused.KernelOp]:
     """Fuse the ops of one block; returns the kernels made."""
     group_of: dict[Operation, _Group] = {}
     groups: list[_Group] = []
     for op in list(block.ops):
-        producers = {group_of[v.owner] for v in op.operands if v.owner in group_of}
+        if duplicate_cheap and _cheap_broadcast(op):
+            continue  # cloned into each group that uses it (`_outline`), never a member
+        producers = {group_of[v.owner] for v in _used_values(op) if v.owner in group_of}
         fusible = isinstance(op, ELEMENTWISE + REDUCTIONS) and not op.regions
         joinable = [g for g in producers if not g.closed] if fusible else []
-        if fusible and sum(len(g.ops) for g in joinable) < max_ops:
+        if sum(len(g.ops) for g in joinable) >= max_ops:
+            joinable = []  # too big together: the op starts a group of its own
+        if fusible:
             group = joinable[0] if joinable else _Group()
             if not joinable:
                 groups.append(group)
@@ -77,24 +88,35 @@ def fuse_block(block: Block, max_ops: int, duplicate_cheap: bool) -> list[fused.
     return kernels
 
 
+def _used_values(op: Operation) -> Iterable[SSAValue]:
+    """The values `op` reads: its operands, and for an op with regions also the outer values
+    its nested ops read (a group they come from must be closed before `op`, or its kernel,
+    placed at its last member, would come after a use)."""
+    if not op.regions:
+        return op.operands
+    return [v for inner in op.walk() for v in inner.operands]
+
+
 def _outline(block: Block, members: list[Operation], duplicate_cheap: bool) -> fused.KernelOp:
     inside = set(members)
     inputs: list[SSAValue] = []
-    cloned_constants: list[Operation] = []
+    cloned: list[Operation] = []  # constants and cheap broadcasts, each after its operand
     for op in members:
         for v in op.operands:
             if v.owner in inside or v in inputs:
                 continue
-            if duplicate_cheap and _cheap_constant(v):
-                if v.owner not in cloned_constants:
-                    cloned_constants.append(v.owner)  # type: ignore[arg-type]
-            else:
+            owner = v.owner
+            if not (duplicate_cheap and isinstance(owner, Operation)
+                    and (_cheap_constant(v) or _cheap_broadcast(owner))):
                 inputs.append(v)
+                continue
+            chain = [owner.operands[0].owner, owner] if owner.operands else [owner]
+            cloned.extend(c for c in chain if c not in cloned)  # type: ignore[misc]
     outputs = [r for op in members for r in op.results
                if any(u.operation not in inside for u in r.uses)]
     body = Block(arg_types=[v.type for v in inputs])
     mapping: dict[SSAValue, SSAValue] = dict(zip(inputs, body.args, strict=True))
-    for const in cloned_constants:
+    for const in cloned:
         body.add_op(const.clone(value_mapper=mapping))
     for op in members:
         body.add_op(op.clone(value_mapper=mapping))
@@ -107,7 +129,7 @@ def _outline(block: Block, members: list[Operation], duplicate_cheap: bool) -> f
         old.replace_all_uses_with(new)
     for op in reversed(members):
         Rewriter.erase_op(op)
-    for const in cloned_constants:
+    for const in reversed(cloned):  # a broadcast before its constant
         if not any(r.uses for r in const.results):
             Rewriter.erase_op(const)
     count("fuse", "kernels")

@@ -33,7 +33,6 @@ from tiers.passes import PRESETS
 from tiers.tools.opt import (
     OpSpans,
     ToolError,
-    available_passes,
     build_pipeline,
     parse_module,
     pipeline_specs,
@@ -259,8 +258,7 @@ def _first_line(error: Exception) -> str:
 
 def run_pipeline(spec: str, module: ModuleOp, spans: OpSpans) -> None:
     """Apply pipeline `spec` (presets allowed), verifying after each pass."""
-    available = available_passes()
-    passes = build_pipeline(pipeline_specs(spec, list(available), TOOL), available, TOOL)
+    passes = build_pipeline(pipeline_specs(spec, TOOL), TOOL)
 
     def check(previous: ModulePass | None, op: ModuleOp, _next: ModulePass | None) -> None:
         if previous is not None:

@@ -192,3 +192,5 @@ def _generic(op: lax.GenericOp, *args):
 _register(lax.GenericOp, _generic)
 
 
+
+from tiers.targets.jax import array_rules  # noqa: E402, F401 - registers the array ops

@@ -680,3 +680,5 @@ def _generic(op: lax.GenericOp, *args: np.ndarray) -> Any:
 
 
 _register(lax.GenericOp, _generic)
+
+from tiers.targets.reference import array_rules  # noqa: E402, F401 - registers the array ops

@@ -1,0 +1,437 @@
+"""Eager ops: each call is a one-op program, traced, optimized and compiled once, then cached.
+
+On a cache miss the op is traced with `jax.make_jaxpr` (non-array arguments closed over),
+imported into tiers IR, sent through the eager pipeline (`tiers.config`) and compiled by the JAX
+target; on a hit the stored executable runs at once: no tracing, IR or pass work. The key holds
+everything that changes the result: the op, its static arguments, the avals (shape, dtype, weak
+type) of its array arguments, the pipeline, the set of registered passes, x64 and the default
+device. Python scalars are array operands (one kernel for all values) only for elementwise ops
+that take them so; elsewhere they are static (an axis, a shape).
+
+Ops whose result depends on concrete values (`nonzero`, boolean masks), that return non-arrays
+(`shape`) or use primitives the importer lacks (PRNG keys) run as plain JAX calls; they are
+cached as "direct" so the decision is made once per key.
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import jax
+import numpy as np
+from jax._src import config as jax_config
+from jax._src.array import ArrayImpl
+from xdsl.dialects.builtin import ModuleOp
+
+from tiers import passes
+from tiers.context import make_context
+from tiers.dialects.dtypes import UnsupportedDType
+from tiers.frontend import import_rules  # noqa: F401 - registers the importer's rules
+from tiers.frontend.config import STATE, on_cache_resize
+from tiers.frontend.importer import ImportError_, import_jaxpr
+from tiers.frontend.tensor import Tensor
+from tiers.targets import jax as jax_target
+
+_SCALARS = frozenset({int, float, bool, complex})
+_Tracer = jax.core.Tracer
+# JAX errors meaning "this op needs concrete values", so it cannot be a compiled kernel.
+_NEEDS_VALUES = (jax.errors.ConcretizationTypeError, jax.errors.TracerIntegerConversionError,
+                 jax.errors.TracerArrayConversionError, jax.errors.NonConcreteBooleanIndexError)
+
+
+class _Local(threading.local):
+    graphs: tuple = ()  # `Graph.as_default()` blocks open on this thread (frontend/graph.py)
+    recorders: tuple = ()  # `tiers.record()` blocks open on this thread (frontend/record.py)
+
+
+LOCAL = _Local()
+
+
+@dataclass(frozen=True, eq=False)
+class Op:
+    """An op callable eagerly: the JAX function and how it takes Python scalars."""
+
+    fn: Callable[..., Any]
+    name: str
+    scalar_operands: bool  # Python scalars in positional arguments are array operands
+    direct: bool = False  # always a plain JAX call (`asarray`: data, not a computation)
+
+
+@dataclass(eq=False)
+class Kernel:
+    """A compiled one-op program, or a note that the op runs as a plain JAX call."""
+
+    run: Callable[..., Any] | None  # flat arrays -> list of arrays; None: run directly
+    out_tree: Any = None
+    single: bool = False
+    jaxpr: Any = None  # the op's ClosedJaxpr (what `tiers.record` replays)
+    module: ModuleOp | None = None  # the optimized IR
+    why_direct: str = ""
+
+    def wrap(self, outs: list[Any]) -> Any:
+        if self.single:
+            return Tensor(outs[0])
+        return jax.tree_util.tree_unflatten(self.out_tree, [Tensor(o) for o in outs])
+
+
+# -- the cache -------------------------------------------------------------------------------
+_NOT_RUN = object()  # `KernelCache.build`: another thread made the kernel; run it yourself
+
+
+class KernelCache:
+    """A bounded LRU dict of kernels, safe to share between threads.
+
+    Compiling happens outside the lock; a per-key in-flight event makes other threads that
+    miss on the same key wait for that compile instead of repeating it.
+    """
+
+    def __init__(self, size: int):
+        self.size = size
+        self._entries: OrderedDict[tuple, Kernel] = OrderedDict()
+        self._pending: dict[tuple, threading.Event] = {}
+        self._lock = threading.Lock()
+        self.hits = self.misses = 0
+        self.compile_s = 0.0
+
+    def get(self, key: tuple) -> Kernel | None:
+        with self._lock:
+            kernel = self._entries.get(key)
+            if kernel is not None:
+                self._entries.move_to_end(key)
+                self.hits += 1
+            return kernel
+
+    def build(self, key: tuple, make: Callable[[], tuple[Kernel, Any]]) -> tuple[Kernel, Any]:
+        """The kernel for `key`, made by `make` (-> kernel, first outputs) if nobody has."""
+        while True:
+            with self._lock:
+                kernel = self._entries.get(key)
+                if kernel is not None:
+                    self.hits += 1
+                    return kernel, _NOT_RUN
+                event = self._pending.get(key)
+                if event is None:
+                    self._pending[key] = threading.Event()
+                    self.misses += 1
+                    break
+            event.wait()  # another thread compiles this key; then look again
+        start = time.perf_counter()
+        try:
+            kernel, outs = make()
+            with self._lock:
+                self._entries[key] = kernel
+                self.compile_s += time.perf_counter() - start
+                self._trim()
+        finally:
+            with self._lock:
+                self._pending.pop(key).set()
+        return kernel, outs
+
+    def resize(self, size: int) -> None:
+        with self._lock:
+            self.size = size
+            self._trim()
+
+    def _trim(self) -> None:
+        while len(self._entries) > self.size:
+            self._entries.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+            self.hits = self.misses = 0
+            self.compile_s = 0.0
+
+    def info(self) -> dict[str, Any]:
+        with self._lock:
+            direct = sum(1 for k in self._entries.values() if k.run is None)
+            return {"hits": self.hits, "misses": self.misses, "entries": len(self._entries),
+                    "direct": direct, "size": self.size, "compile_time_s": self.compile_s}
+
+
+CACHE = KernelCache(STATE.cache_size)
+on_cache_resize(CACHE.resize)
+_CTX = make_context()
+
+
+def cache_info() -> dict[str, Any]:
+    """`hits`, `misses`, `entries` (of which `direct`), `size` and total `compile_time_s`."""
+    return CACHE.info()
+
+
+def clear_cache() -> None:
+    """Drop every compiled eager kernel and reset the counters."""
+    CACHE.clear()
+
+
+# -- the key ---------------------------------------------------------------------------------
+_plugins: list[Any] = [None, 0]  # the pass registry last seen, and a small int naming its set
+_plugin_sets: dict[tuple[str, ...], int] = {}
+_get_all_passes = passes.get_all_passes
+# The x64 and default-device switches, read as JAX's jit key reads them (public
+# `jax.config.jax_enable_x64` costs twice as much per read).
+_X64 = jax_config.enable_x64
+_DEVICE = jax_config.default_device
+_DISABLE_JIT = jax_config.disable_jit
+
+
+def _plugin_token() -> int:
+    registry = _get_all_passes()
+    if registry is not _plugins[0]:  # the registry is rebuilt only when plugins change
+        names = tuple(sorted(registry))
+        _plugins[:] = [registry, _plugin_sets.setdefault(names, len(_plugin_sets))]
+    return _plugins[1]
+
+
+class _Traced(Exception):
+    """An argument is a tracer: we are inside `jax.jit`/`tiers.jit` tracing."""
+
+
+class _Symbolic(Exception):
+    """An argument is a graph tensor (frontend/graph.py)."""
+
+
+class _Uncacheable(Exception):
+    """A static argument holds arrays we cannot key by value."""
+
+
+SYMBOLIC_TYPES: set[type] = set()
+_symbolic_call: list[Callable[[Op, tuple, dict], Any]] = []
+
+
+def set_symbolic(cls: type, call: Callable[[Op, tuple, dict], Any]) -> None:
+    """Route ops with a `cls` argument (or inside a `Graph.as_default()` block) to `call`."""
+    SYMBOLIC_TYPES.add(cls)
+    _symbolic_call[:] = [call]
+
+
+def _scan(x: Any, scalar_operand: bool, dyn: list, key: list) -> None:
+    """Append `x`'s arrays to `dyn` and what identifies its kernel to `key`."""
+    t = type(x)
+    if t is Tensor:
+        x = x._value
+        t = type(x)
+    if t is ArrayImpl:
+        dyn.append(x)
+        key.append(x.aval)
+    elif t in _SCALARS:
+        if scalar_operand:
+            dyn.append(x)
+            key.append(t)  # weakly typed: every value of this type shares the kernel
+        else:
+            key.append((t, x))  # the type too: 1, 1.0 and True are equal keys otherwise
+    elif t is tuple or t is list:
+        key.append((t, len(x)))
+        for item in x:
+            _scan(item, False, dyn, key)
+    elif t is np.ndarray or isinstance(x, np.generic):
+        dyn.append(x)
+        key.append((x.shape, x.dtype))
+    elif isinstance(x, _Tracer):
+        raise _Traced
+    elif t in SYMBOLIC_TYPES:
+        raise _Symbolic
+    elif isinstance(x, jax.Array):
+        dyn.append(x)
+        key.append(x.aval)
+    else:
+        key.append(_static_key(x))
+
+
+def _static_key(x: Any) -> Any:
+    t = type(x)
+    if t is slice:  # unhashable before Python 3.12
+        return (slice, _static_key(x.start), _static_key(x.stop), _static_key(x.step))
+    try:
+        hash(x)
+        return (t, x)
+    except TypeError:
+        pass
+    if any(isinstance(leaf, jax.Array | np.ndarray | Tensor)
+           for leaf in jax.tree_util.tree_leaves(x)):
+        raise _Uncacheable
+    return (t, repr(x))
+
+
+def _rebuild(x: Any, scalar_operand: bool, values: Any) -> Any:
+    """`x` with each array `_scan` took replaced by the next of `values` (same walk)."""
+    t = type(x)
+    if t is Tensor or t is ArrayImpl or t is np.ndarray or isinstance(x, np.generic):
+        return next(values)
+    if t in _SCALARS:
+        return next(values) if scalar_operand else x
+    if t is tuple or t is list:
+        return t(_rebuild(item, False, values) for item in x)
+    if isinstance(x, jax.Array):
+        return next(values)
+    return x
+
+
+def _unwrap(x: Any) -> Any:
+    """`x` with Tensors replaced by their values (for calls into JAX itself)."""
+    t = type(x)
+    if t is Tensor:
+        return x._value
+    if t is tuple or t is list:
+        return t(_unwrap(item) for item in x)
+    return x
+
+
+# -- dispatch --------------------------------------------------------------------------------
+
+
+def _key(op: Op, args: tuple, kwargs: dict, dyn: list) -> tuple:
+    """The cache key of `op(*args, **kwargs)`; fills `dyn` with the array arguments."""
+    registry = _get_all_passes()
+    plugins = _plugins[1] if registry is _plugins[0] else _plugin_token()
+    key: list[Any] = [op, STATE.pipeline, plugins, _X64.value, _DEVICE.value, len(args)]
+    scalar_operands = op.scalar_operands
+    for arg in args:
+        t = type(arg)  # the common case inline: `_scan` does the same, a call slower
+        if t is Tensor:
+            arg = arg._value
+            t = type(arg)
+        if t is ArrayImpl:
+            dyn.append(arg)
+            key.append(arg.aval)
+        else:
+            _scan(arg, scalar_operands, dyn, key)
+    if kwargs:
+        for name, value in kwargs.items():
+            key.append(name)  # a bare str: static values are (type, value) pairs, never bare
+            _scan(value, False, dyn, key)
+    return tuple(key)
+
+
+def call(op: Op, args: tuple, kwargs: dict) -> Any:
+    """Run `op` eagerly (a Tensor result), traced (a JAX value) or symbolically (a graph node)."""
+    if LOCAL.graphs:
+        return _symbolic_call[0](op, args, kwargs)
+    if op.direct:
+        return _call_direct(op, args, kwargs)
+    dyn: list[Any] = []
+    try:
+        key = _key(op, args, kwargs, dyn)
+    except _Traced:  # inside jax.jit/tiers.jit tracing: plain JAX, traced code stays unchanged
+        return op.fn(*_unwrap(args), **{k: _unwrap(v) for k, v in kwargs.items()})
+    except _Symbolic:
+        return _symbolic_call[0](op, args, kwargs)
+    except _Uncacheable:
+        return _tensors(op.fn(*_unwrap(args), **{k: _unwrap(v) for k, v in kwargs.items()}))
+    kernel = CACHE.get(key)
+    outs = _NOT_RUN
+    if kernel is None:
+        kernel, outs = CACHE.build(key, functools.partial(_make, op, args, kwargs, dyn))
+    if outs is _NOT_RUN:
+        outs = _run(kernel, dyn) if kernel.run is not None else _direct(op, args, kwargs, dyn)
+    if kernel.single:
+        flat, result = outs, Tensor(outs[0])
+    elif kernel.run is None:
+        flat, result = jax.tree_util.tree_leaves(outs), _tensors(outs)
+    else:
+        flat, result = outs, kernel.wrap(outs)
+    if LOCAL.recorders:
+        for recorder in LOCAL.recorders:
+            recorder.add(op, kernel, dyn, flat)
+    return result
+
+
+def _run(kernel: Kernel, dyn: list) -> list[Any]:
+    if _DISABLE_JIT.value:
+        # Functions run eagerly (`tiers.config`), which is JAX's `jax_disable_jit`; eager ops
+        # still run their compiled kernels rather than walking the IR op by op in Python.
+        with jax.disable_jit(False):
+            return kernel.run(*dyn)
+    return kernel.run(*dyn)
+
+
+def _direct(op: Op, args: tuple, kwargs: dict, dyn: list) -> Any:
+    """`op` run as a plain JAX call on the same arrays."""
+    values = iter(dyn)
+    args = tuple(_rebuild(a, op.scalar_operands, values) for a in args)
+    kwargs = {k: _rebuild(v, False, values) for k, v in kwargs.items()}
+    return op.fn(*args, **kwargs)
+
+
+def _call_direct(op: Op, args: tuple, kwargs: dict) -> Any:
+    if any(type(leaf) in SYMBOLIC_TYPES for leaf in jax.tree_util.tree_leaves((args, kwargs))):
+        return _symbolic_call[0](op, args, kwargs)
+    return _tensors(op.fn(*_unwrap(args), **{k: _unwrap(v) for k, v in kwargs.items()}))
+
+
+def _tensors(out: Any) -> Any:
+    """`out` with each concrete array wrapped in a Tensor (tracers stay plain JAX values)."""
+    return jax.tree_util.tree_map(
+        lambda x: Tensor(x) if isinstance(x, jax.Array) and not isinstance(x, _Tracer) else x,
+        out)
+
+
+class _NotAnArrayOp(Exception):
+    pass
+
+
+def spec(x: Any) -> jax.ShapeDtypeStruct:
+    """The abstract value JAX traces `x` as (shape, dtype, weak type)."""
+    aval = jax.typeof(x)
+    return jax.ShapeDtypeStruct(aval.shape, aval.dtype, weak_type=aval.weak_type)
+
+
+def _make(op: Op, args: tuple, kwargs: dict, dyn: list) -> tuple[Kernel, list[Any]]:
+    """Trace, import, optimize and compile `op` for these arguments, and run it once."""
+    trees: list[Any] = []
+
+    def one_op(*values: Any) -> list[Any]:
+        it = iter(values)
+        full_args = [_rebuild(a, op.scalar_operands, it) for a in args]
+        full_kwargs = {k: _rebuild(v, False, it) for k, v in kwargs.items()}
+        leaves, tree = jax.tree_util.tree_flatten(op.fn(*full_args, **full_kwargs))
+        if not all(isinstance(leaf, _Tracer) for leaf in leaves):
+            raise _NotAnArrayOp("it returns values that are not arrays")
+        trees.append(tree)
+        return leaves
+
+    try:
+        closed = jax.make_jaxpr(one_op)(*[spec(x) for x in dyn])
+        avals = [v.aval for v in (*closed.jaxpr.invars, *closed.jaxpr.outvars)]
+        if any(jax.dtypes.issubdtype(a.dtype, jax.dtypes.extended) for a in avals):
+            raise _NotAnArrayOp("it takes or returns typed PRNG keys")
+        module = import_jaxpr(closed, "main")
+    except (_NotAnArrayOp, ImportError_, UnsupportedDType, *_NEEDS_VALUES) as e:
+        kernel = Kernel(None, why_direct=f"{type(e).__name__}: {e}".split("\n")[0])
+        return kernel, _direct(op, args, kwargs, dyn)
+    passes.run(STATE.pipeline, _CTX, module)
+    module.verify()
+    tree = trees[0]
+    kernel = Kernel(jax_target.compile(module), tree, jax.tree_util.treedef_is_leaf(tree),
+                    closed, module)
+    return kernel, _run(kernel, dyn)
+
+
+def kernel_for(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Kernel:
+    """The cached kernel the eager call `fn(*args, **kwargs)` runs (compiled if missing)."""
+    op: Op = fn.__tiers_op__  # type: ignore[attr-defined]
+    fn(*args, **kwargs)
+    kernel = CACHE.get(_key(op, args, kwargs, []))
+    assert kernel is not None, "the call did not go through the kernel cache"
+    return kernel
+
+
+def wrap(fn: Callable[..., Any], name: str, scalar_operands: bool = False,
+         direct: bool = False) -> Callable[..., Any]:
+    """`fn` (a JAX function) as an eager op with the same name, docstring and signature."""
+    op = Op(fn, name, scalar_operands, direct)
+
+    def eager_op(*args: Any, **kwargs: Any) -> Any:
+        return call(op, args, kwargs)
+
+    functools.update_wrapper(eager_op, fn)
+    eager_op.__qualname__ = eager_op.__name__ = name.rsplit(".", 1)[-1]
+    eager_op.__module__ = name.rsplit(".", 1)[0]
+    eager_op.__tiers_op__ = op  # type: ignore[attr-defined]
+    return eager_op

@@ -1,0 +1,109 @@
+"""`tiers.numpy`, `tiers.nn`, `tiers.random`: JAX's namespaces with every function an eager op.
+
+Each is a module object whose attributes are generated on first access from the JAX module of
+the same role (`jax.numpy`, `jax.nn`, `jax.random`): same names, signatures and semantics, but
+with eager values they run a cached compiled kernel and return Tensors (frontend/eager.py).
+Types, constants and dtypes pass through unchanged; submodules (`tiers.numpy.linalg`) are
+namespaces too.
+
+They are registered in `sys.modules` rather than living in `numpy.py`/`random.py` at the
+repository root: the root is the package, so when it is the working directory (`python -m
+pytest` there) files with those names would shadow the real `numpy` and the standard `random`.
+"""
+
+from __future__ import annotations
+
+import operator
+import sys
+import types
+from collections.abc import Callable
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+
+from tiers.frontend import eager
+from tiers.frontend import tensor as _tensor
+
+# Elementwise functions whose positional Python scalars are array operands (`x * 0.5`): one
+# kernel serves every scalar value. `power` stays static: JAX turns `x ** 2` into a multiply.
+SCALAR_OPERANDS = frozenset((
+    "add", "subtract", "multiply", "divide", "true_divide", "floor_divide", "remainder", "mod",
+    "fmod", "divmod", "maximum", "minimum", "fmax", "fmin", "arctan2", "atan2", "hypot",
+    "copysign", "nextafter", "logaddexp", "logaddexp2", "heaviside", "equal", "not_equal",
+    "less", "less_equal", "greater", "greater_equal", "where", "bitwise_and", "bitwise_or",
+    "bitwise_xor", "logical_and", "logical_or", "logical_xor", "left_shift", "right_shift",
+))
+_UFUNC_METHODS = ("reduce", "accumulate", "outer", "reduceat", "at")
+
+
+class OpNamespace(types.ModuleType):
+    """A module mirroring `source` whose functions are eager ops (made on first access)."""
+
+    def __init__(self, name: str, source: types.ModuleType, overrides: dict[str, Any]):
+        super().__init__(name, f"`{source.__name__}` as eager tiers ops.")
+        self._source = source
+        self.__dict__.update(overrides)
+        self.__all__ = sorted({n for n in dir(source) if not n.startswith("_")} | set(overrides))
+
+    def __getattr__(self, attr: str) -> Any:
+        if attr.startswith("__") or attr == "_source":
+            raise AttributeError(attr)
+        try:
+            value = getattr(self._source, attr)
+        except AttributeError:
+            raise AttributeError(
+                f"module '{self.__name__}' has no attribute '{attr}' "
+                f"(it mirrors {self._source.__name__}, which has none either)"
+            ) from None
+        wrapped = self._wrap(attr, value)
+        setattr(self, attr, wrapped)  # later lookups are plain module attributes
+        return wrapped
+
+    def __dir__(self) -> list[str]:
+        return sorted(set(self.__all__) | set(self.__dict__))
+
+    def _wrap(self, attr: str, value: Any) -> Any:
+        name = f"{self.__name__}.{attr}"
+        if isinstance(value, types.ModuleType):
+            if not value.__name__.startswith(self._source.__name__):
+                return value
+            namespace = OpNamespace(name, value, {})
+            sys.modules[name] = namespace
+            return namespace
+        if attr.startswith("_") or isinstance(value, type) or not callable(value):
+            return value
+        is_ufunc = isinstance(value, jnp.ufunc)
+        op = eager.wrap(value, name, is_ufunc or attr in SCALAR_OPERANDS)
+        if is_ufunc:  # `tiers.numpy.add.reduce(x)` as with `jnp.add.reduce`
+            for method in _UFUNC_METHODS:
+                setattr(op, method, eager.wrap(getattr(value, method), f"{name}.{method}"))
+        return op
+
+
+def _register(name: str, source: types.ModuleType, **overrides: Any) -> OpNamespace:
+    namespace = OpNamespace(name, source, overrides)
+    sys.modules[name] = namespace
+    return namespace
+
+
+def _constant(value: Any, dtype: Any = None) -> Any:
+    return jnp.asarray(value, dtype=dtype)
+
+
+# Data in, not a computation: as kernels they would bake the data into the key and the IR.
+constant: Callable[..., Any] = eager.wrap(_constant, "tiers.constant", direct=True)
+numpy = _register(
+    "tiers.numpy", jnp, array=eager.wrap(jnp.array, "tiers.numpy.array", direct=True),
+    asarray=eager.wrap(jnp.asarray, "tiers.numpy.asarray", direct=True))
+nn = _register("tiers.nn", jax.nn)
+random = _register("tiers.random", jax.random)
+
+_OPERATOR_OPS = (
+    "add", "subtract", "multiply", "true_divide", "floor_divide", "remainder", "power", "matmul",
+    "bitwise_and", "bitwise_or", "bitwise_xor", "left_shift", "right_shift", "less",
+    "less_equal", "greater", "greater_equal", "equal", "not_equal", "negative", "positive",
+    "abs", "invert", "transpose", "astype", "reshape", "sum", "mean", "max", "min",
+)
+_tensor.OPS.update({name: getattr(numpy, name) for name in _OPERATOR_OPS},
+                   getitem=eager.wrap(operator.getitem, "tiers.getitem"))

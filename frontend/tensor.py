@@ -1,0 +1,199 @@
+"""`tiers.Tensor`: the eager value, a thin immutable wrapper around one `jax.Array`.
+
+Arithmetic on Tensors runs `tiers.numpy` ops, so every operator is an eager op with a cached,
+compiled kernel (frontend/eager.py). A Tensor is a JAX pytree node with one leaf, so `jax.jit`,
+`tiers.jit`, `jax.grad` and the tree utilities take Tensors wherever they take arrays; inside
+traced code a Tensor may wrap a tracer, and ops on it then return plain JAX values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import jax
+import numpy as np
+
+# The op behind each operator, filled in by frontend/namespaces.py once the op wrappers exist
+# (the wrappers need this module, so it cannot import them).
+OPS: dict[str, Callable[..., Any]] = {}
+
+# Operand types an operator accepts; anything else gets NotImplemented, as with `jax.Array`.
+_OPERAND_TYPES: set[type] = {int, float, bool, complex, np.ndarray}
+_OPERAND_BASES: tuple[type, ...] = (np.generic, jax.Array)
+
+
+def accept_operand_type(cls: type) -> None:
+    """Let operators take `cls` operands (graph tensors register themselves here)."""
+    _OPERAND_TYPES.add(cls)
+
+
+def _binary(name: str, reflected: bool = False) -> Callable[[Any, Any], Any]:
+    def method(self: Any, other: Any) -> Any:
+        if type(other) not in _OPERAND_TYPES and not isinstance(other, _OPERAND_BASES):
+            return NotImplemented
+        return OPS[name](other, self) if reflected else OPS[name](self, other)
+
+    method.__name__ = f"__{'r' if reflected else ''}{name}__"
+    return method
+
+
+def _unary(name: str) -> Callable[[Any], Any]:
+    def method(self: Any) -> Any:
+        return OPS[name](self)
+
+    method.__name__ = f"__{name}__"
+    return method
+
+
+class Operators:
+    """Python operators as `tiers.numpy` ops, shared by eager and graph tensors."""
+
+    __slots__ = ()
+    # numpy defers `ndarray + tensor` to our reflected operator instead of converting us.
+    __array_priority__ = 1000
+
+    __add__, __radd__ = _binary("add"), _binary("add", True)
+    __sub__, __rsub__ = _binary("subtract"), _binary("subtract", True)
+    __mul__, __rmul__ = _binary("multiply"), _binary("multiply", True)
+    __truediv__, __rtruediv__ = _binary("true_divide"), _binary("true_divide", True)
+    __floordiv__, __rfloordiv__ = _binary("floor_divide"), _binary("floor_divide", True)
+    __mod__, __rmod__ = _binary("remainder"), _binary("remainder", True)
+    __pow__, __rpow__ = _binary("power"), _binary("power", True)
+    __matmul__, __rmatmul__ = _binary("matmul"), _binary("matmul", True)
+    __and__, __rand__ = _binary("bitwise_and"), _binary("bitwise_and", True)
+    __or__, __ror__ = _binary("bitwise_or"), _binary("bitwise_or", True)
+    __xor__, __rxor__ = _binary("bitwise_xor"), _binary("bitwise_xor", True)
+    __lshift__, __rlshift__ = _binary("left_shift"), _binary("left_shift", True)
+    __rshift__, __rrshift__ = _binary("right_shift"), _binary("right_shift", True)
+    __lt__, __le__ = _binary("less"), _binary("less_equal")
+    __gt__, __ge__ = _binary("greater"), _binary("greater_equal")
+    __eq__, __ne__ = _binary("equal"), _binary("not_equal")  # type: ignore[assignment]
+    __neg__, __pos__ = _unary("negative"), _unary("positive")
+    __abs__, __invert__ = _unary("abs"), _unary("invert")
+    __hash__ = None  # type: ignore[assignment]  # `==` is elementwise, as for numpy arrays
+
+    def __getitem__(self, index: Any) -> Any:
+        return OPS["getitem"](self, index)
+
+    @property
+    def T(self) -> Any:  # noqa: N802 - numpy's name
+        """The transpose (axes reversed)."""
+        return OPS["transpose"](self)
+
+    def astype(self, dtype: Any) -> Any:
+        """The same values converted to `dtype`."""
+        return OPS["astype"](self, dtype)
+
+    def reshape(self, *shape: Any) -> Any:
+        """The same values in `shape` (one tuple or several ints; -1 is inferred)."""
+        return OPS["reshape"](self, shape[0] if len(shape) == 1 else shape)
+
+    def transpose(self, *axes: Any) -> Any:
+        """The axes permuted (reversed when none are given)."""
+        return OPS["transpose"](self, (axes[0] if len(axes) == 1 else axes) or None)
+
+    def sum(self, axis: Any = None, keepdims: bool = False) -> Any:
+        """The sum over `axis` (all axes by default)."""
+        return OPS["sum"](self, axis=axis, keepdims=keepdims)
+
+    def mean(self, axis: Any = None, keepdims: bool = False) -> Any:
+        """The mean over `axis` (all axes by default)."""
+        return OPS["mean"](self, axis=axis, keepdims=keepdims)
+
+    def max(self, axis: Any = None, keepdims: bool = False) -> Any:
+        """The maximum over `axis` (all axes by default)."""
+        return OPS["max"](self, axis=axis, keepdims=keepdims)
+
+    def min(self, axis: Any = None, keepdims: bool = False) -> Any:
+        """The minimum over `axis` (all axes by default)."""
+        return OPS["min"](self, axis=axis, keepdims=keepdims)
+
+
+class Tensor(Operators):
+    """An eager array: a `jax.Array` plus numpy-style methods and operators."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: Any):
+        # No checks: JAX rebuilds pytrees with placeholder leaves (tracers, sentinels).
+        self._value = value
+
+    @property
+    def value(self) -> Any:
+        """The wrapped `jax.Array` (a tracer inside traced code)."""
+        return self._value
+
+    def __jax_array__(self) -> Any:
+        return self._value
+
+    def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
+        out = np.asarray(self._value, dtype=dtype)
+        return out.copy() if copy else out
+
+    def numpy(self) -> np.ndarray:
+        """The values as a numpy array (copied to the host)."""
+        return np.asarray(self._value)
+
+    def item(self) -> Any:
+        """The single element as a Python scalar."""
+        return self._value.item()
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return tuple(self._value.shape)
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self._value.dtype
+
+    @property
+    def ndim(self) -> int:
+        return self._value.ndim
+
+    @property
+    def size(self) -> int:
+        return self._value.size
+
+    def __len__(self) -> int:
+        return len(self._value)
+
+    def __iter__(self) -> Iterator[Tensor]:
+        # Rows are read, not computed: JAX's own chunked iteration, no kernel per row.
+        return (Tensor(row) for row in self._value)
+
+    def __bool__(self) -> bool:
+        return bool(self._value)
+
+    def __float__(self) -> float:
+        return float(self._value)
+
+    def __int__(self) -> int:
+        return int(self._value)
+
+    def __complex__(self) -> complex:
+        return complex(self._value)
+
+    def __index__(self) -> int:
+        return self._value.__index__()
+
+    def __repr__(self) -> str:
+        value = self._value
+        if isinstance(value, jax.core.Tracer):
+            return f"tiers.Tensor(traced {value.aval.str_short()})"
+        try:
+            body = np.array2string(np.asarray(value), separator=" ", prefix="tiers.Tensor(")
+        except TypeError:  # extended dtypes (typed PRNG keys) have no numpy form
+            return f"tiers.Tensor({value!r})"
+        return f"tiers.Tensor({body}, dtype={value.dtype})"
+
+    __str__ = __repr__
+
+    def __format__(self, spec: str) -> str:
+        return format(self._value, spec) if spec else repr(self)
+
+
+accept_operand_type(Tensor)
+jax.tree_util.register_pytree_node(
+    Tensor, lambda t: ((t._value,), None), lambda _, children: Tensor(children[0])
+)
