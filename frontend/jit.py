@@ -28,6 +28,7 @@ from tiers.frontend import import_rules  # noqa: F401 - registers the importer's
 from tiers.frontend.errors import explain_concretization
 from tiers.frontend.importer import import_jaxpr
 from tiers.frontend.retrace import RetraceLog, signature
+from tiers.frontend.tensor import Tensor
 from tiers.targets import jax as jax_target
 
 
@@ -94,7 +95,13 @@ class JitFunction:
     # -- the compiler, run by JAX on a cache miss -----------------------------------------
     def _compile_and_run(self, args: tuple, kwargs: dict) -> Any:
         program, dynamic = self._program(args, kwargs, keep_import=False)
-        return jax.tree_util.tree_unflatten(program.out_tree, program.run(dynamic))
+        outs = program.run(dynamic)
+        if _has_tensor((args, kwargs)):
+            # Called with tiers Tensors (eager style): answer with Tensors. This is decided
+            # per signature at trace time (Tensor is a pytree node), so calls with plain
+            # arrays keep jax.jit's exact cost and return arrays, as jax.jit does.
+            outs = [Tensor(x) for x in outs]
+        return jax.tree_util.tree_unflatten(program.out_tree, outs)
 
     def _program(self, args: tuple, kwargs: dict, keep_import: bool) -> tuple[Program, list]:
         n = len(args)
@@ -166,6 +173,11 @@ class Lowered:
     def compile(self) -> Any:
         """The XLA executable (a `jax.stages.Compiled`)."""
         return self.jax_lower(*self.args, **self.kwargs).compile()
+
+
+def _has_tensor(tree: Any) -> bool:
+    leaves = jax.tree_util.tree_leaves(tree, is_leaf=lambda x: isinstance(x, Tensor))
+    return any(isinstance(x, Tensor) for x in leaves)
 
 
 def _weaken(x: Any) -> Any:
