@@ -141,7 +141,12 @@ def get_default_graph() -> Graph:
 
 
 def placeholder(dtype: Any, shape: Any = None, name: str | None = None) -> GraphTensor:
-    """A graph input to be fed in `Session.run`; `None` in `shape` (or as it) means any size."""
+    """A graph input to be fed in `Session.run`; `None` in `shape` (or as it) means any size.
+
+    TF1's order is `(dtype, shape)`; `(shape, dtype)` is accepted too, told apart by type.
+    """
+    if isinstance(dtype, tuple | list) and shape is not None:
+        dtype, shape = shape, dtype
     graph = get_default_graph()
     node = graph.add_node(name or "Placeholder", None)
     shape = None if shape is None else tuple(None if d is None else int(d) for d in shape)
@@ -270,6 +275,18 @@ class Session:
 
     def run(self, fetches: Any, feed_dict: dict | None = None) -> Any:
         """The values of `fetches` (a graph tensor or a pytree of them) as numpy arrays."""
+        leaves, tree, program, inputs = self._prepare(fetches, feed_dict)
+        values = iter(program(*inputs))
+        outs = [np.asarray(next(values) if type(x) is GraphTensor else x) for x in leaves]
+        return jax.tree_util.tree_unflatten(tree, outs)
+
+    def graph_ir(self, fetches: Any, feed_dict: dict | None = None,
+                 stage: str = "optimized") -> str:
+        """The tiers IR that `run(fetches, feed_dict)` executes ("import" or "optimized")."""
+        _, _, program, inputs = self._prepare(fetches, feed_dict)
+        return program.lower(*inputs).as_text(stage)
+
+    def _prepare(self, fetches: Any, feed_dict: dict | None) -> tuple[list, Any, Any, list]:
         leaves, tree = jax.tree_util.tree_flatten(fetches)
         targets = tuple(x for x in leaves if type(x) is GraphTensor)
         for t in targets:
@@ -281,9 +298,7 @@ class Session:
         if program is None:
             program = jit(_program(targets, fed), pipeline=self.pipeline)
             self._compiled[(targets, fed)] = program
-        values = iter(program(*[feeds[t] for t in fed]))
-        outs = [np.asarray(next(values) if type(x) is GraphTensor else x) for x in leaves]
-        return jax.tree_util.tree_unflatten(tree, outs)
+        return leaves, tree, program, [feeds[t] for t in fed]
 
     def cache_info(self) -> dict[str, int]:
         """`programs` (fetch/feed sets) and `traces` (their compiled signatures) so far."""
