@@ -100,12 +100,16 @@ class KernelCache:
         self.compile_s = 0.0
 
     def get(self, key: tuple) -> Kernel | None:
-        with self._lock:
-            kernel = self._entries.get(key)
-            if kernel is not None:
+        # The hit path takes no lock: each OrderedDict call is atomic under the GIL, and an
+        # entry evicted between `get` and `move_to_end` is still a valid kernel to run.
+        kernel = self._entries.get(key)
+        if kernel is not None:
+            try:
                 self._entries.move_to_end(key)
-                self.hits += 1
-            return kernel
+            except KeyError:
+                pass
+            self.hits += 1
+        return kernel
 
     def build(self, key: tuple, make: Callable[[], tuple[Kernel, Any]]) -> tuple[Kernel, Any]:
         """The kernel for `key`, made by `make` (-> kernel, first outputs) if nobody has."""
