@@ -97,6 +97,7 @@ class Recording:
         recorded = [jax.typeof(x) for x in inputs]
 
         def replay(*values: Any) -> Any:
+            values = tuple(_raw(v) for v in values)  # Tensors in (tiers.jit answers Tensors)
             for i, (value, aval) in enumerate(zip(values, recorded, strict=True)):
                 if (value.shape, value.dtype) != (aval.shape, aval.dtype):
                     raise ValueError(f"input {i} was recorded as {aval.str_short()}, "

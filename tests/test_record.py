@@ -123,3 +123,13 @@ def test_ops_run_directly_by_jax_cannot_be_replayed_unless_given():
     np.testing.assert_allclose(replay(v, np.array([1, 3], np.int32)), [10.0, 14.0])
     with pytest.raises(ValueError, match=r"input 0 was recorded as float32\[4\]"):
         replay(v[:3], np.array([1, 3], np.int32))
+
+
+def test_replay_accepts_tensors_for_its_inputs():
+    x = tiers.constant(np.linspace(0, 1, 8, dtype=np.float32))
+    with tiers.record() as rec:
+        y = tiers.numpy.sin(x) * 2.0
+    replay = rec.function(inputs=[x], outputs=y)
+    out = replay(x)
+    assert isinstance(out, tiers.Tensor)
+    np.testing.assert_allclose(out.numpy(), y.numpy(), rtol=1e-6)
