@@ -366,11 +366,12 @@ class MatmulOp(ArrayOp):
 
 @irdl_op_definition
 class AttentionOp(ArrayOp):
-    """softmax(where(mask, q k^T * scale, -0.7 * max float32)) v, over the last axes.
+    """softmax(where(mask, q k^T * scale, big_negative)) v, over the last axes.
 
     q: (..., T, D), k: (..., S, D), v: (..., S, E) with equal batch dims; the optional bool
-    mask has the logits' shape (..., T, S); the result is (..., T, E). The masked value is
-    `jax.nn.dot_product_attention`'s.
+    mask (True: keep) has the logits' shape (..., T, S); the result is (..., T, E).
+    big_negative is `jax.nn.dot_product_attention`'s: -0.7 * the dtype's largest value
+    (at most float32's).
     """
 
     name = "array.attention"

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import ClassVar
 
+import numpy as np
 from xdsl.dialects.builtin import (
     DenseArrayBase,
     DenseIntOrFPElementsAttr,
@@ -43,7 +44,7 @@ from xdsl.traits import ConstantLike, HasCanonicalizationPatternsTrait, Pure
 from xdsl.utils.exceptions import VerifyException
 
 from tiers.dialects import syntax
-from tiers.dialects.dtypes import is_bool, is_float, is_integer
+from tiers.dialects.dtypes import is_bool, is_float, is_integer, to_numpy
 
 Tensor = TensorType[Attribute]
 
@@ -418,7 +419,16 @@ class ConstantOp(LaxOp):
 
     def print(self, printer: Printer) -> None:
         printer.print_string(" ")
-        printer.print_attribute(self.value)
+        value = self.value
+        element = value.get_element_type()
+        if is_float(element) and not np.isfinite(
+                np.frombuffer(value.data.data, dtype=to_numpy(element))).all():
+            # xDSL 0.74 prints Inf/NaN as hex bit patterns it then parses as integers; the
+            # raw-data form `dense<"0x...">` (little-endian, as MLIR) round-trips exactly.
+            printer.print_string(f'dense<"0x{value.data.data.hex().upper()}"> : ')
+            printer.print_attribute(value.type)
+        else:
+            printer.print_attribute(value)
 
     @classmethod
     def parse(cls, parser: Parser) -> ConstantOp:

@@ -15,6 +15,7 @@ cached as "direct" so the decision is made once per key.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import threading
 import time
@@ -104,10 +105,8 @@ class KernelCache:
         # entry evicted between `get` and `move_to_end` is still a valid kernel to run.
         kernel = self._entries.get(key)
         if kernel is not None:
-            try:
+            with contextlib.suppress(KeyError):
                 self._entries.move_to_end(key)
-            except KeyError:
-                pass
             self.hits += 1
         return kernel
 

@@ -433,3 +433,6 @@ def generic_rule(em: Emitter, *args: SSAValue):
             "data runs as lax.generic."
         ) from None
     return _build(em, lax.GenericOp, args, {"prim": StringAttr(name), "params": attrs})
+
+
+from tiers.frontend import highlevel  # noqa: E402, F401 - registers the array ops' rules

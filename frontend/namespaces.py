@@ -22,7 +22,7 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
-from tiers.frontend import eager
+from tiers.frontend import eager, highlevel
 from tiers.frontend import tensor as _tensor
 
 # Elementwise functions whose positional Python scalars are array operands (`x * 0.5`): one
@@ -96,7 +96,8 @@ constant: Callable[..., Any] = eager.wrap(_constant, "tiers.constant", direct=Tr
 numpy = _register(
     "tiers.numpy", jnp, array=eager.wrap(jnp.array, "tiers.numpy.array", direct=True),
     asarray=eager.wrap(jnp.asarray, "tiers.numpy.asarray", direct=True))
-nn = _register("tiers.nn", jax.nn)
+nn = _register("tiers.nn", jax.nn, **{
+    name: eager.wrap(fn, f"tiers.nn.{name}") for name, fn in highlevel.NN_FUNCTIONS.items()})
 random = _register("tiers.random", jax.random)
 
 _OPERATOR_OPS = (

@@ -37,13 +37,25 @@ def tiers_passes() -> dict[str, Callable[[], type[ModulePass]]]:
 
         return FoldConstantsPass
 
-    return {"inline": get_inline, "fuse": get_fuse, "fold-constants": get_fold_constants}
+    def get_raise_lax_to_array():
+        from tiers.passes.raise_lax_to_array import RaiseLaxToArrayPass
+
+        return RaiseLaxToArrayPass
+
+    def get_convert_array_to_lax():
+        from tiers.passes.convert_array_to_lax import ConvertArrayToLaxPass
+
+        return ConvertArrayToLaxPass
+
+    return {"inline": get_inline, "fuse": get_fuse, "fold-constants": get_fold_constants,
+            "raise-lax-to-array": get_raise_lax_to_array,
+            "convert-array-to-lax": get_convert_array_to_lax}
 
 
 PRESETS: dict[str, str] = {
     "O0": "",
     "O1": "canonicalize,cse,dce",
-    "O2": "inline,canonicalize,fold-constants,cse,dce,fuse",
+    "O2": "inline,canonicalize,fold-constants,cse,dce,raise-lax-to-array,fuse",
 }
 PRESETS["default"] = PRESETS["O2"]
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from tiers.dialects import lax
+from tiers.dialects import array, lax
 from tiers.frontend import import_rules
 from tiers.frontend.importer import Emitter
 from tiers.targets import reference
@@ -38,10 +38,11 @@ def test_ops_imported_without_a_rule_have_their_builder() -> None:
 @pytest.mark.parametrize("target, rules", [("jax", jax_rules.RULES),
                                            ("reference", reference.RULES)])
 def test_target_has_a_rule_for_every_op(target: str, rules: dict) -> None:
-    missing = [cls.name for cls in lax.all_ops() if cls not in rules]
+    ops = [*lax.all_ops(), *array.all_ops()]
+    missing = [cls.name for cls in ops if cls not in rules]
     assert not missing, f"the {target} target has no rule for: {', '.join(missing)}"
-    stale = [getattr(k, "name", repr(k)) for k in rules if k not in set(lax.all_ops())]
-    assert not stale, f"the {target} target has rules for classes that are no lax op: {stale}"
+    stale = [getattr(k, "name", repr(k)) for k in rules if k not in set(ops)]
+    assert not stale, f"the {target} target has rules for classes that are no tiers op: {stale}"
 
 
 def test_every_primitive_name_is_a_jax_primitive() -> None:
