@@ -16,7 +16,6 @@ from typing import ClassVar
 from xdsl.dialects.builtin import DenseArrayBase, FloatAttr, IntegerAttr, TensorType, f64, i1
 from xdsl.ir import Attribute, Dialect, Operation, SSAValue
 from xdsl.irdl import (
-    IRDLOperation,
     irdl_op_definition,
     operand_def,
     opt_operand_def,
@@ -25,8 +24,6 @@ from xdsl.irdl import (
     traits_def,
     var_operand_def,
 )
-from xdsl.parser import Parser
-from xdsl.printer import Printer
 from xdsl.traits import Pure
 from xdsl.utils.exceptions import VerifyException
 
@@ -50,35 +47,10 @@ def _reduced(s: Sequence[int], axes: Sequence[int]) -> tuple[int, ...]:
     return tuple(d for i, d in enumerate(s) if i not in axes)
 
 
-class ArrayOp(IRDLOperation):
+class ArrayOp(syntax.SyntaxOp):
     """Base of every `array` op: the shared syntax and typed property accessors."""
 
     traits = traits_def(Pure())
-
-    def print(self, printer: Printer) -> None:
-        syntax.print_op(self, printer)
-
-    @classmethod
-    def parse(cls, parser: Parser) -> IRDLOperation:
-        return syntax.parse_op(cls, parser)
-
-    def ints(self, name: str) -> tuple[int, ...]:
-        attr = self.properties[name]
-        assert isinstance(attr, DenseArrayBase)
-        return tuple(attr.get_values())  # type: ignore[arg-type]
-
-    def int(self, name: str) -> int:
-        attr = self.properties[name]
-        assert isinstance(attr, IntegerAttr)
-        return attr.value.data
-
-    def float(self, name: str) -> float:
-        attr = self.properties[name]
-        assert isinstance(attr, FloatAttr)
-        return attr.value.data
-
-    def flag(self, name: str) -> bool:
-        return bool(self.int(name))
 
     def _check_float(self, value: SSAValue) -> None:
         if not is_float(elem(value)):

@@ -110,31 +110,10 @@ class LaxCanonicalization(HasCanonicalizationPatternsTrait):
         return ()
 
 
-class LaxOp(IRDLOperation):
+class LaxOp(syntax.SyntaxOp):
     """Base of every `lax` op: the shared syntax and the primitive it stands for."""
 
     PRIMITIVE: ClassVar[str]
-
-    def print(self, printer: Printer) -> None:
-        syntax.print_op(self, printer)
-
-    @classmethod
-    def parse(cls, parser: Parser) -> IRDLOperation:
-        return syntax.parse_op(cls, parser)
-
-    def ints(self, name: str) -> tuple[int, ...]:
-        """The values of an i64 array property."""
-        attr = self.properties[name]
-        assert isinstance(attr, DenseArrayBase)
-        return tuple(attr.get_values())  # type: ignore[arg-type]
-
-    def int(self, name: str) -> int:
-        attr = self.properties[name]
-        assert isinstance(attr, IntegerAttr)
-        return attr.value.data
-
-    def flag(self, name: str) -> bool:
-        return bool(self.int(name))
 
 
 # ---------------------------------------------------------------------------------------

@@ -182,6 +182,36 @@ def _check_count(parser: Parser, cls: type[IRDLOperation], what: str,
     parser.raise_error(f"'{cls.name}' takes {want} {what}{plural}, got {n}", pos)
 
 
+class SyntaxOp(IRDLOperation):
+    """Base of ops written in this format, with typed accessors for their properties."""
+
+    def print(self, printer: Printer) -> None:
+        print_op(self, printer)
+
+    @classmethod
+    def parse(cls, parser: Parser) -> IRDLOperation:
+        return parse_op(cls, parser)
+
+    def ints(self, name: str) -> tuple[int, ...]:
+        """The values of an i64 array property."""
+        attr = self.properties[name]
+        assert isinstance(attr, DenseArrayBase)
+        return tuple(attr.get_values())  # type: ignore[arg-type]
+
+    def int(self, name: str) -> int:
+        attr = self.properties[name]
+        assert isinstance(attr, IntegerAttr)
+        return attr.value.data
+
+    def float(self, name: str) -> float:
+        attr = self.properties[name]
+        assert isinstance(attr, FloatAttr)
+        return attr.value.data
+
+    def flag(self, name: str) -> bool:
+        return bool(self.int(name))
+
+
 def group(defs: Sequence[tuple[str, object]], flat: Sequence[SSAValue] | Sequence[Attribute]):
     """Split a flat operand (or result type) list over IRDL definitions with at most one
     variadic, the shape that `IRDLOperation.build` wants."""

@@ -67,7 +67,7 @@ func.func @softmax(%x: tensor<4x8xf32>) -> tensor<4x8xf32> {
 }
 // CHECK-LABEL: func.func @softmax(%x: tensor<4x8xf32>) -> tensor<4x8xf32> {
 // CHECK-NEXT:    %0 = lax.reduce_max %x axes [1] : tensor<4x8xf32> -> tensor<4xf32>
-// CHECK-NEXT:    %1 = lax.constant dense<0xff800000> : tensor<f32>
+// CHECK-NEXT:    %1 = lax.constant dense<"0x000080FF"> : tensor<f32>
 // CHECK-NEXT:    %2 = lax.broadcast_in_dim %1 dims [] : tensor<f32> -> tensor<4xf32>
 // CHECK-NEXT:    %3 = lax.max %0, %2 : tensor<4xf32>
 // CHECK-NEXT:    %4 = lax.broadcast_in_dim %3 dims [0] : tensor<4xf32> -> tensor<4x8xf32>
@@ -85,7 +85,7 @@ func.func @log_softmax(%x: tensor<4x8xf32>) -> tensor<4x8xf32> {
 }
 // CHECK-LABEL: func.func @log_softmax(%x: tensor<4x8xf32>) -> tensor<4x8xf32> {
 // CHECK-NEXT:    %0 = lax.reduce_max %x axes [0] : tensor<4x8xf32> -> tensor<8xf32>
-// CHECK-NEXT:    %1 = lax.constant dense<0xff800000> : tensor<f32>
+// CHECK-NEXT:    %1 = lax.constant dense<"0x000080FF"> : tensor<f32>
 // CHECK-NEXT:    %2 = lax.broadcast_in_dim %1 dims [] : tensor<f32> -> tensor<8xf32>
 // CHECK-NEXT:    %3 = lax.max %0, %2 : tensor<8xf32>
 // CHECK-NEXT:    %4 = lax.broadcast_in_dim %3 dims [1] : tensor<8xf32> -> tensor<4x8xf32>
@@ -104,7 +104,7 @@ func.func @logsumexp(%x: tensor<4x8xf32>) -> tensor<4xf32> {
 }
 // CHECK-LABEL: func.func @logsumexp(%x: tensor<4x8xf32>) -> tensor<4xf32> {
 // CHECK-NEXT:    %0 = lax.reduce_max %x axes [1] : tensor<4x8xf32> -> tensor<4xf32>
-// CHECK-NEXT:    %1 = lax.constant dense<0xff800000> : tensor<f32>
+// CHECK-NEXT:    %1 = lax.constant dense<"0x000080FF"> : tensor<f32>
 // CHECK-NEXT:    %2 = lax.broadcast_in_dim %1 dims [] : tensor<f32> -> tensor<4xf32>
 // CHECK-NEXT:    %3 = lax.max %0, %2 : tensor<4xf32>
 // CHECK-NEXT:    %4 = lax.is_finite %3 : tensor<4xf32> -> tensor<4xi1>
@@ -143,7 +143,7 @@ func.func @statistics(%x: tensor<2x4xf32>) -> (tensor<4xf32>, tensor<2xf32>, ten
 // CHECK-NEXT:    %12 = lax.constant dense<3.000000e+00> : tensor<f32>
 // CHECK-NEXT:    %13 = lax.broadcast_in_dim %12 dims [] : tensor<f32> -> tensor<2xf32>
 // CHECK-NEXT:    %14 = lax.div %11, %13 : tensor<2xf32>
-// CHECK-NEXT:    %15 = lax.constant dense<0x7fc00000> : tensor<f32>
+// CHECK-NEXT:    %15 = lax.constant dense<"0x0000C07F"> : tensor<f32>
 // CHECK-NEXT:    func.return %3, %14, %15 : tensor<4xf32>, tensor<2xf32>, tensor<f32>
 
 // d / sqrt(sum(square(d)) / n + eps) * g + b, d = x - mean(x); bias and scale along the axis
@@ -241,7 +241,7 @@ func.func @attention(%q: tensor<2x4x8xf32>, %k: tensor<2x6x8xf32>, %v: tensor<2x
 // CHECK-NEXT:    %5 = lax.broadcast_in_dim %4 dims [] : tensor<f32> -> tensor<2x4x6xf32>
 // CHECK-NEXT:    %6 = lax.select_n %m, %5, %3 : (tensor<2x4x6xi1>, tensor<2x4x6xf32>, tensor<2x4x6xf32>) -> tensor<2x4x6xf32>
 // CHECK-NEXT:    %7 = lax.reduce_max %6 axes [2] : tensor<2x4x6xf32> -> tensor<2x4xf32>
-// CHECK-NEXT:    %8 = lax.constant dense<0xff800000> : tensor<f32>
+// CHECK-NEXT:    %8 = lax.constant dense<"0x000080FF"> : tensor<f32>
 // CHECK-NEXT:    %9 = lax.broadcast_in_dim %8 dims [] : tensor<f32> -> tensor<2x4xf32>
 // CHECK-NEXT:    %10 = lax.max %7, %9 : tensor<2x4xf32>
 // CHECK-NEXT:    %11 = lax.broadcast_in_dim %10 dims [0, 1] : tensor<2x4xf32> -> tensor<2x4x6xf32>
