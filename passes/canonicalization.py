@@ -10,28 +10,58 @@ from __future__ import annotations
 import itertools
 import math
 import weakref
+import zlib
 from collections.abc import Sequence
 
 import numpy as np
+from xdsl.dialects.builtin import DenseArrayBase, DenseIntOrFPElementsAttr, IntegerAttr
 from xdsl.ir import Operation, SSAValue
 from xdsl.pattern_rewriter import PatternRewriter, RewritePattern
 
 from tiers.dialects import dtypes, lax
 from tiers.passes.statistics import count
-from tiers.targets.walk import constant_array
 
 
 def splat(value: SSAValue) -> float | int | bool | None:
     """The single value of a splat constant, looking through broadcasts; None otherwise."""
     op = value.owner
-    while isinstance(op, lax.BroadcastInDimOp):
-        op = op.operand.owner
-    if not isinstance(op, lax.ConstantOp):
+    if not isinstance(op, lax.ConstantOp | lax.BroadcastInDimOp):
         return None
-    array = constant_array(op.value)
-    if array.size == 0 or not (array == array.flat[0]).all():
-        return None  # empty, varied, or NaN (NaN != NaN: never treated as a known value)
-    return array.flat[0].item()
+    # Memoized per op (a constant's value is never rewritten in place, and a broadcast's
+    # operand is only ever replaced by an equal value): canonicalize asks about every
+    # operand of every add and mul, and about a shared literal again and again.
+    v = _SPLATS.get(op, _UNKNOWN)
+    if v is _UNKNOWN:
+        inner = op
+        while isinstance(inner, lax.BroadcastInDimOp):
+            inner = inner.operand.owner
+        v = _SPLATS[op] = splat_value(inner.value) if isinstance(inner, lax.ConstantOp) \
+            else None
+    return v  # type: ignore[return-value]
+
+
+_SPLATS: weakref.WeakKeyDictionary[Operation, object] = weakref.WeakKeyDictionary()
+_UNKNOWN = object()
+
+
+def splat_value(attr: DenseIntOrFPElementsAttr) -> float | int | bool | None:
+    """The value of a constant whose elements are all bit-identical; None if they are not
+    (so [0.0, -0.0] is no splat: x + it is not x where x is -0.0), if it is empty or NaN.
+
+    Compared as bytes at C speed, a first few elements first: canonicalize asks this for
+    every operand of every commutative op, and most large constants differ early."""
+    data = attr.data.data
+    dtype = dtypes.to_numpy(attr.get_element_type())
+    width = dtype.itemsize  # bool is stored as one byte, like its numpy itemsize
+    n = len(data) // width
+    if n == 0 or math.prod(attr.get_shape()) == 0:
+        return None
+    head = data[:width]
+    if data[:16 * width] != head * min(n, 16) or data != head * n:
+        return None
+    raw = np.dtype(np.int8 if dtype == np.bool_ else dtype).newbyteorder("<")
+    v = np.frombuffer(head, dtype=raw).astype(dtype)[0].item()
+    return None if isinstance(v, float) and math.isnan(v) else v
 
 
 def _is_negative_zero(v: float | int | bool) -> bool:
@@ -101,7 +131,7 @@ class IntegerSelfSub(_Pattern):
     def match_and_rewrite(self, op: Operation, rewriter: PatternRewriter) -> None:
         assert isinstance(op, lax.SubOp)
         if op.lhs is op.rhs and dtypes.is_integer(lax.elem(op.lhs)):
-            _replace_with(rewriter, op, _zeros_like(rewriter, op, op.lhs))
+            rewriter.replace(op, _zeros_like(op, op.lhs))
             self.applied()
 
 
@@ -113,18 +143,18 @@ class IntegerMulZero(_Pattern):
             return
         for c in (op.lhs, op.rhs):
             if splat(c) == 0:
-                _replace_with(rewriter, op, _zeros_like(rewriter, op, op.lhs))
+                rewriter.replace(op, _zeros_like(op, op.lhs))
                 return self.applied()
 
 
-def _zeros_like(rewriter: PatternRewriter, op: Operation, like: SSAValue) -> SSAValue:
+def _zeros_like(op: Operation, like: SSAValue) -> list[Operation]:
+    """A scalar 0 broadcast to `like`'s type (the last op's result), at `op`'s location."""
     from tiers.frontend.importer import dense
 
     const = lax.ConstantOp(dense(np.zeros((), dtype=dtypes.to_numpy(lax.elem(like)))))
     bcast = lax.BroadcastInDimOp(const.result, like.type, [])
     const.location = bcast.location = op.location
-    rewriter.insert_op([const, bcast])
-    return bcast.result
+    return [const, bcast]
 
 
 class Involution(_Pattern):
@@ -246,18 +276,66 @@ class SelectConstantPredicate(_Pattern):
             self.applied()
 
 
-_ORDER: weakref.WeakKeyDictionary[SSAValue, int] = weakref.WeakKeyDictionary()
+_KEYS: weakref.WeakKeyDictionary[SSAValue, tuple[bool, int, int]] = weakref.WeakKeyDictionary()
 _COUNTER = itertools.count()
+_NAMES: dict[type[Operation], int] = {}
 
 
-def _operand_key(value: SSAValue) -> tuple[int, int]:
-    # Constants last (as MLIR), otherwise the order values were first seen in: fixed for a
-    # given program and pipeline, so `a + b` and `b + a` become one form and `cse` merges them.
-    number = _ORDER.get(value)
-    if number is None:
-        number = _ORDER[value] = next(_COUNTER)
-    return (isinstance(value.owner, lax.ConstantOp | lax.BroadcastInDimOp)
-            and splat(value) is not None, number)
+def _op_hash(op: Operation) -> int:
+    """The op's name and its properties that hash cheaply (constant values, integer arrays and
+    integers), as an integer that is the same in every process (str and bytes hashes are
+    not, so those go through crc32). Leaving out types and other properties only makes more
+    values tie, and ties fall back to the order of first sight."""
+    name = _NAMES.get(type(op))
+    if name is None:
+        name = _NAMES[type(op)] = zlib.crc32(op.name.encode())
+    if isinstance(op, lax.ConstantOp):
+        return hash((name, zlib.crc32(op.value.data.data)))
+    props = []
+    for attr in op.properties.values():
+        if isinstance(attr, DenseArrayBase):
+            props.append(zlib.crc32(attr.data.data))
+        elif isinstance(attr, IntegerAttr):
+            props.append(attr.value.data)
+    return hash((name, *props))
+
+
+def _operand_key(value: SSAValue) -> tuple[bool, int, int]:
+    """Splat constants last (as MLIR), then by the structure of the expression that computes
+    the value, then by the order values were first seen in.
+
+    The structure comes first so that the order survives `cse`: `sin(x) + y` and its repeat
+    `sin'(x) + y` (a second sin, merged later) must get the same operand order, which an
+    order by first sight or by position does not give (sin' is seen, and defined, after y).
+    Equal structure makes equal keys, so values that `cse` will merge sort alike. The hash
+    of a tuple of integers is the same in every process, so the order, and the IR, is too.
+    Memoized; the walk is iterative (chains of 100k ops)."""
+    key = _KEYS.get(value)
+    if key is not None:
+        return key
+    stack = [value]
+    while stack:
+        v = stack[-1]
+        if v in _KEYS:
+            stack.pop()
+            continue
+        owner = v.owner
+        if isinstance(owner, Operation):
+            pending = [o for o in owner.operands if o not in _KEYS]
+            if pending:
+                stack.extend(pending)
+                continue
+            operands = [_KEYS[o][1] for o in owner.operands]
+            if isinstance(owner, lax.BinaryOp) and owner.COMMUTATIVE:
+                operands.sort()
+            structure = hash((_op_hash(owner), v.index, *operands))  # type: ignore[attr-defined]
+            last = isinstance(owner, lax.ConstantOp | lax.BroadcastInDimOp) and \
+                splat(v) is not None
+        else:  # a block argument
+            structure, last = hash((-1, v.index)), False  # type: ignore[attr-defined]
+        _KEYS[v] = (last, structure, next(_COUNTER))
+        stack.pop()
+    return _KEYS[value]
 
 
 class SortCommutativeOperands(_Pattern):
@@ -265,9 +343,8 @@ class SortCommutativeOperands(_Pattern):
     def match_and_rewrite(self, op: Operation, rewriter: PatternRewriter) -> None:
         a, b = op.operands
         if _operand_key(a) > _operand_key(b):
-            _replace_by(rewriter, op, type(op).build(
-                operands=[b, a], result_types=op.result_types,
-                properties=dict(op.properties), attributes=dict(op.attributes)))
+            op.operands = [b, a]  # in place: a new op costs 10x more, and loses nothing here
+            rewriter.notify_op_modified(op)
             self.applied()
 
 

@@ -21,6 +21,7 @@ from xdsl.traits import Pure
 
 from tiers.dialects import dtypes, lax
 from tiers.frontend.importer import dense
+from tiers.passes.fuse import gc_paused
 from tiers.passes.statistics import count
 from tiers.targets.reference.rules import RULES
 from tiers.targets.walk import constant_array
@@ -29,11 +30,10 @@ _BF16 = dtypes.to_numpy(dtypes.element_type("bfloat16"))
 
 
 def _foldable(op: Operation, max_elements: int) -> bool:
-    if isinstance(op, lax.ConstantOp) or not op.has_trait(Pure) or op.regions:
+    # Cheapest tests first: most ops have a non-constant operand (a trait lookup costs more).
+    if not op.operands or not all(isinstance(v.owner, lax.ConstantOp) for v in op.operands):
         return False
-    if type(op) not in RULES or not op.operands:
-        return False
-    if not all(isinstance(v.owner, lax.ConstantOp) for v in op.operands):
+    if type(op) not in RULES or op.regions or not op.has_trait(Pure):
         return False
     for r in op.results:
         t = r.type
@@ -75,4 +75,5 @@ class FoldConstantsPass(ModulePass):
     max_elements: int = 1024
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
-        fold_constants(op, self.max_elements)
+        with gc_paused():
+            fold_constants(op, self.max_elements)

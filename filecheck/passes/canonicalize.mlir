@@ -227,6 +227,33 @@ func.func @commutative(%a: tensor<4xf32>, %b: tensor<4xf32>) -> (tensor<4xf32>, 
 // CSE-NEXT:      %7 = lax.add %6, %6 : tensor<4xf32>
 // CSE-NEXT:      func.return %4, %5, %2, %3, %7
 
+// The operand order is by the structure of the operands, so it holds across `cse`: the second
+// sin(x) * y (a new sin, merged by cse) is ordered like the first, and so is cos + sin, and
+// cse then merges the products and the sums (an order by first sight did not: sin' is seen
+// after y).
+// CSE-LABEL: func.func @commutative_repeats
+func.func @commutative_repeats(%x: tensor<4xf32>, %y: tensor<4xf32>) -> tensor<4xf32> {
+  %0 = lax.sin %x : tensor<4xf32>
+  %1 = lax.mul %0, %y : tensor<4xf32>
+  %2 = lax.sin %x : tensor<4xf32>
+  %3 = lax.mul %2, %y : tensor<4xf32>
+  %4 = lax.cos %x : tensor<4xf32>
+  %5 = lax.add %4, %0 : tensor<4xf32>
+  %6 = lax.add %2, %4 : tensor<4xf32>
+  %7 = lax.sub %1, %3 : tensor<4xf32>
+  %8 = lax.sub %5, %6 : tensor<4xf32>
+  %9 = lax.add %7, %8 : tensor<4xf32>
+  func.return %9 : tensor<4xf32>
+}
+// CSE-NEXT:    %0 = lax.sin %x : tensor<4xf32>
+// CSE-NEXT:    %1 = lax.mul {{%0, %y|%y, %0}} : tensor<4xf32>
+// CSE-NEXT:    %2 = lax.cos %x : tensor<4xf32>
+// CSE-NEXT:    %3 = lax.add {{%0, %2|%2, %0}} : tensor<4xf32>
+// CSE-NEXT:    %4 = lax.sub %1, %1 : tensor<4xf32>
+// CSE-NEXT:    %5 = lax.sub %3, %3 : tensor<4xf32>
+// CSE-NEXT:    %6 = lax.add {{%4, %5|%5, %4}} : tensor<4xf32>
+// CSE-NEXT:    func.return %6 : tensor<4xf32>
+
 // The ops a pattern builds keep the location (the user's source line) of the op they replace.
 // LOC-LABEL: func.func @locations
 // CHECK-LABEL: func.func @locations
