@@ -29,6 +29,7 @@ from tiers.frontend.errors import explain_concretization
 from tiers.frontend.importer import import_jaxpr
 from tiers.frontend.retrace import RetraceLog, signature
 from tiers.frontend.tensor import Tensor
+from tiers.passes.collector import gc_paused
 from tiers.targets import jax as jax_target
 
 
@@ -131,7 +132,8 @@ class JitFunction:
             if not keep_import:
                 self.retraces.record(signature(self._fn, args, kwargs, static_pos,
                                                self.static_argnames))
-        module = import_jaxpr(closed, "main")
+        with gc_paused():  # IR is one large object graph: full collections rescan all of it
+            module = import_jaxpr(closed, "main")
         imported = _print(module) if keep_import else None
         passes.run(self.pipeline, _CTX, module)
         if self.verify:

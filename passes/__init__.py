@@ -116,4 +116,7 @@ def parse(spec: str) -> PassPipeline:
 
 def run(spec: str, ctx: Context, module: ModuleOp) -> None:
     """Apply the pipeline `spec` to `module` in place."""
-    parse(spec).apply(ctx, module)
+    from tiers.passes.collector import gc_paused
+
+    with gc_paused():
+        parse(spec).apply(ctx, module)

@@ -21,7 +21,7 @@ from xdsl.traits import Pure
 
 from tiers.dialects import dtypes, lax
 from tiers.frontend.importer import dense
-from tiers.passes.fuse import gc_paused
+from tiers.passes.collector import gc_paused
 from tiers.passes.statistics import count
 from tiers.targets.reference.rules import RULES
 from tiers.targets.walk import constant_array

@@ -16,9 +16,7 @@ fused on its own and ops with regions are never members.
 
 from __future__ import annotations
 
-import contextlib
-import gc
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from xdsl.context import Context
@@ -28,6 +26,7 @@ from xdsl.passes import ModulePass
 from xdsl.rewriter import Rewriter
 
 from tiers.dialects import fused, lax
+from tiers.passes.collector import gc_paused
 from tiers.passes.statistics import count
 
 ELEMENTWISE = (lax.ElementwiseOp, lax.ConvertElementTypeOp, lax.SelectNOp, lax.ClampOp,
@@ -185,16 +184,3 @@ class FusePass(ModulePass):
             fuse(op, self.max_ops, self.duplicate_cheap)
 
 
-@contextlib.contextmanager
-def gc_paused() -> Iterator[None]:
-    """Python's cycle collector off while a pass runs. The IR is one big object graph (ops
-    point to their blocks and back), and the full collections that a pass's allocations
-    trigger scan all of it: on a 100k-op module they made `fuse` 20x slower than on a 10k-op
-    one, for 10x the ops. The garbage cycles a pass leaves are collected after it."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
