@@ -14,7 +14,6 @@ inside `jax.jit(...).lower`) and XLA compile (`.compile()`).
 from __future__ import annotations
 
 import argparse
-import gc
 import statistics
 import time
 from collections.abc import Callable
@@ -23,6 +22,7 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 import numpy as np
+from programs import Program, first_call, mlp_fwd_grad, normal  # benchmarks/programs.py
 
 import tiers
 from tiers import passes
@@ -36,7 +36,6 @@ PIPELINE = "default"
 # Programs. Each factory returns a fresh function object and its arguments.
 # ---------------------------------------------------------------------------------------
 
-Program = tuple[Callable[..., Any], tuple[Any, ...]]
 
 
 def chain(n: int) -> Callable[[], Program]:
@@ -53,30 +52,9 @@ def chain(n: int) -> Callable[[], Program]:
     return make
 
 
-def _normal(rng: np.random.Generator, *shape: int, scale: float = 1.0) -> jax.Array:
-    return jnp.asarray(rng.standard_normal(shape).astype(np.float32) * scale)
-
-
-def mlp_fwd_grad() -> Program:
-    rng = np.random.default_rng(0)
-    sizes = [64, 128, 128, 10]
-    params = [{"w": _normal(rng, a, b, scale=a ** -0.5), "b": _normal(rng, b, scale=0.1)}
-              for a, b in zip(sizes[:-1], sizes[1:], strict=True)]
-    x, labels = _normal(rng, 32, 64), jnp.asarray(rng.integers(0, 10, 32))
-
-    def loss(params: list, x: jax.Array, labels: jax.Array) -> jax.Array:
-        for layer in params[:-1]:
-            x = jax.nn.gelu(x @ layer["w"] + layer["b"])
-        logits = x @ params[-1]["w"] + params[-1]["b"]
-        logp = jax.nn.log_softmax(logits)
-        return -jnp.mean(jnp.take_along_axis(logp, labels[:, None], axis=1))
-
-    return jax.value_and_grad(loss), (params, x, labels)
-
-
 def attention() -> Program:
     rng = np.random.default_rng(1)
-    q, k, v = (_normal(rng, 4, 64, 32) for _ in range(3))
+    q, k, v = (normal(rng, 4, 64, 32) for _ in range(3))
 
     def fn(q: jax.Array, k: jax.Array, v: jax.Array) -> jax.Array:
         scores = jnp.einsum("bqd,bkd->bqk", q, k) / jnp.sqrt(q.shape[-1])
@@ -94,7 +72,7 @@ def attention_grad() -> Program:
 
 def layer_norm_fwd_grad() -> Program:
     rng = np.random.default_rng(2)
-    x, gamma, beta = _normal(rng, 64, 256), _normal(rng, 256), _normal(rng, 256)
+    x, gamma, beta = normal(rng, 64, 256), normal(rng, 256), normal(rng, 256)
 
     def loss(x: jax.Array, gamma: jax.Array, beta: jax.Array) -> jax.Array:
         mean = jnp.mean(x, axis=-1, keepdims=True)
@@ -115,15 +93,6 @@ PROGRAMS: dict[str, Callable[[], Program]] = {
 # ---------------------------------------------------------------------------------------
 
 
-def _first(jit: Callable[..., Any], make: Callable[[], Program]) -> float:
-    fn, args = make()
-    jax.clear_caches()
-    gc.collect()
-    start = time.perf_counter()
-    jax.block_until_ready(jit(fn)(*args))
-    return time.perf_counter() - start
-
-
 def first_calls(jits: list[Callable[..., Any]], make: Callable[[], Program],
                 repeats: int) -> list[float]:
     """Per jit: median seconds of trace + compile + run of a fresh function with cold JAX
@@ -131,7 +100,7 @@ def first_calls(jits: list[Callable[..., Any]], make: Callable[[], Program],
     times: list[list[float]] = [[] for _ in jits]
     for _ in range(repeats):
         for i, jit in enumerate(jits):
-            times[i].append(_first(jit, make))
+            times[i].append(first_call(jit, make))
     return [statistics.median(t) for t in times]
 
 

@@ -30,6 +30,7 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 import numpy as np
+from programs import Program, first_call, mlp_fwd_grad, normal  # benchmarks/programs.py
 from xdsl.dialects import func
 from xdsl.dialects.builtin import FunctionType, ModuleOp
 from xdsl.ir import Block, Region, SSAValue
@@ -184,33 +185,11 @@ def pass_table(sizes: list[int], repeats: int) -> None:
 # and its arguments.
 # ---------------------------------------------------------------------------------------
 
-Program = tuple[Callable[..., Any], tuple[Any, ...]]
-
-
-def _normal(rng: np.random.Generator, *shape: int, scale: float = 1.0) -> jax.Array:
-    return jnp.asarray(rng.standard_normal(shape).astype(np.float32) * scale)
-
-
-def mlp_fwd_grad() -> Program:
-    rng = np.random.default_rng(0)
-    sizes = [64, 128, 128, 10]
-    params = [{"w": _normal(rng, a, b, scale=a ** -0.5), "b": _normal(rng, b, scale=0.1)}
-              for a, b in zip(sizes[:-1], sizes[1:], strict=True)]
-    x, labels = _normal(rng, 32, 64), jnp.asarray(rng.integers(0, 10, 32))
-
-    def loss(params: list, x: jax.Array, labels: jax.Array) -> jax.Array:
-        for layer in params[:-1]:
-            x = jax.nn.gelu(x @ layer["w"] + layer["b"])
-        logits = x @ params[-1]["w"] + params[-1]["b"]
-        logp = jax.nn.log_softmax(logits)
-        return -jnp.mean(jnp.take_along_axis(logp, labels[:, None], axis=1))
-
-    return jax.value_and_grad(loss), (params, x, labels)
 
 
 def softmax_xent() -> Program:
     rng = np.random.default_rng(1)
-    logits, labels = _normal(rng, 64, 100), jax.nn.one_hot(rng.integers(0, 100, 64), 100)
+    logits, labels = normal(rng, 64, 100), jax.nn.one_hot(rng.integers(0, 100, 64), 100)
 
     def fn(logits: jax.Array, labels: jax.Array) -> jax.Array:
         return -jnp.mean(jnp.sum(labels * jax.nn.log_softmax(logits), axis=-1))
@@ -220,7 +199,7 @@ def softmax_xent() -> Program:
 
 def layer_norm() -> Program:
     rng = np.random.default_rng(2)
-    x, gamma, beta = _normal(rng, 64, 256), _normal(rng, 256), _normal(rng, 256)
+    x, gamma, beta = normal(rng, 64, 256), normal(rng, 256), normal(rng, 256)
 
     def fn(x: jax.Array, gamma: jax.Array, beta: jax.Array) -> jax.Array:
         mean = jnp.mean(x, axis=-1, keepdims=True)
@@ -232,7 +211,7 @@ def layer_norm() -> Program:
 
 def attention() -> Program:
     rng = np.random.default_rng(3)
-    q, k, v = (_normal(rng, 4, 64, 32) for _ in range(3))
+    q, k, v = (normal(rng, 4, 64, 32) for _ in range(3))
 
     def fn(q: jax.Array, k: jax.Array, v: jax.Array) -> jax.Array:
         scores = jnp.einsum("bqd,bkd->bqk", q, k) / jnp.sqrt(q.shape[-1])
@@ -261,7 +240,7 @@ def repeated(n: int) -> Callable[[], Program]:
             return x
 
         rng = np.random.default_rng(4)
-        return fn, (_normal(rng, 32, 32), _normal(rng, 32, 32))
+        return fn, (normal(rng, 32, 32), normal(rng, 32, 32))
 
     return make
 
@@ -310,15 +289,6 @@ def _lax_ops(module: ModuleOp) -> int:
     return sum(not isinstance(op, skip) for op in module.walk())
 
 
-def _first(jit: Callable[..., Any], make: Callable[[], Program]) -> float:
-    fn, args = make()
-    jax.clear_caches()
-    gc.collect()
-    start = time.perf_counter()
-    jax.block_until_ready(jit(fn)(*args))
-    return time.perf_counter() - start
-
-
 def _steady(jits: list[Callable[..., Any]], make: Callable[[], Program],
             calls: int) -> list[float]:
     fn, args = make()
@@ -349,7 +319,7 @@ def jit_table(repeats: int, calls: int) -> None:
         first: dict[str, list[float]] = {k: [] for k in jits}
         for _ in range(n):
             for k, jit in jits.items():  # take turns
-                first[k].append(_first(jit, make))
+                first[k].append(first_call(jit, make))
         f = {k: statistics.median(v) for k, v in first.items()}
         s = dict(zip(jits, _steady(list(jits.values()), make, calls), strict=True))
         print(f"{name:<20}{f['jax'] * 1e3:11.1f}{f['O0'] / f['jax']:8.2f}"
