@@ -15,7 +15,6 @@ cached as "direct" so the decision is made once per key.
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import threading
 import time
@@ -105,8 +104,10 @@ class KernelCache:
         # entry evicted between `get` and `move_to_end` is still a valid kernel to run.
         kernel = self._entries.get(key)
         if kernel is not None:
-            with contextlib.suppress(KeyError):
+            try:  # noqa: SIM105 - contextlib.suppress costs 0.3 us here, try is free
                 self._entries.move_to_end(key)
+            except KeyError:
+                pass
             self.hits += 1
         return kernel
 
