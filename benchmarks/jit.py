@@ -22,7 +22,7 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 import numpy as np
-from programs import Program, first_call, mlp_fwd_grad, normal  # benchmarks/programs.py
+from programs import Program, attention, first_call, mlp_fwd_grad, normal  # benchmarks/programs.py
 
 import tiers
 from tiers import passes
@@ -51,18 +51,6 @@ def chain(n: int) -> Callable[[], Program]:
 
     return make
 
-
-def attention() -> Program:
-    rng = np.random.default_rng(1)
-    q, k, v = (normal(rng, 4, 64, 32) for _ in range(3))
-
-    def fn(q: jax.Array, k: jax.Array, v: jax.Array) -> jax.Array:
-        scores = jnp.einsum("bqd,bkd->bqk", q, k) / jnp.sqrt(q.shape[-1])
-        mask = jnp.arange(q.shape[1])[:, None] >= jnp.arange(q.shape[1])[None, :]
-        scores = jnp.where(mask, scores, -jnp.inf)
-        return jnp.einsum("bqk,bkd->bqd", jax.nn.softmax(scores, axis=-1), v)
-
-    return fn, (q, k, v)
 
 
 def attention_grad() -> Program:

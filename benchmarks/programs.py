@@ -43,3 +43,16 @@ def first_call(jit: Callable[..., Any], make: Callable[[], Program]) -> float:
     start = time.perf_counter()
     jax.block_until_ready(jit(fn)(*args))
     return time.perf_counter() - start
+
+
+def attention() -> Program:
+    rng = np.random.default_rng(1)
+    q, k, v = (normal(rng, 4, 64, 32) for _ in range(3))
+
+    def fn(q: jax.Array, k: jax.Array, v: jax.Array) -> jax.Array:
+        scores = jnp.einsum("bqd,bkd->bqk", q, k) / jnp.sqrt(q.shape[-1])
+        mask = jnp.arange(q.shape[1])[:, None] >= jnp.arange(q.shape[1])[None, :]
+        scores = jnp.where(mask, scores, -jnp.inf)
+        return jnp.einsum("bqk,bkd->bqd", jax.nn.softmax(scores, axis=-1), v)
+
+    return fn, (q, k, v)

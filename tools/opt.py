@@ -15,7 +15,7 @@ import argparse
 import io
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import IO
 
 from xdsl.context import Context
@@ -44,6 +44,16 @@ OpSpans = dict[Operation, Span]
 
 class ToolError(Exception):
     """A mistake in the user's input: printed as it is, then exit code 1 (no traceback)."""
+
+
+def run_tool(body: Callable[[], None]) -> None:
+    """Run a command-line tool's `body`: a `ToolError` becomes its message and exit code 1."""
+    try:
+        body()
+    except ToolError as e:
+        sys.stdout.flush()
+        print(e, file=sys.stderr)
+        sys.exit(1)
 
 
 # ---------------------------------------------------------------------------------------
@@ -265,12 +275,7 @@ class TiersOptMain(xDSLOptMain):
 
 def main(argv: Sequence[str] | None = None) -> None:
     """Entry point of `tiers-opt`: exit code 0 on success, 1 with one diagnostic otherwise."""
-    try:
-        TiersOptMain(args=argv).run()
-    except ToolError as e:
-        sys.stdout.flush()
-        print(e, file=sys.stderr)
-        sys.exit(1)
+    run_tool(lambda: TiersOptMain(args=argv).run())
 
 
 if __name__ == "__main__":

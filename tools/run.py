@@ -13,7 +13,6 @@ import argparse
 import ast
 import math
 import os
-import sys
 from collections.abc import Sequence
 from typing import Any
 
@@ -36,6 +35,7 @@ from tiers.tools.opt import (
     build_pipeline,
     parse_module,
     pipeline_specs,
+    run_tool,
     verify,
 )
 
@@ -374,12 +374,7 @@ def run(argv: Sequence[str] | None = None) -> None:
 
 def main(argv: Sequence[str] | None = None) -> None:
     """Entry point of `tiers-run`: exit code 0, or 1 with one line on stderr."""
-    try:
-        run(argv)
-    except ToolError as e:
-        sys.stdout.flush()
-        print(e, file=sys.stderr)
-        sys.exit(1)
+    run_tool(lambda: run(argv))
 
 
 if __name__ == "__main__":
