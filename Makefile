@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+PLUGIN := $(VENV)/.plugin-installed
 
 .PHONY: demo test lint pytest lit bench clean
 
@@ -12,18 +13,25 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+# The example plugin (examples/plugin), installed editable so its entry point is live: the
+# plugin tests run it through stock xdsl-opt, tiers-opt and tiers.jit. Redone only when its
+# pyproject.toml changes (an editable install picks up code edits by itself).
+$(PLUGIN): $(STAMP) examples/plugin/pyproject.toml
+	$(BIN)/python -m pip install --quiet --no-deps -e examples/plugin
+	touch $(PLUGIN)
+
 demo: $(STAMP)
 	$(BIN)/python examples/demo.py
 
-test: $(STAMP) lint pytest lit
+test: $(STAMP) $(PLUGIN) lint pytest lit
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
 
-pytest: $(STAMP)
+pytest: $(STAMP) $(PLUGIN)
 	$(BIN)/python -m pytest -W error
 
-lit: $(STAMP)
+lit: $(STAMP) $(PLUGIN)
 	PATH=$(abspath $(BIN)):$$PATH $(BIN)/lit -v filecheck/
 
 bench: $(STAMP)

@@ -3,25 +3,26 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 
 from xdsl.context import Context
-from xdsl.universe import Universe
+from xdsl.ir import Dialect
 
 
-def tiers_dialects():
+def tiers_dialects() -> dict[str, Callable[[], Dialect]]:
     """tiers' own dialects, by name (lazy factories)."""
 
-    def get_lax():
+    def get_lax() -> Dialect:
         from tiers.dialects.lax import Lax
 
         return Lax
 
-    def get_fused():
+    def get_fused() -> Dialect:
         from tiers.dialects.fused import Fused
 
         return Fused
 
-    def get_array():
+    def get_array() -> Dialect:
         from tiers.dialects.array import Array
 
         return Array
@@ -30,14 +31,19 @@ def tiers_dialects():
 
 
 @functools.cache
-def all_dialects():
-    """Every dialect by name: xDSL's, tiers' and installed plugins' (xDSL's multiverse)."""
-    return {**Universe.get_multiverse().all_dialects, **tiers_dialects()}
+def all_dialects() -> dict[str, Callable[[], Dialect]]:
+    """Every dialect by name: xDSL's, tiers' and plugins' (`tiers.passes.plugins`)."""
+    from tiers.passes import plugins
+
+    return plugins.registry().dialects
 
 
 def make_context() -> Context:
-    """A fresh context with every known dialect registered (each loaded on first use)."""
+    """A fresh context with every known dialect registered (each loaded on first use); it also
+    learns the dialects of plugins loaded later (`tiers.passes.load_plugin`)."""
+    from tiers.passes import plugins
+
     ctx = Context()
     for name, factory in all_dialects().items():
         ctx.register_dialect(name, factory)
-    return ctx
+    return plugins.track_context(ctx)

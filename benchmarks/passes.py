@@ -4,15 +4,17 @@
 
 (a) Pass time on generated modules of 1k, 10k and 100k ops, for every pass on its own and for
     O2 as a whole, with the 100k/10k ratio (linear passes give ~10; the target is <= 12, and
-    O2 on 100k ops <= 10 s). The generated programs mix what imported JAX programs hold:
-    elementwise chains with literals (a constant broadcast to the array's shape), reductions
-    broadcast back, repeated subexpressions, dead values, `x * 1` and `neg(neg(x))`,
-    constant-only expressions, and calls to small private helpers (inlining adds ~5%).
+    O2 on 100k ops <= 10 s), and xDSL's own `canonicalize`, `cse` and `dce` on the same
+    modules, for comparison with tiers' drivers (same result). The generated programs mix what
+    imported JAX programs hold: elementwise chains with literals (a constant broadcast to the
+    array's shape), reductions broadcast back, repeated subexpressions, dead values, `x * 1`
+    and `neg(neg(x))`, constant-only expressions, and calls to small private helpers
+    (inlining adds ~5%).
 (b) Op counts before and after O2 on end-to-end programs traced from JAX.
 (c) `tiers.jit` with O0 and with O2 against `jax.jit`: first call (trace + compile + run of a
     fresh function with cold caches) and steady-state call, as ratios tiers / jax; the
     programs of (b) and one of 3000 ops of which half repeat the other half.
-(d) Where that 3000-op program's first call goes, stage by stage.
+(d) Where that 3000-op program's first call goes, stage by stage, and O2's passes on it.
 
 The full run takes about 3 minutes; `--quick` runs sizes 1k and 10k only, once each, and
 fewer repeats (a smoke run, ~30 s).
@@ -34,6 +36,9 @@ from programs import Program, attention, first_call, mlp_fwd_grad, normal  # ben
 from xdsl.dialects import func
 from xdsl.dialects.builtin import FunctionType, ModuleOp
 from xdsl.ir import Block, Region, SSAValue
+from xdsl.transforms.canonicalize import CanonicalizePass
+from xdsl.transforms.common_subexpression_elimination import CommonSubexpressionElimination
+from xdsl.transforms.dead_code_elimination import DeadCodeElimination
 
 import tiers
 import tiers.frontend.import_rules  # noqa: F401 - registers the importer's rules
@@ -41,9 +46,11 @@ from tiers import passes
 from tiers.context import make_context
 from tiers.dialects import dtypes, fused, lax
 from tiers.frontend.importer import dense, import_jaxpr
+from tiers.passes.collector import gc_paused
 
 CTX = make_context()
-PASSES = ("canonicalize", "cse", "dce", "fold-constants", "fuse", "inline", "O2")
+PASSES = (*dict.fromkeys(passes.PRESETS["O2"].split(",")), "O2")  # each pass of O2, then O2
+
 
 # ---------------------------------------------------------------------------------------
 # (a) Generated modules.
@@ -140,20 +147,31 @@ def count_ops(module: ModuleOp) -> int:
     return sum(1 for _ in module.walk()) - 1
 
 
-def time_pass(spec: str, base: ModuleOp, repeats: int, gc_on: bool = True) -> float:
-    """Median CPU seconds of `spec` on fresh copies of `base` (CPU time, not wall time: the
-    passes are single-threaded Python, and CPU time is steadier on a shared machine)."""
+def time_pass(spec: str | Callable[[ModuleOp], object], base: ModuleOp, repeats: int,
+              gc_on: bool = True) -> float:
+    """Median CPU seconds of `spec` (a pipeline, or a function applying a pass) on fresh copies
+    of `base` (CPU time, not wall time: the passes are single-threaded Python, and CPU time is
+    steadier on a shared machine)."""
     times = []
+    apply = spec if callable(spec) else lambda m: passes.run(spec, CTX, m)
     for _ in range(repeats):
         module = base.clone()
         gc.collect()
         if not gc_on:
             gc.disable()
         start = time.process_time()
-        passes.run(spec, CTX, module)
+        with gc_paused():  # as `passes.run` does, so that xDSL's driver is timed alike
+            apply(module)
         times.append(time.process_time() - start)
         gc.enable()
     return statistics.median(times)
+
+
+def xdsl_pass(name: str) -> Callable[[ModuleOp], object]:
+    """xDSL's own pass `name` (`canonicalize`, `cse`, `dce`), which tiers' replaces."""
+    cls = {"canonicalize": CanonicalizePass, "cse": CommonSubexpressionElimination,
+           "dce": DeadCodeElimination}[name]
+    return lambda module: cls().apply(CTX, module)
 
 
 def pass_table(sizes: list[int], repeats: int) -> None:
@@ -164,20 +182,25 @@ def pass_table(sizes: list[int], repeats: int) -> None:
     bases = {n: generated(n) for n in sizes}
     actual = {n: count_ops(m) for n, m in bases.items()}
     both = 10_000 in sizes and 100_000 in sizes
-    head = f"{'pass':<16}" + "".join(f"{f'{actual[n]} ops':>14}" for n in sizes)
+    head = f"{'pass':<20}" + "".join(f"{f'{actual[n]} ops':>14}" for n in sizes)
     head += f"{'100k/10k':>10}{'us/op @100k':>13}" if both else ""
     print(head)
     print("-" * len(head))
-    rows = [(spec, spec, True) for spec in PASSES] + [("O2, gc paused", "O2", False)]
+    rows: list[tuple[str, str | Callable[[ModuleOp], object], bool]] = [
+        (spec, spec, True) for spec in PASSES]
+    rows += [("O2, gc paused", "O2", False)]
+    rows += [(f"xDSL {name}", xdsl_pass(name), True) for name in ("canonicalize", "cse", "dce")]
     for label, spec, gc_on in rows:
         t = {n: time_pass(spec, m, repeats if n < 100_000 else 1, gc_on)
              for n, m in bases.items()}
-        line = f"{label:<16}" + "".join(f"{t[n] * 1e3:14.1f}" for n in sizes)
+        line = f"{label:<20}" + "".join(f"{t[n] * 1e3:14.1f}" for n in sizes)
         if both:
             line += f"{t[100_000] / t[10_000]:10.1f}{t[100_000] / actual[100_000] * 1e6:13.1f}"
         print(line, flush=True)
     print(f"\n(O2 = {passes.PRESETS['O2']}; 'gc paused': the same with Python's cycle "
-          "collector off, whose full collections scan the whole IR)\n")
+          "collector off, whose full collections scan the whole IR; 'xDSL ...': xDSL's own "
+          "canonicalize (same patterns), cse and dce, which tiers' faster drivers replace "
+          "with the same result)\n")
 
 
 # ---------------------------------------------------------------------------------------
@@ -363,6 +386,16 @@ def breakdown_table(name: str, repeats: int) -> None:
     eqns = len(jax.make_jaxpr(make()[0])(*make()[1]).jaxpr.eqns)
     print(f"{'jax.jit':<10}{eqns:>6}{lower * 1e3:9.1f}{'':>9}{'':>9}{'':>9}{xla * 1e3:9.1f}"
           f"{(lower + xla) * 1e3:9.1f}")
+    base = imported(make)
+    per_pass: dict[str, list[float]] = {}
+    for _ in range(repeats):
+        module = base.clone()
+        for spec in passes.PRESETS["O2"].split(","):
+            start = time.perf_counter()
+            passes.run(spec, CTX, module)
+            per_pass.setdefault(spec, []).append(time.perf_counter() - start)
+    print("\nO2's passes on it (wall ms, median): " + ", ".join(
+        f"{spec} {statistics.median(t) * 1e3:.0f}" for spec, t in per_pass.items()))
     print()
 
 

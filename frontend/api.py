@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import jax.numpy as _jnp
+from jax import grad, value_and_grad, vmap  # JAX's own: they compose with tiers.jit
 
 from tiers.frontend import config, eager
+from tiers.frontend.devices import device, devices, local_devices
 from tiers.frontend.graph import Graph, GraphTensor, Session, get_default_graph, placeholder
 from tiers.frontend.namespaces import constant, nn, numpy, random
 from tiers.frontend.record import Recording, record
+from tiers.frontend.saving import ArtifactError, load, save
 from tiers.frontend.tensor import Tensor
 
 asarray = numpy.asarray
@@ -28,8 +31,9 @@ float16, bfloat16, float32, float64, complex64 = (
 __all__ = [
     "Graph", "GraphTensor", "Recording", "Session", "Tensor", "add", "arange", "asarray",
     "bfloat16", "bool_", "complex64", "concatenate", "config", "constant", "divide", "eager",
-    "exp", "eye", "float16", "float32", "float64", "full", "get_default_graph", "int16",
+    "exp", "eye", "float16", "float32", "float64", "full", "get_default_graph", "grad", "int16",
     "int32", "int64", "int8", "linspace", "log", "matmul", "maximum", "mean", "multiply", "nn",
     "numpy", "ones", "placeholder", "random", "record", "reshape", "sqrt", "subtract", "sum",
-    "transpose", "uint32", "uint8", "where", "zeros",
+    "transpose", "uint32", "uint8", "value_and_grad", "vmap", "where", "zeros",
 ]
+__all__ += ["ArtifactError", "device", "devices", "load", "local_devices", "save"]

@@ -104,5 +104,23 @@ def on_cache_resize(hook: Callable[[int], None]) -> None:
     _resize_hooks.append(hook)
 
 
+def set_debug(debug: passes.Debug | None) -> Setting:
+    """Instrument every pipeline run without its own `debug` (tiers.jit, eager ops): a
+    `tiers.passes.Debug` (print IR after passes, timing, semantic checks), or None."""
+    from tiers.passes import instrument
+
+    previous = instrument.set_default_debug(debug)
+    return Setting(lambda: instrument.set_default_debug(previous))
+
+
+def set_reproducer_dir(path: str | os.PathLike) -> Setting:
+    """Write crash reproducers of failing passes under `path` (default: the system temp dir's
+    `tiers-reproducers`, or $TIERS_REPRODUCER_DIR); the error message names the file."""
+    from tiers.passes import instrument
+
+    previous = instrument.set_default_reproducer_dir(path)
+    return Setting(lambda: instrument.set_default_reproducer_dir(previous))
+
+
 if os.environ.get("TIERS_RUN_EAGERLY", "").strip().lower() not in ("", "0", "false", "no"):
     run_functions_eagerly(True)

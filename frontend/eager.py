@@ -5,8 +5,11 @@ imported into tiers IR, sent through the eager pipeline (`tiers.config`) and com
 target; on a hit the stored executable runs at once: no tracing, IR or pass work. The key holds
 everything that changes the result: the op, its static arguments, the avals (shape, dtype, weak
 type) of its array arguments, the pipeline, the set of registered passes, x64 and the default
-device. Python scalars are array operands (one kernel for all values) only for elementwise ops
-that take them so; elsewhere they are static (an axis, a shape).
+device (`with tiers.device(...)`, which is JAX's `jax.default_device`). Where committed inputs
+live (`Tensor.to`) is not in the key: a kernel is a `jax.jit` executable, which follows its
+inputs' device as JAX does, so one kernel serves every device. Python scalars are array
+operands (one kernel for all values) only for elementwise ops that take them so; elsewhere they
+are static (an axis, a shape).
 
 Ops whose result depends on concrete values (`nonzero`, boolean masks), that return non-arrays
 (`shape`) or use primitives the importer lacks (PRNG keys) run as plain JAX calls; they are

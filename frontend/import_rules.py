@@ -15,9 +15,10 @@ import jax
 import numpy as np
 from jax import lax as jlax
 from jax.extend import core as jcore
+from xdsl.builder import Builder, InsertPoint
 from xdsl.dialects import func
 from xdsl.dialects.builtin import FloatAttr, StringAttr, TensorType, f64
-from xdsl.ir import SSAValue
+from xdsl.ir import Block, Region, SSAValue
 
 from tiers.dialects import lax, params
 from tiers.frontend.importer import Emitter, Rule, UnsupportedPrimitive, is_key
@@ -303,6 +304,76 @@ def _custom_linear_solve(em: Emitter, *args: SSAValue):
     return _call(em, em.params["jaxprs"].solve, "custom_linear_solve", [*solve_consts, *b])
 
 
+# Control flow: each sub-jaxpr becomes a region of the op (recursively, so loops nest to any
+# depth). Consts and cond's operands are read from above rather than passed in; block
+# arguments are the loop-carried values (and scan's slices of `xs`).
+@rule("cond")
+def _cond(em: Emitter, index: SSAValue, *operands: SSAValue):
+    branches = [em.importer.import_region(b, operands, [], em) for b in em.params["branches"]]
+    return em.add(lax.CondOp(index, em.out_types(), branches)).results
+
+
+@rule("while")
+def _while(em: Emitter, *args: SSAValue):
+    p = em.params
+    nc, nb = p["cond_nconsts"], p["body_nconsts"]
+    cond_consts, body_consts, init = args[:nc], args[nc:nc + nb], args[nc + nb:]
+    carried = [v.type for v in init]
+    if p["cond_jaxpr"].out_avals[0].shape:
+        return _batched_while(em, cond_consts, body_consts, init)
+    cond = em.importer.import_region(p["cond_jaxpr"], cond_consts, carried, em)
+    body = em.importer.import_region(p["body_jaxpr"], body_consts, carried, em)
+    return em.add(lax.WhileOp(init, cond, body)).results
+
+
+def _batched_while(em: Emitter, cond_consts: Sequence[SSAValue],
+                   body_consts: Sequence[SSAValue], init: Sequence[SSAValue]):
+    """A `while` whose predicate is an array (`vmap` of a while loop): it loops while any
+    element is true, and a step updates only the carried entries whose predicate is true.
+    That is JAX's lowering of such a loop, written out in `lax` ops so the op stays simple:
+    the cond region reduces with `or`, the body selects between the new and the old carry."""
+    p, importer = em.params, em.importer
+    carried = [v.type for v in init]
+
+    def region(is_body: bool) -> Region:
+        block = Block(arg_types=carried)
+        builder = Builder(InsertPoint.at_end(block))
+        cj = p["cond_jaxpr"]
+        (pred,) = importer.import_body(builder, cj.jaxpr, cj.consts,
+                                       [*cond_consts, *block.args])
+        sub = Emitter(importer, builder, em.eqn, em.location)
+        if not is_body:
+            axes = range(len(lax.shape(pred)))
+            outs = [sub.add(lax.ReduceOrOp(pred, axes)).results[0]]
+        else:
+            bj = p["body_jaxpr"]
+            new = importer.import_body(builder, bj.jaxpr, bj.consts, [*body_consts, *block.args])
+            outs = []
+            for old, value in zip(block.args, new, strict=True):
+                t = TensorType(lax.elem(pred), lax.shape(value))
+                which = pred if lax.shape(pred) == lax.shape(value) else sub.add(
+                    lax.BroadcastInDimOp(pred, t, range(len(lax.shape(pred))))).results[0]
+                outs.append(sub.add(lax.SelectNOp(which, old, value)).results[0])
+        sub.add(lax.YieldOp(outs))
+        return Region(block)
+
+    return em.add(lax.WhileOp(init, region(False), region(True))).results
+
+
+@rule("scan")
+def _scan(em: Emitter, *args: SSAValue):
+    p = em.params
+    nk, nc = p["num_consts"], p["num_carry"]
+    consts, init, xs = args[:nk], args[nk:nk + nc], args[nk + nc:]
+    slices = [TensorType(lax.elem(x), lax.shape(x)[1:]) for x in xs]
+    body = em.importer.import_region(p["jaxpr"], consts, [*(v.type for v in init), *slices], em)
+    y_types = em.out_types()[nc:]
+    unroll = p.get("unroll", 1)
+    unroll = (max(p["length"], 1) if unroll else 1) if isinstance(unroll, bool) else unroll
+    return em.add(lax.ScanOp(init, xs, y_types, body, p["length"], p["reverse"],
+                             unroll)).results
+
+
 # PRNG keys. tiers IR holds a key array as its data (uint32[..., 2] for threefry), as JAX's
 # own lowering does (`core.physical_aval`, see `importer.aval_type`). Wrapping and unwrapping
 # are then no-ops, and each key operation becomes a call of JAX's implementation of it traced
@@ -413,10 +484,30 @@ def _key_select_n(em: Emitter, which: SSAValue, *cases: SSAValue):
     return _build(em, lax.SelectNOp, [which, *(em.broadcast(c, out) for c in cases)])
 
 
-for _name in ("squeeze", "reshape", "concatenate", "rev", "copy", "jit", "pjit",
-              "remat2", "custom_jvp_call", "custom_vjp_call", "random_wrap",
+# Control flow carries keys as their data, like any other value: its rules apply unchanged.
+for _name in ("squeeze", "reshape", "concatenate", "rev", "copy", "jit", "pjit", "cond", "while",
+              "scan", "remat2", "custom_jvp_call", "custom_vjp_call", "random_wrap",
               "random_unwrap", "random_seed", "random_split", "random_fold_in", "random_bits"):
     KEY_RULES.setdefault(_name, RULES[_name])
+
+
+@rule("sharding_constraint")
+def _sharding_constraint(em: Emitter, x: SSAValue):
+    from tiers.dialects import sharding
+
+    p = em.params
+    spec, mesh = getattr(p["sharding"], "spec", None), getattr(p["sharding"], "mesh", None)
+    try:
+        if spec is None or mesh is None:
+            raise sharding.ShardingError(f"{type(p['sharding']).__name__} is not a "
+                                         "NamedSharding")
+        if p.get("unconstrained_dims"):
+            raise sharding.ShardingError("unconstrained dimensions (P.UNCONSTRAINED)")
+        props = {"mesh": sharding.mesh_of(mesh), "spec": sharding.spec_attr(tuple(spec))}
+    except sharding.ShardingError as e:
+        raise UnsupportedPrimitive(f"{em.where()}: tiers cannot import this "
+                                   f"with_sharding_constraint: {e}") from None
+    return _build(em, lax.ShardingConstraintOp, [x], props)
 
 
 def generic_rule(em: Emitter, *args: SSAValue):

@@ -315,6 +315,21 @@ class Importer:
         em = Emitter(self, builder, None, UnknownLoc(), memo)
         return [read(em, v) for v in jaxpr.outvars]
 
+    def import_region(self, closed: Any, captured: Sequence[SSAValue],
+                      arg_types: Sequence[TensorType], site: Emitter) -> Region:
+        """A one-block region of a control-flow op computing `closed` (a ClosedJaxpr).
+
+        The jaxpr's leading inputs are `captured`, values of the enclosing blocks that the
+        region reads directly (regions are not isolated from above); the rest are the block's
+        arguments, of `arg_types`. The block ends with `lax.yield` of the jaxpr's outputs.
+        """
+        block = Block(arg_types=arg_types)
+        builder = Builder(InsertPoint.at_end(block))
+        outs = self.import_body(builder, closed.jaxpr, closed.consts,
+                                [*captured, *block.args])
+        builder.insert(lax.YieldOp(outs)).location = site.location
+        return Region(block)
+
     def _unique(self, name: str) -> str:
         name = "".join(c if c.isalnum() or c in "_.$" else "_" for c in name) or "fn"
         symbol, n = name, 0

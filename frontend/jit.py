@@ -24,13 +24,17 @@ from xdsl.printer import Printer
 
 from tiers import passes
 from tiers.context import make_context
-from tiers.frontend import import_rules  # noqa: F401 - registers the importer's rules
-from tiers.frontend.errors import explain_concretization
+from tiers.frontend import devices, import_rules  # noqa: F401 - import_rules: the rules
+from tiers.frontend.errors import explain_carried_type, explain_concretization
 from tiers.frontend.importer import import_jaxpr
 from tiers.frontend.retrace import RetraceLog, signature
 from tiers.frontend.tensor import Tensor
+from tiers.passes.check import IMPORT_DIALECTS, check_spec
 from tiers.passes.collector import gc_paused
 from tiers.targets import jax as jax_target
+from tiers.targets.walk import find_function
+
+_UNSET: Any = object()  # jax.jit's "not given" (None is a valid sharding there)
 
 
 @dataclass
@@ -68,10 +72,24 @@ class JitFunction:
 
     def __init__(self, fn: Callable[..., Any], *, pipeline: str = "default",
                  static_argnums: int | Sequence[int] = (),
-                 static_argnames: str | Sequence[str] = (), verify: bool | None = None):
+                 static_argnames: str | Sequence[str] = (), verify: bool | None = None,
+                 device: Any = None, in_shardings: Any = _UNSET, out_shardings: Any = _UNSET,
+                 debug: passes.Debug | bool | None = None):
         self._fn = fn
+        # Placement goes to JAX's jit as is; `_program` records it in the IR (frontend/devices).
+        self.device = None if device is None else devices.resolve(device)
+        if self.device is not None:
+            if in_shardings is not _UNSET or out_shardings is not _UNSET:
+                raise ValueError("tiers.jit takes a device or shardings, not both")
+            in_shardings = out_shardings = jax.sharding.SingleDeviceSharding(self.device)
+        self.in_shardings, self.out_shardings = in_shardings, out_shardings
+        placement = {k: v for k, v in (("in_shardings", in_shardings),
+                                       ("out_shardings", out_shardings)) if v is not _UNSET}
         self.pipeline = pipeline
         passes.parse(pipeline)  # fail early on an unknown pass
+        check_spec(pipeline, IMPORT_DIALECTS)  # and on passes in an order that cannot work
+        # `debug`: a `tiers.passes.Debug` (printing, timing, checks), True for its defaults.
+        self.debug = passes.Debug() if debug is True else (debug or None)
         self.static_argnums, self.static_argnames = _static_args(fn, static_argnums,
                                                                  static_argnames)
         # Verifying costs as much as a pass (~25 us/op); off by default on this hot path
@@ -90,7 +108,7 @@ class JitFunction:
             return self._compile_and_run(args, kwargs)
 
         self.jitted = jax.jit(compile_and_run, static_argnums=self.static_argnums,
-                              static_argnames=self.static_argnames)
+                              static_argnames=self.static_argnames, **placement)
         self.jax_lower = self.jitted.lower  # JAX's own, before `jit` puts tiers' in its place
 
     # -- the compiler, run by JAX on a cache miss -----------------------------------------
@@ -127,6 +145,10 @@ class JitFunction:
             closed = jax.make_jaxpr(flat_fn)(*specs)
         except jax.errors.ConcretizationTypeError as e:
             raise explain_concretization(e) from None
+        except TypeError as e:  # a loop body that changes a carried type, at the user's line
+            if (explained := explain_carried_type(e)) is None:
+                raise
+            raise explained from None
         with self.info.lock:
             self.info.traces += 1
             if not keep_import:
@@ -134,12 +156,31 @@ class JitFunction:
                                                self.static_argnames))
         with gc_paused():  # IR is one large object graph: full collections rescan all of it
             module = import_jaxpr(closed, "main")
+        self._annotate(module, dyn_args, dyn_kwargs, out_tree_box[0])
         imported = _print(module) if keep_import else None
-        passes.run(self.pipeline, _CTX, module)
+        name = getattr(self._fn, "__name__", "main")
+        replay = functools.partial(import_jaxpr, closed, "main")  # for a crash reproducer
+        passes.run(self.pipeline, _CTX, module, debug=self.debug, name=name, replay=replay)
         if self.verify:
-            module.verify()
+            passes.verify_result(self.pipeline, _CTX, module, name=name, replay=replay)
         out_weak = tuple(bool(getattr(a, "weak_type", False)) for a in closed.out_avals)
         return Program(module, out_tree_box[0], out_weak, imported), leaves
+
+    def _annotate(self, module: ModuleOp, dyn_args: list, dyn_kwargs: dict, out_tree: Any) -> None:
+        """Record device and shardings on `@main`, as JAX's jit reads them."""
+        if self.device is None and self.in_shardings is _UNSET and self.out_shardings is _UNSET:
+            return
+        tree = tuple(dyn_args) if not dyn_kwargs else (tuple(dyn_args), dyn_kwargs)
+        ins = [None] * len(jax.tree_util.tree_leaves(tree))
+        outs = [None] * out_tree.num_leaves
+        if self.device is None:
+            if self.in_shardings is not _UNSET:
+                ins = devices.flat_shardings(self.in_shardings, tree)
+            if self.out_shardings is not _UNSET:
+                outs = devices.flat_shardings(self.out_shardings,
+                                              jax.tree_util.tree_unflatten(
+                                                  out_tree, [0] * len(outs)))
+        devices.annotate(find_function(module, "main"), self.device, ins, outs)
 
     # -- inspection -------------------------------------------------------------------------
     def lower(self, *args: Any, **kwargs: Any) -> Lowered:
@@ -216,10 +257,21 @@ _CTX = make_context()
 
 def jit(fn: Callable[..., Any] | None = None, *, pipeline: str = "default",
         static_argnums: int | Sequence[int] = (), static_argnames: str | Sequence[str] = (),
-        verify: bool | None = None) -> Any:
-    """Compile `fn` through tiers; usable as `@jit` or `@jit(pipeline="O1")`."""
+        verify: bool | None = None, device: Any = None, in_shardings: Any = _UNSET,
+        out_shardings: Any = _UNSET, debug: passes.Debug | bool | None = None) -> Any:
+    """Compile `fn` through tiers; usable as `@jit` or `@jit(pipeline="O1")`.
+
+    `debug` (a `tiers.passes.Debug`, or True) prints, times and checks each pass of the
+    pipeline as `tiers-opt`'s flags do; a failing pass writes a reproducer either way.
+
+    `device` (a `jax.Device`, "platform[:id]" or an index into `tiers.devices()`) runs it on
+    that device; `in_shardings`/`out_shardings` are `jax.jit`'s (`NamedSharding`s, or
+    `PartitionSpec`s under `jax.set_mesh`). Both are recorded in the IR (`tiers.device`,
+    `tiers.mesh`, `tiers.sharding`), which the JAX target honours when compiling IR alone.
+    """
     options = dict(pipeline=pipeline, static_argnums=static_argnums,
-                   static_argnames=static_argnames, verify=verify)
+                   static_argnames=static_argnames, verify=verify, device=device,
+                   in_shardings=in_shardings, out_shardings=out_shardings, debug=debug)
     if fn is None:
         return lambda f: jit(f, **options)
     compiler = JitFunction(fn, **options)

@@ -140,6 +140,19 @@ class Tensor(Operators):
         return self._value.item()
 
     @property
+    def device(self) -> Any:
+        """Where the value lives: its `jax.Device`, or its `Sharding` if spread over several."""
+        return self._value.device
+
+    def to(self, device: Any) -> Tensor:
+        """This value on `device` (a `jax.Device`, "platform[:id]", an index into
+        `tiers.devices()`, or a `jax.sharding.Sharding`), committed there as by
+        `jax.device_put`: ops on it run where it lives."""
+        from tiers.frontend.devices import placement
+
+        return Tensor(jax.device_put(self._value, placement(device)))
+
+    @property
     def shape(self) -> tuple[int, ...]:
         return tuple(self._value.shape)
 

@@ -1,73 +1,87 @@
 """The one pass registry and pipeline parser, shared by `tiers-opt`, `tiers.jit` and plugins.
 
 A pipeline is text in xDSL's (= MLIR's) syntax, `canonicalize,cse,inline`, or a preset name.
-The registry is xDSL's multiverse: every package publishing a `Universe` under the
-`xdsl.universe` entry point (xDSL itself, tiers, third-party plugins) contributes its passes,
-so a plugin's pass is usable by name everywhere a built-in one is.
+The registry (`plugins.registry`) merges every `Universe` published under the `xdsl.universe`
+entry point (xDSL itself, tiers, third-party plugins) and plugins loaded with `load_plugin`,
+so a plugin's pass is usable by name everywhere a built-in one is. Running a pipeline with
+printing, timing, verification or semantic checks is `instrument.py`; the dialect contract
+passes declare (`requires`/`produces`/`removes`) is `authoring.py`, checked by `check.py`.
 """
 
 from __future__ import annotations
 
 import difflib
 import functools
-from collections.abc import Callable
+import importlib
+from collections.abc import Callable, Sequence
 
 from xdsl.context import Context
 from xdsl.dialects.builtin import ModuleOp
-from xdsl.passes import ModulePass, PassPipeline
-from xdsl.universe import Universe
+from xdsl.passes import ModulePass, get_pass_option_infos
 from xdsl.utils.arg_spec import ArgSpec, ArgSpecParseError, parse_pipeline
+from xdsl.utils.exceptions import VerifyException
+
+from tiers.passes import plugins
+from tiers.passes.authoring import Contract, contract, function_pass, pattern_pass
+from tiers.passes.check import check_spec
+from tiers.passes.instrument import Debug, PassFailure, run_passes
+from tiers.passes.plugins import PluginError, load_plugin
+
+__all__ = ["PRESETS", "Contract", "Debug", "PassFailure", "PipelineError", "PluginError",
+           "build", "contract", "function_pass", "get_all_passes", "load_plugin", "parse",
+           "pattern_pass", "run", "specs", "tiers_passes", "verify_result"]
+
+# tiers' own passes: name -> "module:Class" under tiers.passes (one line per pass).
+TIERS_PASSES: dict[str, str] = {
+    "canonicalize": "canonicalize:CanonicalizePass",  # xDSL's, with a faster driver
+    "cse": "cse:CSEPass",  # xDSL's, with per-op costs taken out
+    "dce": "dce:DCEPass",  # xDSL's, in one backward sweep
+    "inline": "inline:InlinePass",
+    "fuse": "fuse:FusePass",
+    "fold-constants": "fold_constants:FoldConstantsPass",
+    "raise-lax-to-array": "raise_lax_to_array:RaiseLaxToArrayPass",
+    "convert-array-to-lax": "convert_array_to_lax:ConvertArrayToLaxPass",
+    "licm": "licm:LicmPass",
+}
+
+
+def _lazy(target: str) -> Callable[[], type[ModulePass]]:
+    module, _, cls = target.partition(":")
+    return lambda: getattr(importlib.import_module(f"tiers.passes.{module}"), cls)
 
 
 def tiers_passes() -> dict[str, Callable[[], type[ModulePass]]]:
     """tiers' own passes, by name (lazy factories, so the CLI starts fast)."""
-
-    def get_inline():
-        from tiers.passes.inline import InlinePass
-
-        return InlinePass
-
-    def get_fuse():
-        from tiers.passes.fuse import FusePass
-
-        return FusePass
-
-    def get_fold_constants():
-        from tiers.passes.fold_constants import FoldConstantsPass
-
-        return FoldConstantsPass
-
-    def get_raise_lax_to_array():
-        from tiers.passes.raise_lax_to_array import RaiseLaxToArrayPass
-
-        return RaiseLaxToArrayPass
-
-    def get_convert_array_to_lax():
-        from tiers.passes.convert_array_to_lax import ConvertArrayToLaxPass
-
-        return ConvertArrayToLaxPass
-
-    return {"inline": get_inline, "fuse": get_fuse, "fold-constants": get_fold_constants,
-            "raise-lax-to-array": get_raise_lax_to_array,
-            "convert-array-to-lax": get_convert_array_to_lax}
+    return {name: _lazy(target) for name, target in TIERS_PASSES.items()}
 
 
 PRESETS: dict[str, str] = {
     "O0": "",
-    "O1": "canonicalize,cse,dce",
-    "O2": "inline,canonicalize,fold-constants,cse,dce,raise-lax-to-array,fuse",
+    "O1": "canonicalize,licm,cse,dce",
+    "O2": "inline,canonicalize,licm,fold-constants,cse,dce,raise-lax-to-array,fuse",
 }
 PRESETS["default"] = PRESETS["O2"]
 
 
+
+
 @functools.cache
 def get_all_passes() -> dict[str, Callable[[], type[ModulePass]]]:
-    """Every pass usable by name: xDSL's, tiers' and installed plugins'."""
-    return {**Universe.get_multiverse().all_passes, **tiers_passes()}
+    """Every pass usable by name: xDSL's, tiers' and plugins' (`PluginError` on a name clash)."""
+    return plugins.registry(rebuild=True).passes
 
 
 class PipelineError(ValueError):
     """A pipeline that cannot be built: bad syntax, an unknown pass, bad options."""
+
+
+def _malformed(spec: str, error: ArgSpecParseError) -> PipelineError:
+    """xDSL's text is a header, `pass-pipeline:1:COL`, the spec, a caret and the reason."""
+    lines = [line for line in str(error).splitlines() if line.strip()]
+    column = lines[1].rsplit(":", 1)[-1] if len(lines) > 1 else "?"
+    caret = " " * (int(column) - 1) + "^" if column.isdigit() else ""
+    return PipelineError(f"bad pipeline at column {column}: {lines[-1].strip()}\n"
+                         f"  {spec.strip()}\n  {caret}")
 
 
 def specs(spec: str) -> list[ArgSpec]:
@@ -75,11 +89,7 @@ def specs(spec: str) -> list[ArgSpec]:
     try:
         parsed = list(parse_pipeline(spec.strip())) if spec.strip() else []
     except ArgSpecParseError as e:  # a BaseException in xDSL 0.74
-        # xDSL's text is a header, `pass-pipeline:1:COL`, the spec, a caret and the reason.
-        lines = [line for line in str(e).splitlines() if line.strip()]
-        column = lines[1].rsplit(":", 1)[-1] if len(lines) > 1 else "?"
-        raise PipelineError(f"bad pipeline '{spec}' at column {column}: "
-                            f"{lines[-1].strip()}") from None
+        raise _malformed(spec, e) from None
     expanded: list[ArgSpec] = []
     for s in parsed:
         if s.name in PRESETS and not s.parameters:
@@ -97,26 +107,73 @@ def specs(spec: str) -> list[ArgSpec]:
     return expanded
 
 
+def describe_options(pass_cls: type[ModulePass]) -> str:
+    """`name: type = default` for each option of `pass_cls` (MLIR spells names with '-')."""
+    infos = get_pass_option_infos(pass_cls)
+    return ", ".join(f"{i.name.replace('_', '-')}: {i.expected_type.strip(chr(39))}"
+                     + (f" = {i.default_value}" if i.default_value is not None else "")
+                     for i in infos) or "(none)"
+
+
 def build(arg_specs: list[ArgSpec]) -> tuple[ModulePass, ...]:
     """The pass objects of `arg_specs`; `PipelineError` for options a pass does not take."""
     available, passes = get_all_passes(), []
     for s in arg_specs:
+        cls = available[s.name]()
         try:
-            passes.append(available[s.name]().from_pass_spec(s))
+            passes.append(cls.from_pass_spec(s))
         except (ValueError, TypeError) as e:
-            raise PipelineError(f"bad options for pass '{s.name}': {e}") from None
+            known = {i.name for i in get_pass_option_infos(cls)}
+            unknown = [k for k in s.normalize_parameter_names().parameters if k not in known]
+            what = (f"unknown option '{unknown[0].replace('_', '-')}'" if unknown
+                    else f"bad option value ({e})")
+            raise PipelineError(f"pass '{s.name}': {what}; its options: "
+                                f"{describe_options(cls)}") from None
     return tuple(passes)
 
 
 @functools.lru_cache(maxsize=256)
-def parse(spec: str) -> PassPipeline:
-    """The pipeline for `spec` (presets and passes, MLIR syntax); `PipelineError` if invalid."""
-    return PassPipeline(build(specs(spec)))
+def parse(spec: str) -> tuple[ModulePass, ...]:
+    """The passes of `spec` (presets and passes, MLIR syntax), checked against what each
+    declares (`check.py`); `PipelineError` if invalid."""
+    from tiers.passes.check import check
+
+    built = build(specs(spec))
+    check(built)
+    return built
 
 
-def run(spec: str, ctx: Context, module: ModuleOp) -> None:
-    """Apply the pipeline `spec` to `module` in place."""
-    from tiers.passes.collector import gc_paused
+def run(spec: str, ctx: Context, module: ModuleOp, *, debug: Debug | None = None,
+        name: str = "module", replay: Callable[[], ModuleOp] | None = None) -> None:
+    """Apply the pipeline `spec` to `module` in place; `debug` adds printing, timing and
+    checks. A failing pass is named on its exception; with `replay` (a function giving the
+    input module again) a reproducer `<name>.reproducer.mlir` is written (instrument.py)."""
+    run_passes(parse(spec), ctx, module, debug, name=name, replay=replay)
 
-    with gc_paused():
-        parse(spec).apply(ctx, module)
+
+def verify_result(spec: str, ctx: Context, module: ModuleOp, *, name: str = "module",
+                  replay: Callable[[], ModuleOp] | None = None) -> None:
+    """Verify `module` after pipeline `spec`; if it is invalid and `replay` gives the input
+    again, rerun the pipeline verifying after each pass, to name the pass that broke it."""
+    try:
+        module.verify()
+    except VerifyException:
+        if replay is None:
+            raise
+        run_passes(parse(spec), ctx, replay(), Debug(verify_each=True), name=name,
+                   replay=replay)
+        raise  # the rerun did not fail: report what the first run found
+
+
+def pass_names(passes: Sequence[ModulePass]) -> str:
+    """The pipeline text of `passes` (with their options), e.g. `cse,fuse{max_ops=8}`."""
+    return ",".join(str(p.pipeline_pass_spec()) for p in passes)
+
+
+def _invalidate() -> None:
+    get_all_passes.cache_clear()
+    parse.cache_clear()
+    check_spec.cache_clear()
+
+
+plugins.on_change(_invalidate)

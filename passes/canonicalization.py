@@ -19,6 +19,7 @@ from xdsl.ir import Operation, SSAValue
 from xdsl.pattern_rewriter import PatternRewriter, RewritePattern
 
 from tiers.dialects import dtypes, lax
+from tiers.passes.control_flow import PATTERNS as REGION_PATTERNS  # cond, while, scan
 from tiers.passes.statistics import count
 
 
@@ -321,11 +322,14 @@ def _operand_key(value: SSAValue) -> tuple[bool, int, int]:
             continue
         owner = v.owner
         if isinstance(owner, Operation):
-            pending = [o for o in owner.operands if o not in _KEYS]
+            # The operand tuple itself: iterating xDSL's `operands` view goes through
+            # `__getitem__` once per element, and this runs for every value of the program.
+            values = owner._operands  # pyright: ignore[reportPrivateUsage]
+            pending = [o for o in values if o not in _KEYS]
             if pending:
                 stack.extend(pending)
                 continue
-            operands = [_KEYS[o][1] for o in owner.operands]
+            operands = [_KEYS[o][1] for o in values]
             if isinstance(owner, lax.BinaryOp) and owner.COMMUTATIVE:
                 operands.sort()
             structure = hash((_op_hash(owner), v.index, *operands))  # type: ignore[attr-defined]
@@ -341,7 +345,7 @@ def _operand_key(value: SSAValue) -> tuple[bool, int, int]:
 class SortCommutativeOperands(_Pattern):
     # a (op) b -> b (op) a for commutative ops, into one fixed order
     def match_and_rewrite(self, op: Operation, rewriter: PatternRewriter) -> None:
-        a, b = op.operands
+        a, b = op._operands  # pyright: ignore[reportPrivateUsage] (see `_operand_key`)
         if _operand_key(a) > _operand_key(b):
             op.operands = [b, a]  # in place: a new op costs 10x more, and loses nothing here
             rewriter.notify_op_modified(op)
@@ -378,4 +382,4 @@ PATTERNS = _patterns()
 
 def patterns_for(cls: type[Operation]) -> tuple[RewritePattern, ...]:
     """The canonicalization patterns rooted at ops of class `cls`."""
-    return PATTERNS.get(cls, ())
+    return PATTERNS.get(cls, ()) or REGION_PATTERNS.get(cls, ())

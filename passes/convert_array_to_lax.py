@@ -254,6 +254,8 @@ class ConvertArrayToLaxPass(ModulePass):
     """Decomposes `array` ops into `lax` ops; none is left after it."""
 
     name = "convert-array-to-lax"
+    produces = ("lax",)  # the contract (passes/authoring.py)
+    removes = ("array",)
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         convert_array_to_lax(op)

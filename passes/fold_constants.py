@@ -13,14 +13,13 @@ from dataclasses import dataclass
 
 import numpy as np
 from xdsl.context import Context
-from xdsl.dialects.builtin import ModuleOp
+from xdsl.dialects.builtin import BytesAttr, DenseIntOrFPElementsAttr, ModuleOp
 from xdsl.ir import Operation
 from xdsl.passes import ModulePass
 from xdsl.rewriter import Rewriter
 from xdsl.traits import Pure
 
 from tiers.dialects import dtypes, lax
-from tiers.frontend.importer import dense
 from tiers.passes.collector import gc_paused
 from tiers.passes.statistics import count
 from tiers.targets.reference.rules import RULES
@@ -44,6 +43,16 @@ def _foldable(op: Operation, max_elements: int) -> bool:
     return True
 
 
+def _literal(value: object, type: lax.TensorType) -> DenseIntOrFPElementsAttr:
+    """`value` as a dense attribute of the result's own type, as `dense` makes one but without
+    building the type again (a tensor type costs more to build than the bytes)."""
+    array = np.asarray(value, dtype=dtypes.to_numpy(type.element_type)).reshape(
+        type.get_shape())
+    raw = array.astype(np.int8 if array.dtype == np.bool_ else array.dtype.newbyteorder("<"),
+                       copy=False)
+    return DenseIntOrFPElementsAttr(type, BytesAttr(np.ascontiguousarray(raw).tobytes()))
+
+
 def fold_constants(module: ModuleOp, max_elements: int = 1024) -> int:
     """Fold every foldable op of `module`; returns how many were folded."""
     folded = 0
@@ -56,9 +65,7 @@ def fold_constants(module: ModuleOp, max_elements: int = 1024) -> int:
         outs = [outs] if len(op.results) == 1 else list(outs)
         new = []
         for r, value in zip(op.results, outs, strict=True):
-            want = dtypes.to_numpy(r.type.element_type)  # type: ignore[attr-defined]
-            const = lax.ConstantOp(dense(np.asarray(value, dtype=want).reshape(
-                r.type.get_shape())))  # type: ignore[attr-defined]
+            const = lax.ConstantOp(_literal(value, r.type))  # type: ignore[arg-type]
             const.location = op.location
             new.append(const)
         Rewriter.replace_op(op, new, [c.result for c in new])
@@ -72,6 +79,7 @@ class FoldConstantsPass(ModulePass):
     """Option `max-elements`: the largest result (in elements) worth materializing."""
 
     name = "fold-constants"
+    requires = ("lax",)  # the contract (passes/authoring.py)
     max_elements: int = 1024
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:

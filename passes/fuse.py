@@ -176,6 +176,8 @@ class FusePass(ModulePass):
     """Options: `max-ops` (largest group), `duplicate-cheap` (clone small constants in)."""
 
     name = "fuse"
+    requires = ("lax",)  # the contract (passes/authoring.py)
+    produces = ("fused",)
     max_ops: int = 64
     duplicate_cheap: bool = True
 

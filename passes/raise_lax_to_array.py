@@ -612,6 +612,8 @@ class RaiseLaxToArrayPass(ModulePass):
     """Replaces the `lax` spellings of jax.nn / jnp functions by `array` ops."""
 
     name = "raise-lax-to-array"
+    requires = ("lax",)  # the contract (passes/authoring.py)
+    produces = ("array",)
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         raise_lax_to_array(op)

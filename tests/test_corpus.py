@@ -426,32 +426,8 @@ def _entries() -> list[Entry]:
 ENTRIES = _entries()
 
 # Entries tiers cannot import yet: name -> (a regex the UnsupportedPrimitive message must
-# match, why). Control flow (`cond`, `while`, `scan`) arrives with the control-flow issue.
-_WHILE, _SCAN, _COND = "'while'", "'scan'", "'cond'"
+# match, why).
 UNSUPPORTED: dict[str, tuple[str, str]] = {
-    "jnp.gcd": (_WHILE, "Euclid's loop in jax.numpy"),
-    "jnp.lcm": (_WHILE, "calls gcd"),
-    "jnp.polyval": (_SCAN, "Horner's loop"), "grad(jnp.polyval)": (_SCAN, "Horner's loop"),
-    "jnp.interp": (_SCAN, "searchsorted's default method is a scan"),
-    "jnp.searchsorted": (_SCAN, "its default method is a scan"),
-    "jnp.histogram": (_SCAN, "calls searchsorted"),
-    "linalg.slogdet": (_COND, "a cond on the pivots' parity"),
-    "grad(linalg.slogdet)": (_COND, "a cond on the pivots' parity"),
-    "special.erfcx": (_SCAN, "polyval"), "special.ndtri": (_SCAN, "polyval"),
-    "grad(special.ndtri)": (_SCAN, "polyval"), "special.expi": (_SCAN, "polyval"),
-    "special.spence": (_SCAN, "polyval"), "special.dawsn": (_SCAN, "polyval"),
-    "special.sici": (_SCAN, "polyval"), "special.fresnel": (_SCAN, "polyval"),
-    "special.bessel_jn": (_SCAN, "a recurrence over orders"),
-    "special.exp1": (_WHILE, "a series summed until it converges"),
-    "special.expn": (_WHILE, "a series summed until it converges"),
-    "special.hyp1f1": (_WHILE, "a series summed until it converges"),
-    "lax.random_gamma_grad": (_WHILE, "a series summed until it converges"),
-    "lax.cond": (_COND, "control flow"), "grad(lax.cond)": (_COND, "control flow"),
-    "lax.switch": (_COND, "control flow"), "grad(lax.switch)": (_COND, "control flow"),
-    "lax.while_loop": (_WHILE, "control flow"),
-    "lax.fori_loop": (_SCAN, "control flow"), "grad(lax.fori_loop)": (_SCAN, "control flow"),
-    "lax.scan": (_SCAN, "control flow"), "grad(lax.scan)": (_SCAN, "control flow"),
-    "lax.map": (_SCAN, "control flow"), "grad(lax.map)": (_SCAN, "control flow"),
     "lax.reduce_custom": ("'reduce'", "the reducer is a Python function, not plain data"),
     "grad(lax.max_pool)": ("'select_and_scatter_add'", (
         "its select_prim param is a jax Primitive, which dialects/params.py cannot store")),

@@ -555,6 +555,30 @@ ROWS += [
 ]
 
 
+ONE_DEVICE_MESH = jax.make_mesh((1,), ("x",), (jax.sharding.AxisType.Auto,))
+
+# Control flow: regions walked by each target (tests/test_control_flow.py goes further).
+ROWS += [
+    Row(lax.CondOp, lambda x: jlax.cond(x.reshape(-1)[0] > 0, jnp.negative, jnp.abs, x),
+        uniform(), dtypes=NUMS),
+    Row(lax.CondOp, lambda i, x: jlax.switch(i[0], [jnp.negative, jnp.abs, lambda v: v * v], x),
+        lambda rng, s, d: [rng.integers(-1, 4, (1,)).astype(np.int32), values(rng, s, d)],
+        dtypes=NUMS, note="switch"),
+    Row(lax.WhileOp, lambda x: jlax.while_loop(lambda c: c[0] < 5,
+                                               lambda c: (c[0] + 1, c[1] * 2 - c[0]), (0, x))[1],
+        uniform(-1, 1, ilo=-3, ihi=3), dtypes=NUMS, tol=3.0),
+    Row(lax.ScanOp, lambda x: jlax.scan(lambda c, y: (c + y, c * y), jnp.zeros_like(x[0]), x),
+        uniform(-1, 1, ilo=-3, ihi=3), dtypes=NUMS, tol=3.0),
+    Row(lax.ScanOp, lambda x: jlax.scan(lambda c, y: (c * 2 + y, c), x[0], x, reverse=True,
+                                        unroll=2), uniform(-1, 1, ilo=-3, ihi=3),
+        dtypes=NUMS, tol=3.0, note="reverse"),
+    # On a one-device mesh the constraint changes no value (tests/test_sharding.py checks
+    # real placements on 8 devices).
+    Row(lax.ShardingConstraintOp, lambda x: jax.lax.with_sharding_constraint(
+        x * 2, jax.sharding.NamedSharding(ONE_DEVICE_MESH, jax.sharding.PartitionSpec("x"))),
+        uniform(), dtypes=NUMS),
+]
+
 def assert_close(got: np.ndarray, want: np.ndarray, tol: float, what: str) -> None:
     assert got.dtype == want.dtype, f"{what}: dtype {got.dtype}, expected {want.dtype}"
     assert got.shape == want.shape, f"{what}: shape {got.shape}, expected {want.shape}"

@@ -45,7 +45,7 @@ from hypothesis import strategies as st
 from xdsl.dialects import func
 from xdsl.dialects.builtin import FunctionType, ModuleOp
 from xdsl.ir import Block, Operation, Region, SSAValue
-from xdsl.passes import PassPipeline
+from xdsl.passes import ModulePass, PassPipeline
 from xdsl.printer import Printer
 from xdsl.traits import IsolatedFromAbove
 
@@ -716,6 +716,32 @@ def test_reference_same_bits(pipeline: str, program: Program) -> None:
         same_bits(reference.run(optimized, args), want)
 
     explain(check, pipeline, module, optimized)
+
+
+def _xdsl_pass(name: str) -> ModulePass:
+    from xdsl.transforms.canonicalize import CanonicalizePass
+    from xdsl.transforms.common_subexpression_elimination import CommonSubexpressionElimination
+    from xdsl.transforms.dead_code_elimination import DeadCodeElimination
+
+    return {"canonicalize": CanonicalizePass, "cse": CommonSubexpressionElimination,
+            "dce": DeadCodeElimination}[name]()
+
+
+@pytest.mark.parametrize("name", ["canonicalize", "cse", "dce"])
+@pytest.mark.parametrize("before", ["", "fuse{max-ops=3}"])
+@settings(max_examples=EXAMPLES, **_SETTINGS)  # type: ignore[arg-type]
+@given(program=programs())
+def test_same_ir_as_xdsl(name: str, before: str, program: Program) -> None:
+    """tiers' faster `canonicalize`, `cse` and `dce` leave the very IR that xDSL's passes of
+    those names do (top level, and inside `fused.kernel` regions after `fuse`)."""
+    module, _ = build(program)
+    module = optimize(module, before) if before else module
+    ours, theirs = module.clone(), module.clone()
+    passes.build(passes.specs(name))[0].apply(CTX, ours)
+    _xdsl_pass(name).apply(CTX, theirs)
+    ours.verify()
+    assert type(passes.build(passes.specs(name))[0]).__module__.startswith("tiers.")
+    assert text(ours) == text(theirs)
 
 
 def _count(module: ModuleOp) -> int:

@@ -41,7 +41,9 @@ def test_target_has_a_rule_for_every_op(target: str, rules: dict) -> None:
     ops = [*lax.all_ops(), *array.all_ops()]
     missing = [cls.name for cls in ops if cls not in rules]
     assert not missing, f"the {target} target has no rule for: {', '.join(missing)}"
-    stale = [getattr(k, "name", repr(k)) for k in rules if k not in set(ops)]
+    # Plugins register rules for their own ops in the same tables: only tiers' are checked.
+    stale = [getattr(k, "name", repr(k)) for k in rules
+             if k not in set(ops) and k.__module__.startswith("tiers.")]
     assert not stale, f"the {target} target has rules for classes that are no tiers op: {stale}"
 
 

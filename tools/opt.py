@@ -14,15 +14,15 @@ from __future__ import annotations
 import argparse
 import io
 import sys
-import time
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import IO
 
 from xdsl.context import Context
 from xdsl.dialects.builtin import FileLineColLoc, ModuleOp
 from xdsl.ir import Operation
 from xdsl.parser import Parser
-from xdsl.passes import ModulePass, PassPipeline
+from xdsl.passes import ModulePass
 from xdsl.printer import Printer
 from xdsl.utils.arg_spec import ArgSpec
 from xdsl.utils.exceptions import (
@@ -36,8 +36,9 @@ from xdsl.xdsl_opt_main import xDSLOptMain
 
 from tiers import __version__, passes
 from tiers.context import make_context
-from tiers.passes.statistics import collect, count, format_statistics
-from tiers.passes.statistics import enabled as statistics_enabled
+from tiers.passes.check import check, dialects_of
+from tiers.passes.instrument import Debug, PassFailure, run_passes
+from tiers.passes.statistics import collect, format_statistics
 
 OpSpans = dict[Operation, Span]
 
@@ -172,20 +173,31 @@ def build_pipeline(specs: Sequence[ArgSpec], tool: str = "tiers-opt") -> tuple[M
 
 
 class TiersOptMain(xDSLOptMain):
-    """`xdsl-opt` with tiers' registry, presets and user-facing diagnostics."""
+    """`xdsl-opt` with tiers' registry, presets, instrumentation and user-facing diagnostics."""
 
     version_format = f"tiers-opt {__version__} (xDSL {{xdsl_version}})"
 
     def __init__(self, args: Sequence[str] | None = None):
         self._spans: OpSpans = {}
-        self._ops = 0
         self._line_offset = 0
-        super().__init__(
-            description="tiers' modular optimizer driver: xdsl-opt with tiers' dialects, "
-            "passes and presets", args=args)
+        self._chunk = b""
+        # Plugins must be loaded before xdsl-opt builds its tables (in super().__init__).
+        early = argparse.ArgumentParser(add_help=False)
+        early.add_argument("--load-plugin", action="append", default=[])
+        for plugin in early.parse_known_args(args)[0].load_plugin:
+            try:
+                passes.load_plugin(plugin)
+            except passes.PluginError as e:
+                raise ToolError(f"tiers-opt: error: {e}") from None
+        try:
+            super().__init__(
+                description="tiers' modular optimizer driver: xdsl-opt with tiers' dialects, "
+                "passes and presets", args=args)
+        except passes.PluginError as e:
+            raise ToolError(f"tiers-opt: error: {e}") from None
 
     def register_all_dialects(self) -> None:
-        self.ctx = make_context()  # xDSL's, tiers' and every installed plugin's dialects
+        self.ctx = make_context()  # xDSL's, tiers' and every plugin's dialects
 
     def register_all_passes(self) -> None:
         for name, factory in passes.get_all_passes().items():
@@ -199,15 +211,36 @@ class TiersOptMain(xDSLOptMain):
             "'inline,O1'; presets: " + ", ".join(passes.PRESETS) + " (an unknown name "
             "lists every pass)"
         )
-        arg_parser.add_argument(
-            "--pass-statistics", action="store_true",
+        add = arg_parser.add_argument
+        add("--pass-statistics", action="store_true",
             help="print what each pass did (ops erased, patterns applied, groups formed) "
             "to stderr, as mlir-opt's --mlir-pass-statistics")
+        add("--load-plugin", action="append", default=[], metavar="MODULE_OR_FILE",
+            help="load the xDSL Universe of a module (`pkg.mod`, `pkg.mod:NAME`) or a .py "
+            "file (its UNIVERSE) for this run; repeatable")
+        add("--print-ir-before", action="append", default=[], metavar="PASS",
+            help="print the IR before each run of PASS to stderr; repeatable")
+        add("--print-ir-after", action="append", default=[], metavar="PASS",
+            help="print the IR after each run of PASS to stderr; repeatable")
+        add("--print-ir-after-all", action="store_true", help="print the IR after every pass")
+        add("--print-ir-after-change", action="store_true",
+            help="print the IR after a pass only if the pass changed it")
+        add("--print-ir-tree-dir", metavar="DIR",
+            help="write the IR dumps to DIR/<input>/<n>_<pass>.mlir instead of stderr "
+            "(after every pass unless another --print-ir flag says which)")
+        add("--mlir-timing", action="store_true",
+            help="print the wall time of each pass and the total to stderr")
+        add("--verify-semantics", action="store_true",
+            help="run the IR before and after every pass on generated inputs with the "
+            "reference target and stop at the first pass that changes the values")
+        add("--reproducer-dir", default=".", metavar="DIR",
+            help="where a failing pass's <input>.reproducer.mlir goes (default: .)")
 
     def register_all_frontends(self) -> None:
         def parse_mlir(stream: IO[bytes]) -> ModuleOp:
             # ParseError goes up to xdsl-opt's loop (for --parsing-diagnostics), then `run`.
-            parser = LocatingParser(self.ctx, stream.read(), self.get_input_name(),
+            self._chunk = stream.read()
+            parser = LocatingParser(self.ctx, self._chunk, self.get_input_name(),
                                     self._line_offset)
             module = parser.parse_module(not self.args.no_implicit_module)
             self._spans = parser.op_spans
@@ -229,30 +262,30 @@ class TiersOptMain(xDSLOptMain):
         return super().parse_chunk(chunk, file_extension, start_offset)
 
     def setup_pipeline(self) -> None:
-        specs = pipeline_specs(self.args.passes)
-        self.pipeline = PassPipeline(build_pipeline(specs), self._between_passes)
-        self._timer = time.perf_counter()
+        a = self.args
+        self.passes = build_pipeline(pipeline_specs(a.passes))
+        self.debug = Debug(
+            print_ir_before=tuple(a.print_ir_before), print_ir_after=tuple(a.print_ir_after),
+            print_ir_after_all=a.print_ir_after_all or a.print_between_passes,
+            print_ir_after_change=a.print_ir_after_change, print_ir_tree_dir=a.print_ir_tree_dir,
+            timing=a.mlir_timing or a.time_passes, verify_each=not a.disable_verify,
+            verify_semantics=a.verify_semantics, reproducer_dir=a.reproducer_dir)
 
-    def _between_passes(self, previous: ModulePass | None, module: ModuleOp,
-                        following: ModulePass | None) -> None:
-        """xdsl-opt's callback (timing, verification, printing), with located diagnostics."""
-        if self.args.time_passes and previous is not None:
-            print(f"Pass {previous.name} took {time.perf_counter() - self._timer} seconds")
-        if statistics_enabled():
-            # Every pass, ours or xDSL's or a plugin's, gets its op count change.
-            ops = sum(1 for _ in module.walk())
-            if previous is not None:
-                delta = self._ops - ops
-                count(previous.name, "ops erased" if delta >= 0 else "ops added", abs(delta))
-            self._ops = ops
+    def apply_passes(self, prog: ModuleOp) -> None:
         if not self.args.disable_verify:
-            verify(module, self._spans, previous.name if previous else None)
-        if previous and following and self.args.print_between_passes:
-            print(f"IR after {previous.name}:")
-            Printer(stream=sys.stdout).print_op(module)
-            print("\n\n\n")
-        if self.args.time_passes and following is not None:
-            self._timer = time.perf_counter()
+            verify(prog, self._spans)  # the input itself, before any pass is blamed
+        try:
+            check(self.passes, dialects_of(prog))
+        except passes.PipelineError as e:
+            raise ToolError(f"tiers-opt: error: {e}") from None
+        name = self.get_input_name()
+        text, offset, generic = self._chunk, self._line_offset, not self.args.no_implicit_module
+
+        def replay() -> ModuleOp:
+            return LocatingParser(self.ctx, text, name, offset).parse_module(generic)
+
+        run_passes(self.passes, self.ctx, prog, self.debug, name=Path(name).name,
+                   replay=replay, spans=self._spans)
 
     def run(self) -> None:
         try:
@@ -265,12 +298,19 @@ class TiersOptMain(xDSLOptMain):
                 super().run()
         except ParseError as e:
             raise ToolError(format_parse_error(e)) from None
+        except PassFailure as e:
+            raise ToolError(f"tiers-opt: error: {e}") from None
         except DiagnosticException as e:
             notes = "".join(f"\n{n}" for n in getattr(e, "__notes__", ()))
             raise ToolError(f"{e}{notes}".rstrip("\n")) from None
         except OSError as e:
             raise ToolError(
                 f"tiers-opt: error: cannot write '{e.filename}': {e.strerror}") from None
+        except Exception as e:
+            if getattr(e, "tiers_pass", None) is None:
+                raise  # a bug in tiers-opt itself: keep the traceback
+            notes = "\n".join(getattr(e, "__notes__", ()))
+            raise ToolError(f"tiers-opt: error: {notes}") from None
 
 
 def main(argv: Sequence[str] | None = None) -> None:

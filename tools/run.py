@@ -2,6 +2,8 @@
 command line; print the outputs or save them as `.npy`/`.npz`.
 
     tiers-run model.mlir --entry main --input x.npy --input "[1,2,3]:f32" --output out.npz
+    tiers-run model.tiers --input x.npy     # an artifact of tiers.save: inputs and outputs
+                                            # are its pytree leaves, in order
 
 Every mistake in the input (malformed IR, unknown function, wrong number, shape or dtype of
 inputs, a missing file) is one line on stderr and exit code 1, never a traceback.
@@ -346,7 +348,8 @@ def arg_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=TOOL, description="Run a function of a tiers IR file with the JAX target.",
         epilog=INPUT_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("file", metavar="FILE.mlir", help="the IR, in MLIR syntax")
+    parser.add_argument("file", metavar="FILE.mlir|FILE.tiers",
+                        help="the IR, in MLIR syntax, or an artifact written by tiers.save")
     parser.add_argument("--entry", default="main", metavar="NAME",
                         help="the function to run (default: main)")
     parser.add_argument("--input", "-i", action="append", default=[], metavar="INPUT",
@@ -359,9 +362,49 @@ def arg_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def is_artifact(path: str) -> bool:
+    """Whether `path` names a `tiers.save` artifact (by its name or its zip signature)."""
+    if path.endswith(".tiers"):
+        return True
+    try:
+        with open(path, "rb") as f:
+            return f.read(2) == b"PK"
+    except OSError:
+        return False
+
+
+def run_artifact(args: argparse.Namespace) -> None:
+    """Run a saved artifact: its StableHLO, or with `-p` its imported IR re-optimized."""
+    import jax
+
+    from tiers.frontend.saving import ArtifactError, Loaded, decode_tree, read_artifact, wide_dtypes
+
+    try:
+        manifest, members = read_artifact(args.file)
+        if wide_dtypes(manifest):  # as for IR files: 64-bit values need JAX's x64 mode
+            jax.config.update("jax_enable_x64", True)
+        loaded = Loaded(args.file, manifest, members)
+        module = loaded.module("optimized")  # its parameters are the flat inputs, in order
+    except (ArtifactError, ToolError) as e:
+        raise ToolError(f"{TOOL}: error: {_first_line(e)}") from None
+    fn = entry_function(module, loaded.manifest["entry"], args.file)
+    check_output_path(args.output, fn)
+    inputs = read_inputs(args.input, fn)
+    if args.passes:
+        pipeline_specs(args.passes, TOOL)  # a bad pipeline: one line, as for IR files
+        call = loaded.recompile(args.passes)
+    else:
+        call = loaded
+    outs = call(*decode_tree(loaded.signature["inputs"]["tree"], inputs))
+    write_outputs([np.asarray(o) for o in jax.tree_util.tree_leaves(outs)], args.output)
+
+
 def run(argv: Sequence[str] | None = None) -> None:
     """`tiers-run` with arguments `argv`; raises `ToolError` for any mistake in the input."""
     args = arg_parser().parse_args(argv)
+    if is_artifact(args.file):
+        run_artifact(args)
+        return
     module, spans = load_module(args.file)
     fn = entry_function(module, args.entry, args.file)
     check_output_path(args.output, fn)

@@ -268,6 +268,30 @@ func.func @locations(%a: tensor<4xf32>, %b: tensor<4xf32>) -> (tensor<4xf32>, te
 // LOC-NEXT:    lax.add {{.*}} loc("model.py":4:4)
 // LOC-NEXT:    lax.reshape %a : tensor<4xf32> -> tensor<2x2xf32> loc("model.py":6:4)
 
+// Inside regions: the patterns apply to the ops of a `fused.kernel` (and of any region op) as
+// at the top level, and dead ops in the region go too.
+// CHECK-LABEL: func.func @in_kernel
+func.func @in_kernel(%x: tensor<4xf32>) -> tensor<4xf32> {
+  %0 = fused.kernel(%x) : (tensor<4xf32>) -> tensor<4xf32> {
+  ^bb0(%a: tensor<4xf32>):
+    %n = lax.neg %a : tensor<4xf32>
+    %nn = lax.neg %n : tensor<4xf32>
+    %one = lax.constant dense<1.0> : tensor<4xf32>
+    %m = lax.mul %one, %nn : tensor<4xf32>
+    %dead = lax.exp %m : tensor<4xf32>
+    %e = lax.tanh %m : tensor<4xf32>
+    fused.yield %e : tensor<4xf32>
+  }
+  func.return %0 : tensor<4xf32>
+}
+// CHECK-NEXT:    %0 = fused.kernel(%x) : (tensor<4xf32>) -> tensor<4xf32> {
+// CHECK-NEXT:    ^bb0(%a: tensor<4xf32>):
+// CHECK-NEXT:      %e = lax.tanh %a : tensor<4xf32>
+// CHECK-NEXT:      fused.yield %e : tensor<4xf32>
+// CHECK-NEXT:    }
+// CHECK-NEXT:    func.return %0 : tensor<4xf32>
+// CHECK-NEXT:  }
+
 // STATS:      'canonicalize'
 // STATS-NEXT:   (AddZero) 3
 // STATS-NEXT:   (BroadcastChain) 2
@@ -275,8 +299,8 @@ func.func @locations(%a: tensor<4xf32>, %b: tensor<4xf32>) -> (tensor<4xf32>, te
 // STATS-NEXT:   (Identity) 3
 // STATS-NEXT:   (IntegerMulZero) 1
 // STATS-NEXT:   (IntegerSelfSub) 1
-// STATS-NEXT:   (Involution) 2
-// STATS-NEXT:   (MulOne) 1
+// STATS-NEXT:   (Involution) 3
+// STATS-NEXT:   (MulOne) 2
 // STATS-NEXT:   (ReduceUnitAxes) 2
 // STATS-NEXT:   (ReshapeChain) 3
 // STATS-NEXT:   (SelectConstantPredicate) 3

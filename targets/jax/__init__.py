@@ -14,9 +14,10 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import jax
+from xdsl.dialects import func
 from xdsl.dialects.builtin import ModuleOp
 
-from tiers.dialects import fused
+from tiers.dialects import fused, sharding
 from tiers.targets.jax.rules import RULES
 from tiers.targets.walk import Walker, find_function
 
@@ -74,10 +75,33 @@ class _KernelWalker(Walker):
         return fn(*args)
 
 
+def placement(fn: func.FuncOp) -> dict[str, Any]:
+    """`jax.jit`'s `in_shardings`/`out_shardings` for the `tiers.device`, `tiers.mesh` and
+    `tiers.sharding` attributes of `fn` (dialects/sharding.py); none without them."""
+    attrs = fn.attributes
+    if sharding.DEVICE in attrs:
+        where = jax.sharding.SingleDeviceSharding(sharding.to_device(attrs[sharding.DEVICE]))
+        return {"in_shardings": where, "out_shardings": where}
+    if sharding.MESH not in attrs:
+        return {}
+    mesh = sharding.to_mesh(attrs[sharding.MESH])
+
+    def each(dicts: Any, n: int) -> tuple[Any, ...]:
+        # None leaves the placement of that value to JAX, as in `jax.jit`.
+        if dicts is None:
+            return (None,) * n
+        return tuple(jax.sharding.NamedSharding(mesh, sharding.to_spec(d.data[sharding.SHARDING]))
+                     if sharding.SHARDING in d.data else None for d in dicts)
+
+    return {"in_shardings": each(fn.arg_attrs, len(fn.function_type.inputs)),
+            # `to_callable` returns a list: the prefix must be one too
+            "out_shardings": list(each(fn.res_attrs, len(fn.function_type.outputs)))}
+
+
 def compile(module: ModuleOp, entry: str = "main", mode: str = "graph") -> Callable[..., Any]:  # noqa: A001
     """`@entry` of `module` compiled in `mode` ("graph": one `jax.jit`; "kernels": see above)."""
     if mode == "graph":
-        return jax.jit(to_callable(module, entry))
+        return jax.jit(to_callable(module, entry), **placement(find_function(module, entry)))
     if mode == "kernels":
         return KernelsProgram(module, entry)
     raise ValueError(f"unknown JAX target mode '{mode}' (modes: {', '.join(MODES)})")

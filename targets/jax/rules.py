@@ -192,5 +192,56 @@ def _generic(op: lax.GenericOp, *args):
 _register(lax.GenericOp, _generic)
 
 
+_SHARDINGS: dict[tuple[str, str], Any] = {}
+
+
+def _named_sharding(op: lax.ShardingConstraintOp) -> Any:
+    """The `NamedSharding` of `op`, its mesh rebuilt from the device ids the IR names."""
+    from jax.sharding import NamedSharding
+
+    from tiers.dialects.sharding import to_mesh, to_spec
+
+    key = (str(op.mesh), str(op.spec))
+    found = _SHARDINGS.get(key)
+    if found is None:  # a race only builds an equal sharding twice
+        found = _SHARDINGS[key] = NamedSharding(to_mesh(op.mesh), to_spec(op.spec))
+    return found
+
+
+_register(lax.ShardingConstraintOp,
+          lambda op, x: jlax.with_sharding_constraint(x, _named_sharding(op)))
+
+
+# Control flow: JAX's own loops and branches, each region evaluated by the walker inside the
+# function JAX traces (so a region's ops become the body of the XLA loop or conditional).
+def _cond(op: lax.CondOp, index, *, run):
+    if np.dtype(_dtype(op.index)) == np.bool_:
+        index = jlax.convert_element_type(index, np.int32)
+    branches = [lambda r=r: tuple(run(r, ())) for r in op.branches]
+    return _results(op, jlax.switch(index, branches))
+
+
+def _while(op: lax.WhileOp, *init, run):
+    outs = jlax.while_loop(lambda c: run(op.cond, c)[0], lambda c: tuple(run(op.body, c)),
+                           tuple(init))
+    return _results(op, outs)
+
+
+def _scan(op: lax.ScanOp, *args, run):
+    n = op.num_carry
+
+    def step(carry: tuple, x: tuple) -> tuple[tuple, tuple]:
+        outs = run(op.body, (*carry, *x))
+        return tuple(outs[:n]), tuple(outs[n:])
+
+    carry, ys = jlax.scan(step, tuple(args[:n]), tuple(args[n:]), length=op.int("length"),
+                          reverse=op.flag("reverse"), unroll=op.int("unroll"))
+    return _results(op, (*carry, *ys))
+
+
+_register(lax.CondOp, _cond)
+_register(lax.WhileOp, _while)
+_register(lax.ScanOp, _scan)
+
 
 from tiers.targets.jax import array_rules  # noqa: E402, F401 - registers the array ops

@@ -665,6 +665,51 @@ _register(lax.DotGeneralOp, _dot_general)
 # ---------------------------------------------------------------------------------------
 
 
+# Control flow: plain Python loops, each region evaluated by the walker (`run`).
+def _cond(op: lax.CondOp, index: np.ndarray, *, run: Callable) -> list[np.ndarray]:
+    # XLA's conditional runs the last branch for an out-of-range index; so does lax.switch.
+    i = int(np.clip(int(index), 0, len(op.branches) - 1))
+    return run(op.branches[i], ())
+
+
+def _while(op: lax.WhileOp, *carry: np.ndarray, run: Callable) -> list[np.ndarray]:
+    values = list(carry)
+    while bool(run(op.cond, values)[0]):
+        values = run(op.body, values)
+    return values
+
+
+def _scan(op: lax.ScanOp, *args: np.ndarray, run: Callable) -> list[np.ndarray]:
+    n, length = op.num_carry, op.int("length")
+    carry, xs = list(args[:n]), args[n:]
+    ys: list[list[np.ndarray]] = [[None] * length for _ in op.ys]  # type: ignore[list-item]
+    steps = range(length - 1, -1, -1) if op.flag("reverse") else range(length)
+    for i in steps:
+        outs = run(op.body, [*carry, *(x[i] for x in xs)])
+        carry = outs[:n]
+        for stack, y in zip(ys, outs[n:], strict=True):
+            stack[i] = y
+    stacked = [np.stack(stack) if length else np.zeros(lax.shape(y), _result_dtype(y))
+               for stack, y in zip(ys, op.ys, strict=True)]
+    return [*carry, *stacked]
+
+
+def _region_rule(fn: Callable) -> OpRule:
+    """`fn` with its outputs checked against the op's result types, as `_register` does."""
+
+    def rule(op: Operation, *args: np.ndarray, run: Callable) -> Any:
+        outs = fn(op, *args, run=run)
+        finished = [_finish(op, v, r) for v, r in zip(outs, op.results, strict=True)]
+        return finished[0] if len(finished) == 1 else finished
+
+    return rule
+
+
+RULES[lax.CondOp] = _region_rule(_cond)
+RULES[lax.WhileOp] = _region_rule(_while)
+RULES[lax.ScanOp] = _region_rule(_scan)
+
+
 def _generic(op: lax.GenericOp, *args: np.ndarray) -> Any:
     # The one rule that uses JAX: `lax.generic` keeps only a primitive's name and params,
     # so the reference evaluates that primitive eagerly on CPU. It is no independent check
@@ -680,5 +725,7 @@ def _generic(op: lax.GenericOp, *args: np.ndarray) -> Any:
 
 
 _register(lax.GenericOp, _generic)
+# Where a value lives does not change its numbers.
+_register(lax.ShardingConstraintOp, lambda op, x: x)
 
 from tiers.targets.reference import array_rules  # noqa: E402, F401 - registers the array ops
