@@ -1031,28 +1031,6 @@ def _print_operands(printer: Printer, values: Sequence[SSAValue]) -> None:
     printer.print_string(")")
 
 
-def _parse_types(parser: Parser) -> list[Attribute]:
-    """`T` or `(T1, T2)` or `()`."""
-    if parser.parse_optional_punctuation("(") is not None:
-        if parser.parse_optional_punctuation(")") is not None:
-            return []
-        types = [parser.parse_type()]
-        while parser.parse_optional_punctuation(",") is not None:
-            types.append(parser.parse_type())
-        parser.parse_punctuation(")")
-        return types
-    return [parser.parse_type()]
-
-
-def _print_types(printer: Printer, types: Sequence[Attribute]) -> None:
-    if len(types) == 1:
-        printer.print_attribute(types[0])
-    else:
-        printer.print_string("(")
-        printer.print_list(types, printer.print_attribute)
-        printer.print_string(")")
-
-
 def _resolve(parser: Parser, operands: list, types: Sequence[Attribute], pos: int) -> list:
     if len(operands) != len(types):
         parser.raise_error(f"{len(types)} types for {len(operands)} operands", pos)
@@ -1109,7 +1087,7 @@ class CondOp(RegionOp):
         printer.print_string(" : ")
         printer.print_attribute(self.index.type)
         printer.print_string(" -> ")
-        _print_types(printer, _types(self.outputs))
+        syntax.print_type_list(printer, _types(self.outputs))
         for i, branch in enumerate(self.branches):
             if i:
                 printer.print_string(",")
@@ -1123,7 +1101,7 @@ class CondOp(RegionOp):
         parser.parse_punctuation(":")
         index_type = parser.parse_type()
         parser.parse_punctuation("->")
-        out_types = _parse_types(parser)
+        out_types = syntax.parse_type_list(parser)
         branches = [parser.parse_region()]
         while parser.parse_optional_punctuation(",") is not None:
             branches.append(parser.parse_region())
@@ -1174,7 +1152,7 @@ class WhileOp(RegionOp):
         _print_operands(printer, self.init)
         _print_props(printer, self)
         printer.print_string(" : ")
-        _print_types(printer, self.carried_types)
+        syntax.print_type_list(printer, self.carried_types)
         printer.print_string(" cond")
         _print_region(printer, self.cond)
         printer.print_string(" do")
@@ -1186,7 +1164,7 @@ class WhileOp(RegionOp):
         operands = _parse_operands(parser)
         _, attrs = _parse_props(parser, cls)
         parser.parse_punctuation(":")
-        types = _parse_types(parser)
+        types = syntax.parse_type_list(parser)
         parser.parse_keyword("cond")
         cond = parser.parse_region()
         parser.parse_keyword("do")
@@ -1273,9 +1251,9 @@ class ScanOp(RegionOp):
         _print_operands(printer, self.xs)
         _print_props(printer, self)
         printer.print_string(" : ")
-        _print_types(printer, _types(self.operands))
+        syntax.print_type_list(printer, _types(self.operands))
         printer.print_string(" -> ")
-        _print_types(printer, _types(self.outputs))
+        syntax.print_type_list(printer, _types(self.outputs))
         _print_region(printer, self.body)
 
     @classmethod
@@ -1286,9 +1264,9 @@ class ScanOp(RegionOp):
         xs = _parse_operands(parser)
         props, attrs = _parse_props(parser, cls)
         parser.parse_punctuation(":")
-        in_types = _parse_types(parser)
+        in_types = syntax.parse_type_list(parser)
         parser.parse_punctuation("->")
-        out_types = _parse_types(parser)
+        out_types = syntax.parse_type_list(parser)
         body = parser.parse_region()
         values = _resolve(parser, [*init, *xs], in_types, pos)
         if len(out_types) < len(init):

@@ -74,12 +74,13 @@ def print_types(printer: Printer, op: Operation) -> None:
     if len(outs) == 1 and ins and all(t == outs[0] for t in ins):
         printer.print_attribute(outs[0])
         return
-    _print_type_list(printer, ins)
+    print_type_list(printer, ins)
     printer.print_string(" -> ")
-    _print_type_list(printer, outs)
+    print_type_list(printer, outs)
 
 
-def _print_type_list(printer: Printer, types: Sequence[Attribute]) -> None:
+def print_type_list(printer: Printer, types: Sequence[Attribute]) -> None:
+    """`T`, or `(T1, T2)` / `()` for any other count."""
     if len(types) == 1:
         printer.print_attribute(types[0])
     else:
@@ -88,7 +89,8 @@ def _print_type_list(printer: Printer, types: Sequence[Attribute]) -> None:
         printer.print_string(")")
 
 
-def _parse_type_list(parser: Parser) -> list[Attribute]:
+def parse_type_list(parser: Parser) -> list[Attribute]:
+    """`T` or `(T1, T2)` or `()`."""
     if parser.parse_optional_punctuation("(") is not None:
         if parser.parse_optional_punctuation(")") is not None:
             return []
@@ -148,9 +150,9 @@ def parse_op(
     attributes = parser.parse_optional_attr_dict()
     parser.parse_punctuation(":")
     types_pos = parser.pos
-    in_types = _parse_type_list(parser)
+    in_types = parse_type_list(parser)
     if parser.parse_optional_punctuation("->") is not None:
-        out_types = _parse_type_list(parser)
+        out_types = parse_type_list(parser)
         if len(in_types) != len(operands):
             parser.raise_error(
                 f"{len(in_types)} operand types for {len(operands)} operands", types_pos)

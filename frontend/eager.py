@@ -412,8 +412,10 @@ def _make(op: Op, args: tuple, kwargs: dict, dyn: list) -> tuple[Kernel, list[An
     except (_NotAnArrayOp, ImportError_, UnsupportedDType, *_NEEDS_VALUES) as e:
         kernel = Kernel(None, why_direct=f"{type(e).__name__}: {e}".split("\n")[0])
         return kernel, _direct(op, args, kwargs, dyn)
-    passes.run(STATE.pipeline, _CTX, module)
-    module.verify()
+    name = getattr(op.fn, "__name__", "eager_op")
+    replay = functools.partial(import_jaxpr, closed, "main")  # for a crash reproducer
+    passes.run(STATE.pipeline, _CTX, module, name=name, replay=replay)
+    passes.verify_result(STATE.pipeline, _CTX, module, name=name, replay=replay)
     tree = trees[0]
     kernel = Kernel(jax_target.compile(module), tree, jax.tree_util.treedef_is_leaf(tree),
                     closed, module)

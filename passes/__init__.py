@@ -63,8 +63,6 @@ PRESETS: dict[str, str] = {
 PRESETS["default"] = PRESETS["O2"]
 
 
-
-
 @functools.cache
 def get_all_passes() -> dict[str, Callable[[], type[ModulePass]]]:
     """Every pass usable by name: xDSL's, tiers' and plugins' (`PluginError` on a name clash)."""

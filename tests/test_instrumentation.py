@@ -171,6 +171,20 @@ def test_jit_crash_writes_a_reproducer(tmp_path: Path):
     assert rerun.returncode == 1 and "RuntimeError: kaboom" in rerun.stderr
 
 
+def test_eager_crash_writes_a_reproducer(tmp_path: Path):
+    passes.load_plugin(WRONG)
+    x = tiers.constant(np.linspace(-1, 1, 4, dtype=np.float32))
+    with (tiers.config.set_eager_pipeline("cse,crash{message=eager-kaboom}"),
+          tiers.config.set_reproducer_dir(tmp_path),
+          pytest.raises(RuntimeError, match="eager-kaboom") as info):
+        tiers.numpy.tanh(x)
+    note = "\n".join(info.value.__notes__)
+    (path,) = tmp_path.glob("*.reproducer.mlir")
+    assert str(path) in note and "lax.tanh" in path.read_text()
+    rerun = _rerun(tmp_path, note)
+    assert rerun.returncode == 1 and "RuntimeError: eager-kaboom" in rerun.stderr
+
+
 def test_jit_verify_names_the_pass_that_broke_the_ir(tmp_path: Path):
     passes.load_plugin(WRONG)
     f = tiers.jit(lambda x: x * 3.0, pipeline="cse,drop-return", verify=True)
