@@ -441,11 +441,6 @@ class Builder:
         n = math.prod(x.shape[a] for a in axes)
         if op is lax.ReduceProdOp and max(x.bound, 1) ** n > MAX_BOUND:
             op = lax.ReduceMaxOp
-        if op is lax.ReduceSumOp and x.kind == "f" and n <= 1:
-            # Known reference-target bug: XLA reduces over size-1 (or no) axes as the
-            # identity, keeping -0.0; the reference adds to a +0.0 start and gives +0.0. The
-            # pass agrees with XLA, so a float sum here would flag it wrongly.
-            op = lax.ReduceMaxOp
         bound = {lax.ReduceSumOp: x.bound * n, lax.ReduceProdOp: max(x.bound, 1) ** n}
         exact = x.exact and (op in (lax.ReduceMaxOp, lax.ReduceMinOp) or x.kind == "i"
                              or n <= 1)

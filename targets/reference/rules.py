@@ -573,6 +573,10 @@ REDUCE_UFUNCS: dict[type, np.ufunc] = {
 
 def _reduce(op: lax.ReduceOp, x: np.ndarray) -> np.ndarray:
     ufunc, axes = REDUCE_UFUNCS[type(op)], op.ints("axes")
+    if all(x.shape[a] == 1 for a in axes):
+        # One element per output: XLA turns this reduction into a reshape, so -0.0 stays
+        # -0.0 (numpy's float sum starts from +0.0 and would give +0.0).
+        return np.squeeze(x, axis=tuple(axes))
     if ufunc in (np.add, np.multiply):
         # Integers wrap in their own type; floats accumulate in float64.
         return ufunc.reduce(_wide(x), axis=axes, dtype=_wide(x).dtype)
