@@ -24,6 +24,7 @@ from xdsl.utils.exceptions import VerifyException
 from tiers.passes import plugins
 from tiers.passes.authoring import Contract, contract, function_pass, pattern_pass
 from tiers.passes.check import check_spec
+from tiers.passes.dominance import check_dominance
 from tiers.passes.instrument import Debug, PassFailure, run_passes
 from tiers.passes.plugins import PluginError, load_plugin
 
@@ -155,6 +156,7 @@ def verify_result(spec: str, ctx: Context, module: ModuleOp, *, name: str = "mod
     again, rerun the pipeline verifying after each pass, to name the pass that broke it."""
     try:
         module.verify()
+        check_dominance(module)
     except VerifyException:
         if replay is None:
             raise

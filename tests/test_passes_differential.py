@@ -47,12 +47,12 @@ from xdsl.dialects.builtin import FunctionType, ModuleOp
 from xdsl.ir import Block, Operation, Region, SSAValue
 from xdsl.passes import ModulePass, PassPipeline
 from xdsl.printer import Printer
-from xdsl.traits import IsolatedFromAbove
 
 from tiers import passes
 from tiers.context import make_context
 from tiers.dialects import dtypes, fused, lax
 from tiers.frontend.importer import dense
+from tiers.passes.dominance import check_dominance
 from tiers.targets import jax as jax_target
 from tiers.targets import reference
 from tiers.targets.walk import find_function
@@ -619,27 +619,6 @@ def text(module: ModuleOp) -> str:
     out = io.StringIO()
     Printer(stream=out).print_op(module)
     return out.getvalue()
-
-
-def check_dominance(module: ModuleOp) -> None:
-    """Every operand is defined before its use, in its block or an enclosing one (not across
-    an `IsolatedFromAbove` region): xDSL 0.74's verifier does not check this."""
-
-    def visit(block: Block, visible: frozenset[SSAValue]) -> None:
-        defined = set(visible) | set(block.args)
-        for op in block.ops:
-            for v in op.operands:
-                assert v in defined, f"'{op.name}' uses a value not defined before it"
-            inner = frozenset() if op.has_trait(IsolatedFromAbove) else frozenset(defined)
-            for region in op.regions:
-                for b in region.blocks:
-                    visit(b, inner)
-            defined.update(op.results)
-
-    for op in module.body.block.ops:
-        for region in op.regions:
-            for b in region.blocks:
-                visit(b, frozenset())
 
 
 def optimize(module: ModuleOp, pipeline: str) -> ModuleOp:

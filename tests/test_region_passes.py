@@ -48,7 +48,7 @@ def imported(fn: Callable[..., Any], *args: Any) -> ModuleOp:
 def optimized(fn: Callable[..., Any], args: tuple[Any, ...], pipeline: str) -> ModuleOp:
     module = imported(fn, *args)
     passes.run(pipeline, _CTX, module)
-    module.verify()
+    passes.verify_result(pipeline, _CTX, module)  # xDSL's verifier and the dominance check
     return module
 
 

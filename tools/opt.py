@@ -37,6 +37,7 @@ from xdsl.xdsl_opt_main import xDSLOptMain
 from tiers import __version__, passes
 from tiers.context import make_context
 from tiers.passes.check import check, dialects_of
+from tiers.passes.dominance import DominanceError, check_dominance
 from tiers.passes.instrument import Debug, PassFailure, run_passes
 from tiers.passes.statistics import collect, format_statistics
 
@@ -105,12 +106,15 @@ def format_op_error(op: Operation, message: str, spans: OpSpans) -> str:
 def verify(module: ModuleOp, spans: OpSpans | None = None, after: str | None = None) -> None:
     """Verify `module`; on failure raise `VerifyException` holding one located diagnostic
     (`after`: the pass that just ran, named in the message)."""
+    suffix = f" (after pass '{after}')" if after else ""
     try:
         module.verify()
+        check_dominance(module)
         return
+    except DominanceError as e:
+        raise VerifyException(format_op_error(e.op, f"{e}{suffix}", spans or {})) from None
     except VerifyException as e:
         first = e
-    suffix = f" (after pass '{after}')" if after else ""
     # xDSL's exception does not say which op failed: find it, in xDSL's order (nested first).
     for op in module.walk(region_first=True):
         try:
