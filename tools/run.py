@@ -24,13 +24,13 @@ from xdsl.dialects import func
 from xdsl.dialects.builtin import ModuleOp, TensorType
 from xdsl.ir import Attribute
 from xdsl.parser import Parser
-from xdsl.passes import ModulePass, PassPipeline
 from xdsl.utils.exceptions import DiagnosticException, ParseError, VerifyException
 
 from tiers import __version__
 from tiers.context import make_context
 from tiers.dialects import dtypes
-from tiers.passes import PRESETS
+from tiers.passes import PRESETS, Debug
+from tiers.passes.instrument import run_passes
 from tiers.tools.opt import (
     OpSpans,
     ToolError,
@@ -258,16 +258,14 @@ def _first_line(error: Exception) -> str:
     return str(error).splitlines()[0]
 
 
-def run_pipeline(spec: str, module: ModuleOp, spans: OpSpans) -> None:
-    """Apply pipeline `spec` (presets allowed), verifying after each pass."""
+def run_pipeline(spec: str, module: ModuleOp, spans: OpSpans, path: str) -> None:
+    """Apply pipeline `spec` (presets allowed), verifying after each pass, as `tiers-opt`
+    does (the same instrumented runner: a failing pass is named and leaves a reproducer)."""
     passes = build_pipeline(pipeline_specs(spec, TOOL), TOOL)
-
-    def check(previous: ModulePass | None, op: ModuleOp, _next: ModulePass | None) -> None:
-        if previous is not None:
-            verify(op, spans, previous.name)
-
+    name = os.path.splitext(os.path.basename(path))[0]
     try:
-        PassPipeline(passes, check).apply(make_context(), module)
+        run_passes(passes, make_context(), module, Debug(verify_each=True), name=name,
+                   spans=spans)
     except DiagnosticException as e:
         raise ToolError(_first_line(e)) from None
 
@@ -410,7 +408,7 @@ def run(argv: Sequence[str] | None = None) -> None:
     check_output_path(args.output, fn)
     inputs = read_inputs(args.input, fn)
     if args.passes:
-        run_pipeline(args.passes, module, spans)
+        run_pipeline(args.passes, module, spans, args.file)
         fn = entry_function(module, args.entry, args.file)
     write_outputs(execute(module, fn, inputs), args.output)
 
