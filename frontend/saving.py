@@ -375,11 +375,11 @@ class Loaded:
     def module(self, stage: str = "import") -> Any:
         """The saved IR of `stage` ("import" or "optimized") as a verified xDSL module."""
         from tiers.context import make_context
-        from tiers.tools.opt import parse_module
+        from tiers.tools.opt import parse_module, verify
 
         text = {"import": self.imported_text, "optimized": self.optimized_text}[stage]
-        module, _ = parse_module(make_context(), text.encode(), f"{self.path}:{stage}")
-        module.verify()
+        module, spans = parse_module(make_context(), text.encode(), f"{self.path}:{stage}")
+        verify(module, spans)  # xDSL's verifier and the dominance check, located errors
         return module
 
     def recompile(self, pipeline: str, stage: str = "import") -> Callable[..., Any]:
@@ -389,9 +389,9 @@ class Loaded:
         from tiers.context import make_context
         from tiers.targets import jax as jax_target
 
-        module = self.module(stage)
-        passes.run(pipeline, make_context(), module)
-        module.verify()
+        module, ctx = self.module(stage), make_context()
+        passes.run(pipeline, ctx, module)
+        passes.verify_result(pipeline, ctx, module)
         run = jax_target.compile(module, self.manifest["entry"])
 
         def call(*args: Any) -> Any:
