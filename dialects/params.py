@@ -1,7 +1,8 @@
 """Plain-data primitive params <-> attributes, for `lax.generic`.
 
-Plain data is bool, int, float, str, None, numpy dtypes, enum members and (named) tuples of
-these. Enum members and named tuples are written with their import path so that they come
+Plain data is bool, int, float, str, None, numpy dtypes, enum members, JAX primitives (as
+`select_and_scatter_add`'s `select_prim`) and (named) tuples of these. Enum members and named
+tuples are written with their import path and primitives with their name, so that they come
 back as the same Python objects after a round trip through text.
 """
 
@@ -13,6 +14,7 @@ import math
 from typing import Any
 
 import numpy as np
+from jax.extend import core as jcore
 from xdsl.dialects.builtin import (
     ArrayAttr,
     DictionaryAttr,
@@ -27,7 +29,7 @@ from xdsl.dialects.builtin import (
 )
 from xdsl.ir import Attribute
 
-from tiers.dialects import dtypes
+from tiers.dialects import dtypes, primitives
 
 
 class NotPlainData(TypeError):
@@ -36,6 +38,7 @@ class NotPlainData(TypeError):
 
 _ENUM = "enum:"
 _TUPLE = "tuple:"
+_PRIMITIVE = "primitive:"
 
 
 def _qualname(cls: type) -> str:
@@ -64,6 +67,9 @@ def to_attr(value: Any) -> Attribute:
         return FloatAttr(float(value), f64)
     if isinstance(value, str):
         return StringAttr(value)
+    if isinstance(value, jcore.Primitive):
+        primitives.remember(value)
+        return StringAttr(f"{_PRIMITIVE}{value.name}")
     if isinstance(value, np.dtype) or (isinstance(value, type) and issubclass(value, np.generic)):
         return dtypes.element_type(value)
     if isinstance(value, tuple) and hasattr(value, "_fields"):
@@ -87,6 +93,8 @@ def from_attr(attr: Attribute) -> Any:
         if attr.data.startswith(_ENUM):
             path, _, member = attr.data[len(_ENUM):].rpartition(".")
             return _resolve(path)[member]
+        if attr.data.startswith(_PRIMITIVE):
+            return primitives.primitive(attr.data[len(_PRIMITIVE):])
         return attr.data
     if isinstance(attr, ArrayAttr):
         return tuple(from_attr(a) for a in attr.data)

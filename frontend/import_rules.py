@@ -21,8 +21,8 @@ from xdsl.dialects.builtin import FloatAttr, StringAttr, TensorType, f64
 from xdsl.ir import Block, Region, SSAValue
 
 from tiers.dialects import lax, params
-from tiers.frontend.importer import Emitter, Rule, UnsupportedPrimitive, is_key
-from tiers.targets.primitives import remember
+from tiers.dialects.primitives import remember
+from tiers.frontend.importer import Emitter, ImportError_, Rule, UnsupportedPrimitive, is_key
 
 RULES: dict[str, Rule] = {}
 
@@ -276,6 +276,13 @@ def _jit(em: Emitter, *args: SSAValue):
     return _call(em, em.params["jaxpr"], em.params["name"], args)
 
 
+@rule("tiers_call", "closed_call")
+def _closed_call(em: Emitter, *args: SSAValue):
+    # A `tiers.jit` (or `jax.closure_convert`'s call) inside the traced function: by the time
+    # tiers imports a jaxpr, JAX has finished transforming it, so the callee is plain code.
+    return _call(em, em.params["call_jaxpr"], em.params.get("name") or "call", args)
+
+
 @rule("remat2")
 def _remat(em: Emitter, *args: SSAValue):
     # `jax.checkpoint`: the body's value; rematerialization only concerns the backward pass,
@@ -284,10 +291,11 @@ def _remat(em: Emitter, *args: SSAValue):
     return _call(em, closed, "checkpoint", args)
 
 
-@rule("custom_jvp_call", "custom_vjp_call")
+@rule("custom_jvp_call", "custom_vjp_call", "custom_vmap_call")
 def _custom_call(em: Emitter, *args: SSAValue):
-    # Import the primal computation; JAX has already applied any derivative rule it needed.
-    closed = em.params["call_jaxpr"]
+    # Import the primal computation: JAX has already applied any derivative (or batching)
+    # rule it needed, since tiers imports only what JAX lowers (frontend/call.py).
+    closed = em.params["call_jaxpr"] if "call_jaxpr" in em.params else em.params["call"]
     name = em.params.get("name") or getattr(closed.jaxpr.debug_info, "func_name", None)
     return _call(em, closed, name or em.eqn.primitive.name, args)
 
@@ -485,7 +493,8 @@ def _key_select_n(em: Emitter, which: SSAValue, *cases: SSAValue):
 
 
 # Control flow carries keys as their data, like any other value: its rules apply unchanged.
-for _name in ("squeeze", "reshape", "concatenate", "rev", "copy", "jit", "pjit", "cond", "while",
+for _name in ("squeeze", "reshape", "concatenate", "rev", "copy", "jit", "pjit", "tiers_call",
+              "closed_call", "cond", "while",
               "scan", "remat2", "custom_jvp_call", "custom_vjp_call", "random_wrap",
               "random_unwrap", "random_seed", "random_split", "random_fold_in", "random_bits"):
     KEY_RULES.setdefault(_name, RULES[_name])
@@ -508,6 +517,26 @@ def _sharding_constraint(em: Emitter, x: SSAValue):
         raise UnsupportedPrimitive(f"{em.where()}: tiers cannot import this "
                                    f"with_sharding_constraint: {e}") from None
     return _build(em, lax.ShardingConstraintOp, [x], props)
+
+
+@rule("reshard")
+def _reshard(em: Emitter, x: SSAValue):
+    # `jax.sharding.reshard`, and what JAX inserts when it traces on sharded arguments: it
+    # moves data, not values. Placement stays with the enclosing `jax.jit`'s shardings (XLA
+    # propagates them), as for a `with_sharding_constraint` tiers cannot hold in IR.
+    return x
+
+
+class CustomVJPForwardError(ImportError_, TypeError):
+    """JAX's error for running a `custom_vjp` function's linear part forward."""
+
+
+@rule("custom_lin")
+def _custom_lin(em: Emitter, *args: SSAValue):
+    # The linear part of a `custom_vjp` function run forward (`jax.linearize`, `jvp` of its
+    # backward pass): JAX itself refuses it, with this error.
+    raise CustomVJPForwardError(
+        "can't apply forward-mode autodiff (jvp) to a custom_vjp function.")
 
 
 def generic_rule(em: Emitter, *args: SSAValue):

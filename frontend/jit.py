@@ -1,37 +1,50 @@
-"""`tiers.jit`: trace with JAX, import into tiers IR, run the pipeline, compile with XLA.
+"""`tiers.jit`: trace with JAX, compile with tiers after JAX's transformations, run on XLA.
 
-The returned object wraps one `jax.jit` whose traced function is tiers' compiler: on a
-signature JAX has not seen, JAX calls it with tracers, and it traces the user's function to
-a jaxpr, imports it, runs the pass pipeline and walks the optimized IR with `jax.lax` rules.
-So the signature cache is JAX's own (keyed by pytree structure, shapes, dtypes, weak types
-and static arguments), and a call that hits it costs exactly a `jax.jit` call: no tracing,
-importing, passes or IR walking.
+The compile path, and why transformations stay exact:
+
+1. `tiers.jit(f)` hands out one `jax.jit` whose traced function binds the `tiers_call`
+   primitive (frontend/call.py) on `f`. JAX traces `f` into the call's jaxpr, once per input
+   signature; the signature cache is JAX's own (pytree structure, shapes, dtypes, weak types,
+   static arguments), so a call that hits it costs exactly a `jax.jit` call.
+2. JAX transforms that jaxpr, not tiers' output: `jax.grad`, `vjp`, `jvp`, `linearize`,
+   `vmap`, `hessian`, `jacfwd`/`jacrev` and `checkpoint` around `tiers.jit` rebuild the call's
+   jaxpr from the user's program with JAX's own rules (`stop_gradient`, `custom_jvp`/
+   `custom_vjp` rules, checkpoint policies, `custom_vmap` included), as they do for `jax.jit`.
+3. When XLA needs the program, JAX lowers `tiers_call`; its lowering rule is where tiers
+   compiles: import the (possibly transformed) jaxpr, run the pipeline, verify if asked, emit.
+   Nothing tiers emits is transformed again, so no pass can change a derivative or a batching.
+
+The cost: a transformed call is compiled by tiers as its own program (the forward pass with
+its residuals and the backward pass of `jax.grad` are two tiers programs), as `jax.jit`'s
+are two XLA programs.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import inspect
 import os
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import jax
+from jax._src import api_util
+from jax.extend import linear_util as lu
 from xdsl.dialects.builtin import ModuleOp
 from xdsl.printer import Printer
 
 from tiers import passes
-from tiers.context import make_context
-from tiers.frontend import devices, import_rules  # noqa: F401 - import_rules: the rules
+from tiers.frontend import devices
+from tiers.frontend.call import Options, optimize, tiers_call_p
 from tiers.frontend.errors import explain_carried_type, explain_concretization
 from tiers.frontend.importer import import_jaxpr
 from tiers.frontend.retrace import RetraceLog, signature
 from tiers.frontend.tensor import Tensor
 from tiers.passes.check import IMPORT_DIALECTS, check_spec
 from tiers.passes.collector import gc_paused
-from tiers.targets import jax as jax_target
 from tiers.targets.walk import find_function
 
 _UNSET: Any = object()  # jax.jit's "not given" (None is a valid sharding there)
@@ -39,18 +52,11 @@ _UNSET: Any = object()  # jax.jit's "not given" (None is a valid sharding there)
 
 @dataclass
 class Program:
-    """One specialization: the IR after each stage and the output pytree structure."""
+    """One specialization, for inspection: the IR after each stage and the output structure."""
 
     module: ModuleOp
     out_tree: Any
-    out_weak: tuple[bool, ...] = ()
     imported_text: str | None = None
-
-    def run(self, flat_args: Sequence[Any]) -> list[Any]:
-        outs = jax_target.to_callable(self.module)(*flat_args)
-        # tiers IR types have no weak-type bit; restore JAX's, since it steers later
-        # promotion (a weak f32 times an f16 array stays f16).
-        return [_weaken(x) if weak else x for x, weak in zip(outs, self.out_weak, strict=True)]
 
 
 @dataclass
@@ -97,34 +103,54 @@ class JitFunction:
         self.verify = os.environ.get("TIERS_VERIFY", "0") == "1" if verify is None else verify
         self.info = CacheInfo()
         self.retraces = RetraceLog(getattr(fn, "__name__", repr(fn)))
+        self.name = getattr(fn, "__name__", "main")
+
+        self.options = Options(pipeline, self.verify, self.debug)
 
         @functools.wraps(fn)  # JAX reads the signature for static_argnames and the name
-        def compile_and_run(*args: Any, **kwargs: Any) -> Any:
+        def trace(*args: Any, **kwargs: Any) -> Any:
             if jax.config.jax_disable_jit:
                 # `tiers.config.run_functions_eagerly` is JAX's `jax_disable_jit`: JAX's
                 # dispatcher then calls us with the original arguments instead of an executable.
                 # So the switch costs a compiled call nothing (this runs only on a miss).
                 return fn(*args, **kwargs)
-            return self._compile_and_run(args, kwargs)
+            return self._bind(args, kwargs)
 
-        self.jitted = jax.jit(compile_and_run, static_argnums=self.static_argnums,
+        self.jitted = jax.jit(trace, static_argnums=self.static_argnums,
                               static_argnames=self.static_argnames, **placement)
         self.jax_lower = self.jitted.lower  # JAX's own, before `jit` puts tiers' in its place
 
-    # -- the compiler, run by JAX on a cache miss -----------------------------------------
-    def _compile_and_run(self, args: tuple, kwargs: dict) -> Any:
-        program, dynamic = self._program(args, kwargs, keep_import=False)
-        outs = program.run(dynamic)
+    # -- run by JAX on a signature it has not seen ------------------------------------------
+    def _bind(self, args: tuple, kwargs: dict) -> Any:
+        """Bind `tiers_call` on the user's function: JAX traces it into the call's jaxpr, and
+        tiers compiles that jaxpr when JAX lowers the call (frontend/call.py says why)."""
+        flat_fn, leaves, out_tree = self._flatten(args, kwargs)
+        wrapped = lu.wrap_init(flat_fn, debug_info=api_util.debug_info(
+            "tiers.jit", self._fn, args, kwargs, static_argnums=self.static_argnums,
+            static_argnames=self.static_argnames))
+        with _explained():
+            outs = tiers_call_p.bind(*leaves, subfuns=(wrapped,), name=self.name,
+                                     options=self.options)
+        with self.info.lock:
+            self.info.traces += 1
+            self.retraces.record(signature(self._fn, args, kwargs, self._static_pos(args),
+                                           self.static_argnames))
         if _has_tensor((args, kwargs)):
             # Called with tiers Tensors (eager style): answer with Tensors. This is decided
             # per signature at trace time (Tensor is a pytree node), so calls with plain
             # arrays keep jax.jit's exact cost and return arrays, as jax.jit does.
             outs = [Tensor(x) for x in outs]
-        return jax.tree_util.tree_unflatten(program.out_tree, outs)
+        return jax.tree_util.tree_unflatten(out_tree(), outs)
 
-    def _program(self, args: tuple, kwargs: dict, keep_import: bool) -> tuple[Program, list]:
+    def _static_pos(self, args: tuple) -> set[int]:
         n = len(args)
-        static_pos = {i % n for i in self.static_argnums if -n <= i < n}
+        return {i % n for i in self.static_argnums if -n <= i < n}
+
+    def _flatten(self, args: tuple, kwargs: dict
+                 ) -> tuple[Callable[..., list[Any]], list[Any], Callable[[], Any]]:
+        """The user's function on flat dynamic leaves, those leaves, and its output treedef
+        (known once the function has been traced)."""
+        static_pos = self._static_pos(args)
         dyn_args = [a for i, a in enumerate(args) if i not in static_pos]
         dyn_kwargs = {k: v for k, v in kwargs.items() if k not in self.static_argnames}
         leaves, in_tree = jax.tree_util.tree_flatten((dyn_args, dyn_kwargs))
@@ -134,37 +160,27 @@ class JitFunction:
             d_args, d_kwargs = jax.tree_util.tree_unflatten(in_tree, flat)
             it = iter(d_args)
             full = [args[i] if i in static_pos else next(it) for i in range(len(args))]
-            full_kwargs = {**kwargs, **d_kwargs}
-            out = self._fn(*full, **full_kwargs)
-            out_leaves, out_tree = jax.tree_util.tree_flatten(out)
-            out_tree_box.append(out_tree)
+            out = self._fn(*full, **{**kwargs, **d_kwargs})
+            out_leaves, tree = jax.tree_util.tree_flatten(out)
+            out_tree_box.append(tree)
             return out_leaves
 
-        specs = [_spec(x) for x in leaves]
-        try:
-            closed = jax.make_jaxpr(flat_fn)(*specs)
-        except jax.errors.ConcretizationTypeError as e:
-            raise explain_concretization(e) from None
-        except TypeError as e:  # a loop body that changes a carried type, at the user's line
-            if (explained := explain_carried_type(e)) is None:
-                raise
-            raise explained from None
-        with self.info.lock:
-            self.info.traces += 1
-            if not keep_import:
-                self.retraces.record(signature(self._fn, args, kwargs, static_pos,
-                                               self.static_argnames))
-        with gc_paused():  # IR is one large object graph: full collections rescan all of it
+        return flat_fn, leaves, lambda: out_tree_box[-1]
+
+    def _program(self, args: tuple, kwargs: dict) -> Program:
+        """Trace, import and optimize for these arguments, keeping the imported text."""
+        flat_fn, leaves, out_tree = self._flatten(args, kwargs)
+        with _explained():
+            closed = jax.make_jaxpr(flat_fn)(*map(_spec, leaves))
+        with gc_paused():
             module = import_jaxpr(closed, "main")
-        self._annotate(module, dyn_args, dyn_kwargs, out_tree_box[0])
-        imported = _print(module) if keep_import else None
-        name = getattr(self._fn, "__name__", "main")
-        replay = functools.partial(import_jaxpr, closed, "main")  # for a crash reproducer
-        passes.run(self.pipeline, _CTX, module, debug=self.debug, name=name, replay=replay)
-        if self.verify:
-            passes.verify_result(self.pipeline, _CTX, module, name=name, replay=replay)
-        out_weak = tuple(bool(getattr(a, "weak_type", False)) for a in closed.out_avals)
-        return Program(module, out_tree_box[0], out_weak, imported), leaves
+        static_pos = self._static_pos(args)
+        self._annotate(module, [a for i, a in enumerate(args) if i not in static_pos],
+                       {k: v for k, v in kwargs.items() if k not in self.static_argnames},
+                       out_tree())
+        imported = _print(module)
+        optimize(module, closed, self.options, self.name)
+        return Program(module, out_tree(), imported)
 
     def _annotate(self, module: ModuleOp, dyn_args: list, dyn_kwargs: dict, out_tree: Any) -> None:
         """Record device and shardings on `@main`, as JAX's jit reads them."""
@@ -185,8 +201,7 @@ class JitFunction:
     # -- inspection -------------------------------------------------------------------------
     def lower(self, *args: Any, **kwargs: Any) -> Lowered:
         """The IR of this function for these arguments, after import and after the pipeline."""
-        program, _ = self._program(args, kwargs, keep_import=True)
-        return Lowered(self.jax_lower, program, args, kwargs)
+        return Lowered(self.jax_lower, self._program(args, kwargs), args, kwargs)
 
     def cache_info(self) -> dict[str, int]:
         """`traces`: specializations built so far (each traced, imported, optimized once)."""
@@ -223,10 +238,17 @@ def _has_tensor(tree: Any) -> bool:
     return any(isinstance(x, Tensor) for x in leaves)
 
 
-def _weaken(x: Any) -> Any:
-    from jax._src.lax.lax import _convert_element_type  # the one way to set weak_type
-
-    return _convert_element_type(x, weak_type=True)
+@contextlib.contextmanager
+def _explained() -> Iterator[None]:
+    """Tracing errors JAX raises at the user's line, explained (frontend/errors.py)."""
+    try:
+        yield
+    except jax.errors.ConcretizationTypeError as e:
+        raise explain_concretization(e) from None
+    except TypeError as e:  # a loop body that changes a carried type, at the user's line
+        if (explained := explain_carried_type(e)) is None:
+            raise
+        raise explained from None
 
 
 def _static_args(fn: Callable[..., Any], argnums: int | Sequence[int],
@@ -250,9 +272,6 @@ def _static_args(fn: Callable[..., Any], argnums: int | Sequence[int],
 def _spec(x: Any) -> jax.ShapeDtypeStruct:
     aval = jax.typeof(x)
     return jax.ShapeDtypeStruct(aval.shape, aval.dtype, weak_type=aval.weak_type)
-
-
-_CTX = make_context()
 
 
 def jit(fn: Callable[..., Any] | None = None, *, pipeline: str = "default",

@@ -167,8 +167,36 @@ class Involution(_Pattern):
             self.applied()
 
 
+class Idempotent(_Pattern):
+    # stop_gradient(stop_gradient(x)) -> stop_gradient(x). A lone stop_gradient stays: it is
+    # the identity on values but not on derivatives, and IR run on its own (`tiers.load`'s
+    # recompile, the JAX target) is differentiated by JAX as written.
+    def match_and_rewrite(self, op: Operation, rewriter: PatternRewriter) -> None:
+        inner = op.operands[0].owner
+        if type(inner) is type(op):
+            _replace_with(rewriter, op, inner.results[0])  # type: ignore[union-attr]
+            self.applied()
+
+
+class StopGradientInward(_Pattern):
+    # stop_gradient(shape_op(x)) -> shape_op(stop_gradient(x)), shape_op one of broadcast,
+    # reshape, transpose with no other user: the same values and, for any op, the same zero
+    # derivative. It lets shape chains meet: softmax's broadcast(stop_gradient(broadcast(m)))
+    # becomes broadcast(stop_gradient(m)).
+    def match_and_rewrite(self, op: Operation, rewriter: PatternRewriter) -> None:
+        inner = op.operands[0].owner
+        if not isinstance(inner, lax.BroadcastInDimOp | lax.ReshapeOp | lax.TransposeOp) or \
+                not inner.results[0].has_one_use():
+            return
+        stopped = lax.StopGradientOp(inner.operands[0])
+        stopped.location = op.location
+        moved = inner.clone(value_mapper={inner.operands[0]: stopped.results[0]})
+        rewriter.replace(op, [stopped, moved])
+        self.applied()
+
+
 class Identity(_Pattern):
-    # stop_gradient(x) -> x, copy(x) -> x: after tracing they compute their operand
+    # copy(x) -> x: after tracing it computes its operand
     # convert(x : T) -> x : T
     def match_and_rewrite(self, op: Operation, rewriter: PatternRewriter) -> None:
         if op.operands[0].type == op.results[0].type:
@@ -364,7 +392,8 @@ def _patterns() -> dict[type[Operation], tuple[RewritePattern, ...]]:
     add([lax.MulOp], MulOne(), IntegerMulZero())
     add([lax.DivOp], DivOne())
     add([lax.NegOp, lax.NotOp], Involution())
-    add([lax.StopGradientOp, lax.CopyOp, lax.ConvertElementTypeOp], Identity())
+    add([lax.StopGradientOp], Idempotent(), StopGradientInward())
+    add([lax.CopyOp, lax.ConvertElementTypeOp], Identity())
     add([lax.TransposeOp], TransposeChain())
     add([lax.ReshapeOp], ReshapeChain())
     add([lax.BroadcastInDimOp], BroadcastChain())

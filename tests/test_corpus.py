@@ -429,8 +429,6 @@ ENTRIES = _entries()
 # match, why).
 UNSUPPORTED: dict[str, tuple[str, str]] = {
     "lax.reduce_custom": ("'reduce'", "the reducer is a Python function, not plain data"),
-    "grad(lax.max_pool)": ("'select_and_scatter_add'", (
-        "its select_prim param is a jax Primitive, which dialects/params.py cannot store")),
     "lax.debug_print": ("'debug_print'", "a host callback with side effects"),
     "lax.pure_callback": ("'pure_callback'", "a host callback"),
     "lax.fft": ("complex64", "tiers IR has no complex element types"),

@@ -683,7 +683,7 @@ def _lower(prim: Any, jax_params: dict[str, Any], avals: list[Any]) -> Any:
 
 @pytest.mark.parametrize("cls", TYPED_OPS, ids=[c.name for c in TYPED_OPS])
 def test_verifier_accepts_the_dtypes_jax_accepts(cls: type[lax.LaxOp]) -> None:
-    from tiers.targets.primitives import primitive
+    from tiers.dialects.primitives import primitive
 
     prim = primitive(cls.PRIMITIVE)
     jax_params, props = _op_params(cls)

@@ -9,11 +9,11 @@ from __future__ import annotations
 import pytest
 
 from tiers.dialects import array, lax
+from tiers.dialects.primitives import primitive
 from tiers.frontend import import_rules
 from tiers.frontend.importer import Emitter
 from tiers.targets import reference
 from tiers.targets.jax import rules as jax_rules
-from tiers.targets.primitives import primitive
 
 # Ops the importer makes without a rule keyed by their PRIMITIVE: `lax.constant` holds jaxpr
 # literals and constvars (`Emitter.constant`), `lax.generic` any primitive without an op of

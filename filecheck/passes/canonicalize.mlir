@@ -93,17 +93,38 @@ func.func @involution(%x: tensor<4xf32>, %b: tensor<4xi1>) -> (tensor<4xf32>, te
 // CHECK-NEXT:    func.return %x, %b, %0 : tensor<4xf32>, tensor<4xi1>, tensor<4xf32>
 // CHECK-NEXT:  }
 
-// stop_gradient(x) -> x, copy(x) -> x, convert(x : T) -> x : T; a real conversion stays.
+// copy(x) -> x, convert(x : T) -> x : T; a real conversion stays. stop_gradient is the
+// identity on values only: it stays (once), so IR differentiated as written keeps its meaning.
 // CHECK-LABEL: func.func @identity
 func.func @identity(%x: tensor<4xf32>) -> (tensor<4xf32>, tensor<4xf16>) {
-  %0 = lax.stop_gradient %x : tensor<4xf32>
+  %s = lax.stop_gradient %x : tensor<4xf32>
+  %0 = lax.stop_gradient %s : tensor<4xf32>
   %1 = lax.copy %0 : tensor<4xf32>
   %2 = lax.convert_element_type %1 : tensor<4xf32> -> tensor<4xf32>
   %3 = lax.convert_element_type %2 : tensor<4xf32> -> tensor<4xf16>
   func.return %2, %3 : tensor<4xf32>, tensor<4xf16>
 }
-// CHECK-NEXT:    %0 = lax.convert_element_type %x : tensor<4xf32> -> tensor<4xf16>
-// CHECK-NEXT:    func.return %x, %0 : tensor<4xf32>, tensor<4xf16>
+// CHECK-NEXT:    %s = lax.stop_gradient %x : tensor<4xf32>
+// CHECK-NEXT:    %0 = lax.convert_element_type %s : tensor<4xf32> -> tensor<4xf16>
+// CHECK-NEXT:    func.return %s, %0 : tensor<4xf32>, tensor<4xf16>
+// CHECK-NEXT:  }
+
+// stop_gradient(broadcast(x)) -> broadcast(stop_gradient(x)) (same values, derivative 0), so
+// the broadcasts around it meet; a broadcast with another user keeps its stop_gradient above.
+// CHECK-LABEL: func.func @stop_gradient_inward
+func.func @stop_gradient_inward(%m: tensor<4xf32>) -> (tensor<4x5xf32>, tensor<4x1xf32>, tensor<4x1xf32>) {
+  %0 = lax.broadcast_in_dim %m dims [0] : tensor<4xf32> -> tensor<4x1xf32>
+  %1 = lax.stop_gradient %0 : tensor<4x1xf32>
+  %2 = lax.broadcast_in_dim %1 dims [0, 1] : tensor<4x1xf32> -> tensor<4x5xf32>
+  %3 = lax.reshape %m : tensor<4xf32> -> tensor<4x1xf32>
+  %4 = lax.stop_gradient %3 : tensor<4x1xf32>
+  func.return %2, %4, %3 : tensor<4x5xf32>, tensor<4x1xf32>, tensor<4x1xf32>
+}
+// CHECK-NEXT:    %0 = lax.stop_gradient %m : tensor<4xf32>
+// CHECK-NEXT:    %1 = lax.broadcast_in_dim %0 dims [0] : tensor<4xf32> -> tensor<4x5xf32>
+// CHECK-NEXT:    %2 = lax.reshape %m : tensor<4xf32> -> tensor<4x1xf32>
+// CHECK-NEXT:    %3 = lax.stop_gradient %2 : tensor<4x1xf32>
+// CHECK-NEXT:    func.return %1, %3, %2 : tensor<4x5xf32>, tensor<4x1xf32>, tensor<4x1xf32>
 // CHECK-NEXT:  }
 
 // transpose(transpose(x, p1), p2) -> transpose(x, p1[p2]), or x when that is the identity;
@@ -294,9 +315,10 @@ func.func @in_kernel(%x: tensor<4xf32>) -> tensor<4xf32> {
 
 // STATS:      'canonicalize'
 // STATS-NEXT:   (AddZero) 3
-// STATS-NEXT:   (BroadcastChain) 2
+// STATS-NEXT:   (BroadcastChain) 3
 // STATS-NEXT:   (DivOne) 2
-// STATS-NEXT:   (Identity) 3
+// STATS-NEXT:   (Idempotent) 1
+// STATS-NEXT:   (Identity) 2
 // STATS-NEXT:   (IntegerMulZero) 1
 // STATS-NEXT:   (IntegerSelfSub) 1
 // STATS-NEXT:   (Involution) 3
@@ -306,6 +328,7 @@ func.func @in_kernel(%x: tensor<4xf32>) -> tensor<4xf32> {
 // STATS-NEXT:   (SelectConstantPredicate) 3
 // STATS-NEXT:   (SliceChain) 3
 // STATS-NEXT:   (SortCommutativeOperands) {{[0-9]+}}
+// STATS-NEXT:   (StopGradientInward) 1
 // STATS-NEXT:   (SubZero) 1
 // STATS-NEXT:   (TransposeChain) 4
 // STATS-NEXT:   (ops erased) {{[0-9]+}}

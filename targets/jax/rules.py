@@ -180,7 +180,7 @@ _register(lax.DotGeneralOp, lambda op, a, b: jlax.dot_general(
 
 
 def _generic(op: lax.GenericOp, *args):
-    from tiers.targets.primitives import primitive
+    from tiers.dialects.primitives import primitive
 
     prim = primitive(op.prim.data)
     outs = prim.bind(*args, **params.params_from_attr(op.params))

@@ -720,7 +720,7 @@ def _generic(op: lax.GenericOp, *args: np.ndarray) -> Any:
     # of the primitive itself, only of everything around it.
     import jax
 
-    from tiers.targets.primitives import primitive
+    from tiers.dialects.primitives import primitive
 
     prim = primitive(op.prim.data)
     with jax.default_device(jax.devices("cpu")[0]):

@@ -1,6 +1,7 @@
 """A deliberately wrong plugin for tests, loaded as a plain file (`--load-plugin FILE.py`).
 
-`double-to-triple` rewrites x*2 as x+x+x, `crash` raises, `drop-return` leaves invalid IR;
+`double-to-triple` rewrites x*2 as x+x+x, `crash` raises, `drop-return` leaves invalid IR,
+`drop-stop-gradient` is exact on values and wrong on derivatives;
 `needs-fused` and `needs-silu` do nothing but declare what they require.
 """
 
@@ -64,3 +65,15 @@ NeedsSilu = pattern_pass("needs-silu", [], requires=("silu",))
 UNIVERSE.all_passes.update({"drop-return": lambda: drop_return,
                             "needs-fused": lambda: NeedsFused,
                             "needs-silu": lambda: NeedsSilu})
+
+
+@function_pass("drop-stop-gradient")
+def drop_stop_gradient(module: ModuleOp) -> None:
+    """stop_gradient(x) -> x: exact on values, wrong on derivatives."""
+    for op in list(module.walk()):
+        if isinstance(op, lax.StopGradientOp):
+            op.results[0].replace_all_uses_with(op.operands[0])
+            Rewriter.erase_op(op)
+
+
+UNIVERSE.all_passes["drop-stop-gradient"] = lambda: drop_stop_gradient
