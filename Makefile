@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PLUGIN := $(VENV)/.plugin-installed
 
-.PHONY: demo test lint pytest lit bench clean
+.PHONY: demo test lint pytest lit bench fuzz clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -36,6 +36,12 @@ lit: $(STAMP) $(PLUGIN)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/jit.py
+	$(BIN)/python benchmarks/transforms.py
+
+# The whole (transformation x pipeline) matrix on every corpus entry; `make test` runs a
+# rotating share of it (tests/test_transformations.py).
+fuzz: $(STAMP) $(PLUGIN)
+	TIERS_FULL_MATRIX=1 $(BIN)/python -m pytest -W error tests/test_transformations.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info

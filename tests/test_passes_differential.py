@@ -333,8 +333,13 @@ class Builder:
         op = c.pick((lax.StopGradientOp, lax.CopyOp, "convert"))
         if op == "convert":
             self.emit(lax.ConvertElementTypeOp(x.ssa, x.ssa.type), x.bound, x.exact)
-        else:
-            self.emit(op(x.ssa), x.bound, x.exact)
+            return
+        if op is lax.StopGradientOp and c.flip():
+            # of a fresh broadcast (a leading 1): stop_gradient moves inward through it
+            dims = range(1, len(x.shape) + 1)
+            x = self.emit(lax.BroadcastInDimOp(x.ssa, tensor((1, *x.shape), x.kind), dims),
+                          x.bound, x.exact)
+        self.emit(op(x.ssa), x.bound, x.exact)
 
     def s_int(self, c: Chooser) -> None:
         x = c.pick(self.values("i"))

@@ -90,7 +90,8 @@ def test_load_plugin_file_registers_passes_and_invalidates_caches(tmp_path):
     fresh = tmp_path / "fresh_plugin.py"
     fresh.write_text(WRONG.read_text().replace('"double-to-triple"', '"fresh-triple"')
                      .replace('"crash"', '"fresh-crash"').replace('"drop-return"',
-                     '"fresh-drop-return"').replace('"needs-', '"fresh-needs-'))
+                     '"fresh-drop-return"').replace('"needs-', '"fresh-needs-')
+                     .replace('"drop-stop-gradient"', '"fresh-drop-stop-gradient"'))
     before = passes.get_all_passes()
     token = eager._plugin_token()
     provider = passes.load_plugin(fresh)
