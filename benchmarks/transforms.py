@@ -55,7 +55,7 @@ def _chain(n: int) -> Make:
 
 
 PROGRAMS: dict[str, Make] = {"mlp loss": _mlp_loss, "attention": _attention_sum,
-                             "chain 1000": _chain(1000)}
+                             "chain 300": _chain(300)}
 TRANSFORMS: dict[str, Callable[[Callable[..., Any]], Callable[..., Any]]] = {
     "grad": jax.grad,
     "vmap": lambda f: jax.vmap(f, in_axes=0),
