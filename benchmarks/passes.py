@@ -45,7 +45,8 @@ import tiers.frontend.import_rules  # noqa: F401 - registers the importer's rule
 from tiers import passes
 from tiers.context import make_context
 from tiers.dialects import dtypes, fused, lax
-from tiers.frontend.importer import dense, import_jaxpr
+from tiers.dialects.constants import dense
+from tiers.frontend.importer import import_jaxpr
 from tiers.passes.collector import gc_paused
 
 CTX = make_context()

@@ -22,8 +22,6 @@ from jax.extend import core as jcore
 from xdsl.builder import Builder, InsertPoint
 from xdsl.dialects import func
 from xdsl.dialects.builtin import (
-    BytesAttr,
-    DenseIntOrFPElementsAttr,
     FileLineColLoc,
     FunctionType,
     IntAttr,
@@ -36,6 +34,7 @@ from xdsl.dialects.builtin import (
 from xdsl.ir import Block, Operation, Region, SSAValue
 
 from tiers.dialects import dtypes, lax
+from tiers.dialects.constants import dense
 
 
 class ImportError_(Exception):
@@ -127,15 +126,6 @@ def is_key(aval: Any) -> bool:
     """Whether `aval` is an array of typed PRNG keys (`jax.random.key`)."""
     dtype = getattr(aval, "dtype", None)
     return not isinstance(dtype, np.dtype) and jax.dtypes.issubdtype(dtype, jax.dtypes.prng_key)
-
-
-def dense(array: np.ndarray) -> DenseIntOrFPElementsAttr:
-    """A dense attribute straight from numpy bytes (bf16 is stored through f32 by callers)."""
-    t = dtypes.tensor_type(array.shape, array.dtype)
-    data = array.astype(array.dtype.newbyteorder("<"), copy=False)
-    if array.dtype == np.bool_:
-        data = array.astype(np.int8)
-    return DenseIntOrFPElementsAttr(t, BytesAttr(np.ascontiguousarray(data).tobytes()))
 
 
 _LOCS: dict[tuple[str, int, int], FileLineColLoc] = {}

@@ -45,6 +45,15 @@ from typing import Any
 import jax
 import numpy as np
 
+from tiers import passes
+from tiers.context import make_context
+from tiers.dialects import sharding
+from tiers.frontend.jit import _print, jit
+from tiers.frontend.tensor import Tensor
+from tiers.passes.verify import parse_module, verify
+from tiers.targets import jax as jax_target
+from tiers.targets.walk import find_function
+
 FORMAT = "tiers-artifact"
 FORMAT_VERSION = 1
 MANIFEST, IMPORTED, OPTIMIZED, STABLEHLO = (
@@ -77,7 +86,6 @@ def leaf_paths(tree: Any, where: str = "args") -> list[str]:
 def encode_tree(tree: Any) -> tuple[Any, list[Any]]:
     """`(TREE, leaves)` of a pytree of tuples, lists, str-keyed dicts and None; leaves in
     JAX's flattening order."""
-    from tiers.frontend.tensor import Tensor
 
     leaves: list[Any] = []
 
@@ -155,7 +163,6 @@ def save(fn: Callable[..., Any], path: str | os.PathLike, *example_args: Any,
     """Trace `fn` on `example_args`, compile it, and write the artifact described above to
     `path` (atomically). `fn` may be a `tiers.jit` function (its pipeline, device and
     shardings are kept) or any JAX-traceable function (compiled with `pipeline`)."""
-    from tiers.frontend.jit import jit
 
     compiler = getattr(fn, "tiers_compiler", None)
     if compiler is None:
@@ -197,8 +204,6 @@ def save(fn: Callable[..., Any], path: str | os.PathLike, *example_args: Any,
 def _placement(module: Any) -> dict[str, Any]:
     """Where `@main` runs, from its IR attributes: `{"device": "cpu:3"}`, `{"mesh": {"axes",
     "shape", "devices"}}` (the StableHLO's shardings refer to that mesh) or `{}`."""
-    from tiers.dialects import sharding
-    from tiers.targets.walk import find_function
 
     attrs = find_function(module, "main").attributes
     if sharding.DEVICE in attrs:
@@ -210,7 +215,6 @@ def _placement(module: Any) -> dict[str, Any]:
 
 
 def _debug_text(module: Any) -> str:
-    from tiers.frontend.jit import _print
 
     return _print(module, debuginfo=True)
 
@@ -325,7 +329,6 @@ class Loaded:
 
     def _placed(self, placement: dict[str, Any]) -> Callable[..., Any]:
         """The exported call in a `jax.jit` that puts it where it was saved to run."""
-        from tiers.dialects import sharding
 
         exp = self.exported
         try:
@@ -374,8 +377,6 @@ class Loaded:
 
     def module(self, stage: str = "import") -> Any:
         """The saved IR of `stage` ("import" or "optimized") as a verified xDSL module."""
-        from tiers.context import make_context
-        from tiers.tools.opt import parse_module, verify
 
         text = {"import": self.imported_text, "optimized": self.optimized_text}[stage]
         module, spans = parse_module(make_context(), text.encode(), f"{self.path}:{stage}")
@@ -385,9 +386,6 @@ class Loaded:
     def recompile(self, pipeline: str, stage: str = "import") -> Callable[..., Any]:
         """The saved IR of `stage` re-optimized with `pipeline` and compiled by the JAX target;
         called like the saved function."""
-        from tiers import passes
-        from tiers.context import make_context
-        from tiers.targets import jax as jax_target
 
         module, ctx = self.module(stage), make_context()
         passes.run(pipeline, ctx, module)

@@ -19,6 +19,7 @@ from xdsl.ir import Operation, SSAValue
 from xdsl.pattern_rewriter import PatternRewriter, RewritePattern
 
 from tiers.dialects import dtypes, lax
+from tiers.dialects.constants import dense
 from tiers.passes.control_flow import PATTERNS as REGION_PATTERNS  # cond, while, scan
 from tiers.passes.statistics import count
 
@@ -150,8 +151,6 @@ class IntegerMulZero(_Pattern):
 
 def _zeros_like(op: Operation, like: SSAValue) -> list[Operation]:
     """A scalar 0 broadcast to `like`'s type (the last op's result), at `op`'s location."""
-    from tiers.frontend.importer import dense
-
     const = lax.ConstantOp(dense(np.zeros((), dtype=dtypes.to_numpy(lax.elem(like)))))
     bcast = lax.BroadcastInDimOp(const.result, like.type, [])
     const.location = bcast.location = op.location

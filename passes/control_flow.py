@@ -29,6 +29,7 @@ from xdsl.rewriter import InsertPoint
 from xdsl.traits import Pure, is_side_effect_free
 
 from tiers.dialects import lax
+from tiers.dialects.constants import constant_array
 from tiers.passes.statistics import count
 
 # `WhileFalseAtEntry` evaluates cond regions of at most this many ops on at most this many
@@ -224,8 +225,6 @@ def _scalar_constant(value: SSAValue) -> int | None:
         return None if lo is None or x is None or hi is None else min(max(x, lo), hi)
     if not isinstance(owner, lax.ConstantOp) or owner.value.get_shape() not in ((), [], (1,)):
         return None
-    from tiers.targets.walk import constant_array
-
     return int(constant_array(owner.value).reshape(-1)[0])
 
 
@@ -268,7 +267,6 @@ def _evaluate_cond(op: lax.WhileOp) -> bool | None:
     """What the cond region of `op` yields on its inits, if everything it reads is constant
     and small and every op in it has a reference rule; None otherwise."""
     from tiers.targets.reference.rules import RULES
-    from tiers.targets.walk import constant_array
 
     block = op.cond.block
     if len(block.ops) > MAX_COND_OPS:

@@ -21,7 +21,7 @@ from xdsl.rewriter import Rewriter
 from xdsl.utils.exceptions import PassFailedException
 
 from tiers.dialects import array, dtypes, lax
-from tiers.frontend.importer import dense
+from tiers.dialects.constants import dense
 from tiers.passes.statistics import count
 from tiers.targets.jax.array_rules import large_negative
 

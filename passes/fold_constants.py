@@ -20,10 +20,10 @@ from xdsl.rewriter import Rewriter
 from xdsl.traits import Pure
 
 from tiers.dialects import dtypes, lax
+from tiers.dialects.constants import constant_array
 from tiers.passes.collector import gc_paused
 from tiers.passes.statistics import count
 from tiers.targets.reference.rules import RULES
-from tiers.targets.walk import constant_array
 
 _BF16 = dtypes.to_numpy(dtypes.element_type("bfloat16"))
 

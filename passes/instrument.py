@@ -32,6 +32,7 @@ from xdsl.passes import ModulePass
 from xdsl.printer import Printer
 
 from tiers.passes.collector import gc_paused
+from tiers.passes.verify import verify
 
 
 class PassFailure(Exception):
@@ -168,7 +169,6 @@ class _Instrumented:
     def _verify(self, i: int, p: ModulePass) -> None:
         from xdsl.utils.exceptions import VerifyException
 
-        from tiers.tools.opt import verify
 
         try:
             verify(self.module, self.spans, p.name)

@@ -32,10 +32,9 @@ from xdsl.traits import Pure
 from xdsl.utils.exceptions import VerifyException
 
 from tiers.dialects import array, dtypes, fused, lax
-from tiers.frontend.importer import dense
+from tiers.dialects.constants import constant_array, dense
 from tiers.passes.statistics import count
 from tiers.targets.reference.rules import RULES as REFERENCE
-from tiers.targets.walk import constant_array
 
 Ints = tuple[int, ...]
 T = TypeVar("T")

@@ -17,29 +17,17 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-import numpy as np
 from xdsl.dialects import func
-from xdsl.dialects.builtin import DenseIntOrFPElementsAttr, ModuleOp
+from xdsl.dialects.builtin import ModuleOp
 from xdsl.ir import Block, Operation, Region, SSAValue
 
-from tiers.dialects import dtypes, fused, lax
+from tiers.dialects import fused, lax
 
 OpRule = Callable[..., Any]
 
 
 class MissingRule(NotImplementedError):
     pass
-
-
-def constant_array(value: DenseIntOrFPElementsAttr) -> np.ndarray:
-    """The numpy array a dense attribute holds."""
-    dtype = dtypes.to_numpy(value.get_element_type())
-    raw = np.int8 if dtype == np.bool_ else dtype
-    shape = tuple(value.get_shape())
-    flat = np.frombuffer(value.data.data, dtype=np.dtype(raw).newbyteorder("<"))
-    if flat.size == 1 and int(np.prod(shape)) != 1:
-        flat = np.broadcast_to(flat, (int(np.prod(shape)),))
-    return flat.reshape(shape).astype(dtype)
 
 
 def find_function(module: ModuleOp, name: str) -> func.FuncOp:

@@ -13,7 +13,7 @@ from xdsl.utils.exceptions import VerifyException
 
 from tiers.context import make_context
 from tiers.dialects import lax
-from tiers.tools.opt import parse_module, verify
+from tiers.passes.verify import parse_module, verify
 from tiers.tools.run import parse_element_type, parse_literal, read_input
 
 BIN = Path(sys.executable).parent

@@ -18,8 +18,8 @@ import tiers
 from tiers.context import make_context
 from tiers.frontend import eager
 from tiers.frontend.devices import resolve
+from tiers.passes.verify import parse_module
 from tiers.targets import jax as jax_target
-from tiers.tools.opt import parse_module
 
 devices = pytest.mark.devices
 

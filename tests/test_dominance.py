@@ -9,7 +9,7 @@ from tiers import passes
 from tiers.context import make_context
 from tiers.dialects import lax
 from tiers.passes.dominance import DominanceError, check_dominance
-from tiers.tools.opt import parse_module
+from tiers.passes.verify import parse_module
 
 CTX = make_context()
 IR = """

@@ -169,7 +169,7 @@ def test_pattern_pass_with_options_is_a_module_pass():
     assert instance.threshold == 7 and str(instance.pipeline_pass_spec()) == (
         "test-silu-threshold{threshold=7}")
     module = tiers.context.make_context()  # a context, then the module from text
-    from tiers.tools.opt import parse_module
+    from tiers.passes.verify import parse_module
 
     mod, _ = parse_module(module, SILU_IR, "t.mlir")
     instance.apply(module, mod)

@@ -15,9 +15,9 @@ from xdsl.utils.exceptions import VerifyException
 import tiers
 from tiers.context import make_context
 from tiers.dialects import sharding
+from tiers.passes.verify import parse_module
 from tiers.targets import jax as jax_target
 from tiers.targets import reference
-from tiers.tools.opt import parse_module
 
 devices = pytest.mark.devices
 

@@ -1,7 +1,8 @@
 """JAX's transformations around `tiers.jit` give exactly what they give around `jax.jit`.
 
-`grad`, `vjp`, `jvp`, `linearize`, `vmap`, `hessian`, `jacfwd` and `jacrev` are applied
-outside `tiers.jit(f)` and outside `jax.jit(f)`, at O0 and O2, and must agree: on a set of
+`grad`, `vjp`, `jvp`, `linearize`, `vmap`, `hessian`, `jacfwd`, `jacrev` and `grad` of a
+`checkpoint` with a policy are applied outside `tiers.jit(f)` and outside `jax.jit(f)`, at O0
+and O2, and must agree: on a set of
 programs built to catch a compiler that differentiates its own output (`stop_gradient`,
 custom JVP/VJP rules with `nondiff_argnums` and symbolic zeros, `checkpoint` policies,
 `custom_vmap`, control flow, integer arguments with `float0` tangents), and on every entry of
@@ -30,7 +31,8 @@ from tiers.frontend import call
 from tiers.frontend.importer import UnsupportedPrimitive
 
 PIPELINES = ("O0", "O2")
-TRANSFORMS = ("grad", "vjp", "jvp", "linearize", "vmap", "hessian", "jacfwd", "jacrev")
+TRANSFORMS = ("grad", "vjp", "jvp", "linearize", "vmap", "hessian", "jacfwd", "jacrev",
+              "checkpoint")
 FULL = os.environ.get("TIERS_FULL_MATRIX") == "1"
 
 
@@ -88,6 +90,9 @@ def apply(transform: str, f: Callable[..., Any], args: tuple[Any, ...]) -> Any:
         return out, pullback(cts)
     if transform == "grad":
         return jax.grad(_loss(f), argnums=floats)(*args)
+    if transform == "checkpoint":  # rematerialized around the compiled call, with a policy
+        policy = jax.checkpoint_policies.dots_with_no_batch_dims_saveable
+        return jax.grad(_loss(jax.checkpoint(f, policy=policy)), argnums=floats)(*args)
     if transform == "hessian":
         return jax.hessian(_loss(f), argnums=floats[0])(*args)
     if transform in ("jacfwd", "jacrev"):

@@ -31,15 +31,8 @@ from tiers.context import make_context
 from tiers.dialects import dtypes
 from tiers.passes import PRESETS, Debug
 from tiers.passes.instrument import run_passes
-from tiers.tools.opt import (
-    OpSpans,
-    ToolError,
-    build_pipeline,
-    parse_module,
-    pipeline_specs,
-    run_tool,
-    verify,
-)
+from tiers.passes.verify import IRParseError, OpSpans, parse_module, verify
+from tiers.tools.opt import ToolError, build_pipeline, pipeline_specs, run_tool
 
 TOOL = "tiers-run"
 KEYWORDS = ("zeros", "ones", "iota")
@@ -248,7 +241,7 @@ def load_module(path: str) -> tuple[ModuleOp, OpSpans]:
     try:
         module, spans = parse_module(make_context(), text, path)
         verify(module, spans)
-    except (ToolError, VerifyException) as e:
+    except (ToolError, IRParseError, VerifyException) as e:
         raise ToolError(_first_line(e)) from None
     return module, spans
 

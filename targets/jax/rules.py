@@ -14,7 +14,8 @@ from jax import lax as jlax
 from xdsl.dialects.builtin import FloatAttr
 
 from tiers.dialects import dtypes, lax, params
-from tiers.targets.walk import OpRule, constant_array
+from tiers.dialects.constants import constant_array
+from tiers.targets.walk import OpRule
 
 RULES: dict[type, OpRule] = {}
 

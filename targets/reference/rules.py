@@ -23,7 +23,8 @@ from xdsl.dialects.builtin import FloatAttr
 from xdsl.ir import Operation, SSAValue
 
 from tiers.dialects import dtypes, lax, params
-from tiers.targets.walk import OpRule, constant_array
+from tiers.dialects.constants import constant_array
+from tiers.targets.walk import OpRule
 
 RULES: dict[type, OpRule] = {}
 

@@ -12,8 +12,8 @@ from xdsl.rewriter import Rewriter
 from xdsl.universe import Universe
 
 from tiers.dialects import lax
+from tiers.dialects.constants import constant_array
 from tiers.passes import function_pass, pattern_pass
-from tiers.targets.walk import constant_array
 
 
 def _is_two(value) -> bool:
