@@ -3,14 +3,14 @@
 
 A tiers pass that replaces an xDSL built-in of the same name (say a faster `canonicalize`) is
 left out here: xDSL's multiverse rejects a name given by two universes, and stock `xdsl-opt`
-keeps xDSL's pass. tiers' own tools use tiers' version (`tiers.passes.plugins`).
+keeps xDSL's pass. tiers' own tools use tiers' version (`tiers.pipeline.registry`).
 """
 
 from xdsl.transforms import get_all_passes as xdsl_passes
 from xdsl.universe import Universe
 
-from tiers.context import tiers_dialects
 from tiers.passes import tiers_passes
+from tiers.pipeline.context import tiers_dialects
 
 TIERS_UNIVERSE = Universe(
     all_dialects=tiers_dialects(),

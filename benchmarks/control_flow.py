@@ -31,10 +31,10 @@ from jax import lax as jlax
 from xdsl.dialects.builtin import ModuleOp
 
 import tiers
-from tiers import passes
-from tiers.context import make_context
+from tiers import pipeline
 from tiers.dialects import lax
 from tiers.frontend.importer import import_jaxpr
+from tiers.pipeline.context import make_context
 from tiers.targets import reference
 
 CTX = make_context()
@@ -121,7 +121,7 @@ def main() -> None:
         module = import_jaxpr(jax.make_jaxpr(fn)(*args), "main")
         before = counts(module)
         imported = import_jaxpr(jax.make_jaxpr(fn)(*args), "main")
-        passes.run("O2", CTX, module)
+        pipeline.run("O2", CTX, module)
         module.verify()
         after = counts(module)
         on_reference.append((name, *steady([interpreted(imported), interpreted(module)],

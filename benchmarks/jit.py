@@ -7,7 +7,7 @@ First call = trace + compile + run of a fresh function object after `jax.clear_c
 so neither side reuses a cached trace or executable. Steady state = median of many calls of
 the compiled function, each waited for with `block_until_ready`. Ratios are tiers / jax.
 The breakdown repeats tiers' first-call stages from outside, timing each one: trace
-(`jax.make_jaxpr`), import (`import_jaxpr`), passes (`passes.run`), verify, emit (the IR walk
+(`jax.make_jaxpr`), import (`import_jaxpr`), passes (`pipeline.run`), verify, emit (the IR walk
 inside `jax.jit(...).lower`) and XLA compile (`.compile()`).
 """
 
@@ -25,9 +25,9 @@ import numpy as np
 from programs import Program, attention, first_call, mlp_fwd_grad, normal  # benchmarks/programs.py
 
 import tiers
-from tiers import passes
-from tiers.context import make_context
+from tiers import pipeline
 from tiers.frontend.importer import import_jaxpr
+from tiers.pipeline.context import make_context
 from tiers.targets import jax as jax_target
 
 PIPELINE = "default"
@@ -127,7 +127,7 @@ def breakdown(make: Callable[[], Program]) -> dict[str, float]:
     module = import_jaxpr(closed, "main")
     out["import"] = time.perf_counter() - start
     start = time.perf_counter()
-    passes.run(PIPELINE, ctx, module)
+    pipeline.run(PIPELINE, ctx, module)
     out["passes"] = time.perf_counter() - start
     start = time.perf_counter()
     module.verify()

@@ -42,15 +42,15 @@ from xdsl.transforms.dead_code_elimination import DeadCodeElimination
 
 import tiers
 import tiers.frontend.import_rules  # noqa: F401 - registers the importer's rules
-from tiers import passes
-from tiers.context import make_context
+from tiers import pipeline
 from tiers.dialects import dtypes, fused, lax
 from tiers.dialects.constants import dense
 from tiers.frontend.importer import import_jaxpr
 from tiers.passes.collector import gc_paused
+from tiers.pipeline.context import make_context
 
 CTX = make_context()
-PASSES = (*dict.fromkeys(passes.PRESETS["O2"].split(",")), "O2")  # each pass of O2, then O2
+PASSES = (*dict.fromkeys(pipeline.PRESETS["O2"].split(",")), "O2")  # each pass of O2, then O2
 
 
 # ---------------------------------------------------------------------------------------
@@ -154,14 +154,14 @@ def time_pass(spec: str | Callable[[ModuleOp], object], base: ModuleOp, repeats:
     of `base` (CPU time, not wall time: the passes are single-threaded Python, and CPU time is
     steadier on a shared machine)."""
     times = []
-    apply = spec if callable(spec) else lambda m: passes.run(spec, CTX, m)
+    apply = spec if callable(spec) else lambda m: pipeline.run(spec, CTX, m)
     for _ in range(repeats):
         module = base.clone()
         gc.collect()
         if not gc_on:
             gc.disable()
         start = time.process_time()
-        with gc_paused():  # as `passes.run` does, so that xDSL's driver is timed alike
+        with gc_paused():  # as `pipeline.run` does, so that xDSL's driver is timed alike
             apply(module)
         times.append(time.process_time() - start)
         gc.enable()
@@ -179,7 +179,7 @@ def pass_table(sizes: list[int], repeats: int) -> None:
     print(f"(a) pass time on generated modules (CPU ms, median of {repeats}, one run at 100k; "
           "realistic op mix, see the docstring)\n")
     for spec in PASSES:  # first use imports modules (scipy for fold-constants): not timed
-        passes.run(spec, CTX, generated(300))
+        pipeline.run(spec, CTX, generated(300))
     bases = {n: generated(n) for n in sizes}
     actual = {n: count_ops(m) for n, m in bases.items()}
     both = 10_000 in sizes and 100_000 in sizes
@@ -198,7 +198,7 @@ def pass_table(sizes: list[int], repeats: int) -> None:
         if both:
             line += f"{t[100_000] / t[10_000]:10.1f}{t[100_000] / actual[100_000] * 1e6:13.1f}"
         print(line, flush=True)
-    print(f"\n(O2 = {passes.PRESETS['O2']}; 'gc paused': the same with Python's cycle "
+    print(f"\n(O2 = {pipeline.PRESETS['O2']}; 'gc paused': the same with Python's cycle "
           "collector off, whose full collections scan the whole IR; 'xDSL ...': xDSL's own "
           "canonicalize (same patterns), cse and dce, which tiers' faster drivers replace "
           "with the same result)\n")
@@ -286,7 +286,7 @@ def op_table() -> None:
         module = imported(make)
         before = _lax_ops(module)
         start = time.process_time()
-        passes.run("O2", CTX, module)
+        pipeline.run("O2", CTX, module)
         elapsed = time.process_time() - start
         kernels = [op for op in module.walk() if isinstance(op, fused.KernelOp)]
         inside = sum(k.ops_count() for k in kernels)
@@ -352,7 +352,7 @@ def breakdown_table(name: str, repeats: int) -> None:
     head = f"{'':<10}{'ops':>6}" + "".join(f"{s:>9}" for s in stages) + f"{'total':>9}"
     print(head)
     print("-" * len(head))
-    for pipeline in ("O0", "O2"):
+    for preset in ("O0", "O2"):
         runs = []
         for _ in range(repeats):
             fn, args = make()
@@ -363,7 +363,7 @@ def breakdown_table(name: str, repeats: int) -> None:
             t.append(time.perf_counter())
             module = import_jaxpr(closed, "main")
             t.append(time.perf_counter())
-            passes.run(pipeline, CTX, module)
+            pipeline.run(preset, CTX, module)
             t.append(time.perf_counter())
             lowered = jax.jit(jax_target.to_callable(module)).lower(*args)
             t.append(time.perf_counter())
@@ -371,7 +371,7 @@ def breakdown_table(name: str, repeats: int) -> None:
             t.append(time.perf_counter())
             runs.append([b - a for a, b in zip(t, t[1:])])
         med = [statistics.median(r[i] for r in runs) for i in range(len(stages))]
-        print(f"{'tiers ' + pipeline:<10}{_lax_ops(module):>6}"
+        print(f"{'tiers ' + preset:<10}{_lax_ops(module):>6}"
               + "".join(f"{m * 1e3:9.1f}" for m in med) + f"{sum(med) * 1e3:9.1f}")
     runs = []
     for _ in range(repeats):
@@ -391,9 +391,9 @@ def breakdown_table(name: str, repeats: int) -> None:
     per_pass: dict[str, list[float]] = {}
     for _ in range(repeats):
         module = base.clone()
-        for spec in passes.PRESETS["O2"].split(","):
+        for spec in pipeline.PRESETS["O2"].split(","):
             start = time.perf_counter()
-            passes.run(spec, CTX, module)
+            pipeline.run(spec, CTX, module)
             per_pass.setdefault(spec, []).append(time.perf_counter() - start)
     print("\nO2's passes on it (wall ms, median): " + ", ".join(
         f"{spec} {statistics.median(t) * 1e3:.0f}" for spec, t in per_pass.items()))

@@ -30,11 +30,11 @@ from jax._src.interpreters import ad, mlir
 from jax._src.interpreters import partial_eval as pe
 from xdsl.dialects.builtin import ModuleOp
 
-from tiers import passes
-from tiers.context import make_context
+from tiers import pipeline
 from tiers.frontend import import_rules  # noqa: F401 - import_rules: the rules
 from tiers.frontend.importer import import_jaxpr
 from tiers.passes.collector import gc_paused
+from tiers.pipeline.context import make_context
 from tiers.targets import jax as jax_target
 
 
@@ -44,7 +44,7 @@ class Options:
 
     pipeline: str = "default"
     verify: bool = False  # verify the IR after the pipeline (ir is verified on import anyway)
-    debug: passes.Debug | None = None
+    debug: pipeline.Debug | None = None
 
     def __repr__(self) -> str:  # as it shows in a printed jaxpr
         return f"tiers(pipeline={self.pipeline!r})"
@@ -64,9 +64,9 @@ def build_module(closed: core.ClosedJaxpr, options: Options, name: str = "main")
 def optimize(module: ModuleOp, closed: core.ClosedJaxpr, options: Options, name: str) -> None:
     """Run the pipeline on `module` imported from `closed` (which replays a crash)."""
     replay = functools.partial(import_jaxpr, closed, "main")  # for a crash reproducer
-    passes.run(options.pipeline, _CTX, module, debug=options.debug, name=name, replay=replay)
+    pipeline.run(options.pipeline, _CTX, module, debug=options.debug, name=name, replay=replay)
     if options.verify:
-        passes.verify_result(options.pipeline, _CTX, module, name=name, replay=replay)
+        pipeline.verify_result(options.pipeline, _CTX, module, name=name, replay=replay)
 
 
 class _Modules:

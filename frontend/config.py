@@ -14,7 +14,7 @@ from typing import Any
 
 import jax
 
-from tiers import passes
+from tiers import pipeline
 
 
 class Setting:
@@ -64,7 +64,7 @@ def functions_run_eagerly() -> bool:
 
 def set_eager_pipeline(spec: str) -> Setting:
     """Compile eager ops with pipeline `spec` (a preset or pass list; checked at once)."""
-    passes.parse(spec)  # an unknown pass fails here, naming the known ones
+    pipeline.parse(spec)  # an unknown pass fails here, naming the known ones
     previous = STATE.pipeline
     STATE.pipeline = spec
 
@@ -104,10 +104,10 @@ def on_cache_resize(hook: Callable[[int], None]) -> None:
     _resize_hooks.append(hook)
 
 
-def set_debug(debug: passes.Debug | None) -> Setting:
+def set_debug(debug: pipeline.Debug | None) -> Setting:
     """Instrument every pipeline run without its own `debug` (tiers.jit, eager ops): a
-    `tiers.passes.Debug` (print IR after passes, timing, semantic checks), or None."""
-    from tiers.passes import instrument
+    `tiers.pipeline.Debug` (print IR after passes, timing, semantic checks), or None."""
+    from tiers.pipeline import instrument
 
     previous = instrument.set_default_debug(debug)
     return Setting(lambda: instrument.set_default_debug(previous))
@@ -116,7 +116,7 @@ def set_debug(debug: passes.Debug | None) -> Setting:
 def set_reproducer_dir(path: str | os.PathLike) -> Setting:
     """Write crash reproducers of failing passes under `path` (default: the system temp dir's
     `tiers-reproducers`, or $TIERS_REPRODUCER_DIR); the error message names the file."""
-    from tiers.passes import instrument
+    from tiers.pipeline import instrument
 
     previous = instrument.set_default_reproducer_dir(path)
     return Setting(lambda: instrument.set_default_reproducer_dir(previous))

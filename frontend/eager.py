@@ -32,13 +32,13 @@ from jax._src import config as jax_config
 from jax._src.array import ArrayImpl
 from xdsl.dialects.builtin import ModuleOp
 
-from tiers import passes
-from tiers.context import make_context
+from tiers import pipeline
 from tiers.dialects.dtypes import UnsupportedDType
 from tiers.frontend import import_rules  # noqa: F401 - registers the importer's rules
 from tiers.frontend.config import STATE, on_cache_resize
 from tiers.frontend.importer import ImportError_, import_jaxpr
 from tiers.frontend.tensor import Tensor
+from tiers.pipeline.context import make_context
 from tiers.targets import jax as jax_target
 
 _SCALARS = frozenset({int, float, bool, complex})
@@ -180,7 +180,7 @@ def clear_cache() -> None:
 # -- the key ---------------------------------------------------------------------------------
 _plugins: list[Any] = [None, 0]  # the pass registry last seen, and a small int naming its set
 _plugin_sets: dict[tuple[str, ...], int] = {}
-_get_all_passes = passes.get_all_passes
+_get_all_passes = pipeline.get_all_passes
 # The x64 and default-device switches, read as JAX's jit key reads them (public
 # `jax.config.jax_enable_x64` costs twice as much per read).
 _X64 = jax_config.enable_x64
@@ -414,8 +414,8 @@ def _make(op: Op, args: tuple, kwargs: dict, dyn: list) -> tuple[Kernel, list[An
         return kernel, _direct(op, args, kwargs, dyn)
     name = getattr(op.fn, "__name__", "eager_op")
     replay = functools.partial(import_jaxpr, closed, "main")  # for a crash reproducer
-    passes.run(STATE.pipeline, _CTX, module, name=name, replay=replay)
-    passes.verify_result(STATE.pipeline, _CTX, module, name=name, replay=replay)
+    pipeline.run(STATE.pipeline, _CTX, module, name=name, replay=replay)
+    pipeline.verify_result(STATE.pipeline, _CTX, module, name=name, replay=replay)
     tree = trees[0]
     kernel = Kernel(jax_target.compile(module), tree, jax.tree_util.treedef_is_leaf(tree),
                     closed, module)

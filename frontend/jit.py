@@ -36,15 +36,15 @@ from jax.extend import linear_util as lu
 from xdsl.dialects.builtin import ModuleOp
 from xdsl.printer import Printer
 
-from tiers import passes
 from tiers.frontend import devices
 from tiers.frontend.call import Options, optimize, tiers_call_p
 from tiers.frontend.errors import explain_carried_type, explain_concretization
 from tiers.frontend.importer import import_jaxpr
 from tiers.frontend.retrace import RetraceLog, signature
 from tiers.frontend.tensor import Tensor
-from tiers.passes.check import IMPORT_DIALECTS, check_spec
 from tiers.passes.collector import gc_paused
+from tiers.pipeline import Debug, parse
+from tiers.pipeline.check import IMPORT_DIALECTS, check_spec
 from tiers.targets.walk import find_function
 
 _UNSET: Any = object()  # jax.jit's "not given" (None is a valid sharding there)
@@ -80,7 +80,7 @@ class JitFunction:
                  static_argnums: int | Sequence[int] = (),
                  static_argnames: str | Sequence[str] = (), verify: bool | None = None,
                  device: Any = None, in_shardings: Any = _UNSET, out_shardings: Any = _UNSET,
-                 debug: passes.Debug | bool | None = None):
+                 debug: Debug | bool | None = None):
         self._fn = fn
         # Placement goes to JAX's jit as is; `_program` records it in the IR (frontend/devices).
         self.device = None if device is None else devices.resolve(device)
@@ -92,10 +92,10 @@ class JitFunction:
         placement = {k: v for k, v in (("in_shardings", in_shardings),
                                        ("out_shardings", out_shardings)) if v is not _UNSET}
         self.pipeline = pipeline
-        passes.parse(pipeline)  # fail early on an unknown pass
+        parse(pipeline)  # fail early on an unknown pass
         check_spec(pipeline, IMPORT_DIALECTS)  # and on passes in an order that cannot work
-        # `debug`: a `tiers.passes.Debug` (printing, timing, checks), True for its defaults.
-        self.debug = passes.Debug() if debug is True else (debug or None)
+        # `debug`: a `tiers.pipeline.Debug` (printing, timing, checks), True for its defaults.
+        self.debug = Debug() if debug is True else (debug or None)
         self.static_argnums, self.static_argnames = _static_args(fn, static_argnums,
                                                                  static_argnames)
         # Verifying costs as much as a pass (~25 us/op); off by default on this hot path
@@ -277,10 +277,10 @@ def _spec(x: Any) -> jax.ShapeDtypeStruct:
 def jit(fn: Callable[..., Any] | None = None, *, pipeline: str = "default",
         static_argnums: int | Sequence[int] = (), static_argnames: str | Sequence[str] = (),
         verify: bool | None = None, device: Any = None, in_shardings: Any = _UNSET,
-        out_shardings: Any = _UNSET, debug: passes.Debug | bool | None = None) -> Any:
+        out_shardings: Any = _UNSET, debug: Debug | bool | None = None) -> Any:
     """Compile `fn` through tiers; usable as `@jit` or `@jit(pipeline="O1")`.
 
-    `debug` (a `tiers.passes.Debug`, or True) prints, times and checks each pass of the
+    `debug` (a `tiers.pipeline.Debug`, or True) prints, times and checks each pass of the
     pipeline as `tiers-opt`'s flags do; a failing pass writes a reproducer either way.
 
     `device` (a `jax.Device`, "platform[:id]" or an index into `tiers.devices()`) runs it on

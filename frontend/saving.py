@@ -45,12 +45,13 @@ from typing import Any
 import jax
 import numpy as np
 
-from tiers import passes
-from tiers.context import make_context
 from tiers.dialects import sharding
 from tiers.frontend.jit import _print, jit
 from tiers.frontend.tensor import Tensor
-from tiers.passes.verify import parse_module, verify
+from tiers.pipeline import run as run_pipeline
+from tiers.pipeline import verify_result
+from tiers.pipeline.context import make_context
+from tiers.pipeline.verify import parse_module, verify
 from tiers.targets import jax as jax_target
 from tiers.targets.walk import find_function
 
@@ -388,8 +389,8 @@ class Loaded:
         called like the saved function."""
 
         module, ctx = self.module(stage), make_context()
-        passes.run(pipeline, ctx, module)
-        passes.verify_result(pipeline, ctx, module)
+        run_pipeline(pipeline, ctx, module)
+        verify_result(pipeline, ctx, module)
         run = jax_target.compile(module, self.manifest["entry"])
 
         def call(*args: Any) -> Any:

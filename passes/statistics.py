@@ -2,7 +2,7 @@
 
 A pass calls `count("fuse", "groups")`; whoever runs a pipeline collects the counts with
 `with collect() as stats:` (a `Counter` per pass), as `tiers-opt --pass-statistics` and
-`tiers.passes.run(..., statistics=...)` do. Counting outside `collect` costs one lookup.
+`tiers.pipeline.run(..., statistics=...)` do. Counting outside `collect` costs one lookup.
 """
 
 from __future__ import annotations

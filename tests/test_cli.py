@@ -11,9 +11,9 @@ import pytest
 from xdsl.dialects.builtin import TensorType, f32
 from xdsl.utils.exceptions import VerifyException
 
-from tiers.context import make_context
 from tiers.dialects import lax
-from tiers.passes.verify import parse_module, verify
+from tiers.pipeline.context import make_context
+from tiers.pipeline.verify import parse_module, verify
 from tiers.tools.run import parse_element_type, parse_literal, read_input
 
 BIN = Path(sys.executable).parent

@@ -22,18 +22,18 @@ from xdsl.dialects.builtin import ModuleOp
 from xdsl.ir import Block, Operation, SSAValue
 
 import tiers
-from tiers import passes
-from tiers.context import make_context
+from tiers import pipeline
 from tiers.dialects import fused, lax
 from tiers.frontend.errors import CarriedTypeError, TracedControlFlowError
 from tiers.frontend.importer import import_jaxpr
+from tiers.pipeline.context import make_context
 from tiers.targets import jax as jax_target
 from tiers.targets import reference
 
 _RNG = np.random.default_rng(0)
 _CTX = make_context()
 # Every preset, and each pass that rewrites inside regions on its own.
-PIPELINES = [*passes.PRESETS, "canonicalize", "cse", "dce", "fold-constants",
+PIPELINES = [*pipeline.PRESETS, "canonicalize", "cse", "dce", "fold-constants",
              "raise-lax-to-array", "inline", "fuse", "inline,fuse"]
 
 
@@ -278,7 +278,7 @@ def test_every_preset_keeps_the_numbers(program: str, pipeline: str) -> None:
     want = [np.asarray(w) for w in jax.tree_util.tree_leaves(jax.jit(fn)(*args))]
     flat = jax.tree_util.tree_leaves(args)
     module = imported(fn, *args)
-    passes.run(pipeline, _CTX, module)
+    tiers.pipeline.run(pipeline, _CTX, module)
     module.verify()
     close(reference.run(module, flat), want, rtol=2e-4, atol=1e-5)
     close(jax.jit(jax_target.to_callable(module))(*flat), want, rtol=2e-4, atol=1e-5)
@@ -290,7 +290,7 @@ def test_every_preset_keeps_the_numbers(program: str, pipeline: str) -> None:
 def test_kernels_mode_runs_kernels_inside_loops(program: str) -> None:
     fn, args = PROGRAMS[program]
     module = imported(fn, *args)
-    passes.run("O2", _CTX, module)
+    pipeline.run("O2", _CTX, module)
     compiled = jax_target.compile(module, mode="kernels")
     want = [np.asarray(w) for w in jax.tree_util.tree_leaves(jax.jit(fn)(*args))]
     close(compiled(*jax.tree_util.tree_leaves(args)), want, rtol=2e-4, atol=1e-5)
@@ -316,7 +316,7 @@ def defined_before(value: SSAValue, op: Operation) -> bool:
 def test_fuse_stays_inside_each_region() -> None:
     fn, args = PROGRAMS["rnn"]
     module = imported(fn, *args)
-    passes.run("O2", _CTX, module)
+    pipeline.run("O2", _CTX, module)
     module.verify()
     kernels = [op for op in module.walk() if isinstance(op, fused.KernelOp)]
     assert kernels, "the loop body has elementwise chains to fuse"
@@ -337,7 +337,7 @@ def test_cse_merges_equal_loops_and_dce_drops_dead_ones() -> None:
 
     module = imported(fn, fl(2))
     assert len(ops_named(module, "lax.scan")) == 2 and len(ops_named(module, "lax.while")) == 1
-    passes.run("cse,dce", _CTX, module)
+    pipeline.run("cse,dce", _CTX, module)
     assert len(ops_named(module, "lax.scan")) == 1 and not ops_named(module, "lax.while")
     x = fl(2)
     close(reference.run(module, [x]), [np.asarray(jax.jit(fn)(x))])

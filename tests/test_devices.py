@@ -15,10 +15,10 @@ import pytest
 from conftest import run_with_devices
 
 import tiers
-from tiers.context import make_context
 from tiers.frontend import eager
 from tiers.frontend.devices import resolve
-from tiers.passes.verify import parse_module
+from tiers.pipeline.context import make_context
+from tiers.pipeline.verify import parse_module
 from tiers.targets import jax as jax_target
 
 devices = pytest.mark.devices

@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 from xdsl.utils.exceptions import VerifyException
 
-from tiers import passes
-from tiers.context import make_context
+from tiers import pipeline
 from tiers.dialects import lax
-from tiers.passes.dominance import DominanceError, check_dominance
-from tiers.passes.verify import parse_module
+from tiers.pipeline.context import make_context
+from tiers.pipeline.dominance import DominanceError, check_dominance
+from tiers.pipeline.verify import parse_module
 
 CTX = make_context()
 IR = """
@@ -34,7 +34,7 @@ def module():
 def test_valid_ir_passes() -> None:
     m = module()
     check_dominance(m)
-    passes.verify_result("O2", CTX, m)
+    pipeline.verify_result("O2", CTX, m)
 
 
 def test_op_moved_below_its_user_is_caught() -> None:
@@ -49,7 +49,7 @@ def test_op_moved_below_its_user_is_caught() -> None:
         check_dominance(m)
     assert info.value.op is exp
     with pytest.raises(VerifyException):
-        passes.verify_result("cse", CTX, m)
+        pipeline.verify_result("cse", CTX, m)
 
 
 def test_region_reading_a_later_value_is_caught() -> None:

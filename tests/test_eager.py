@@ -9,7 +9,7 @@ from xdsl.dialects import func
 from xdsl.passes import ModulePass
 
 import tiers
-from tiers import passes
+from tiers import passes, pipeline
 from tiers.frontend import eager
 
 tnp = tiers.numpy
@@ -88,7 +88,7 @@ def test_kernel_is_compiled_through_the_eager_pipeline():
     np.testing.assert_allclose(tnp.linalg.norm(a).numpy(), np.sqrt(14.0), rtol=1e-6)
     assert info()["misses"] == 2
     assert tiers.config.eager_pipeline() == "default"
-    with pytest.raises(passes.PipelineError):
+    with pytest.raises(pipeline.PipelineError):
         tiers.config.set_eager_pipeline("no-such-pass")
 
 
@@ -106,7 +106,7 @@ def test_plugin_passes_run_on_eager_ops_and_key_the_cache(monkeypatch):
     builtin = passes.tiers_passes
     monkeypatch.setattr(passes, "tiers_passes",
                         lambda: {**builtin(), CountingPass.name: lambda: CountingPass})
-    passes.get_all_passes.cache_clear()  # what registering a plugin does
+    pipeline.get_all_passes.cache_clear()  # what registering a plugin does
     try:
         tnp.cos(a)
         assert info()["misses"] == 2  # another set of passes: another kernel
@@ -116,8 +116,8 @@ def test_plugin_passes_run_on_eager_ops_and_key_the_cache(monkeypatch):
         assert CountingPass.applied == 1
     finally:
         monkeypatch.undo()
-        passes.get_all_passes.cache_clear()
-        passes.parse.cache_clear()
+        pipeline.get_all_passes.cache_clear()
+        pipeline.parse.cache_clear()
 
 
 def test_cache_is_bounded_lru():

@@ -13,11 +13,11 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from pipeline_api.context import make_context
 from xdsl.dialects.builtin import ModuleOp
 
 import tiers.frontend.import_rules  # noqa: F401 - registers the importer's rules
-from tiers import passes
-from tiers.context import make_context
+from tiers import pipeline as pipeline_api
 from tiers.dialects import fused, lax
 from tiers.frontend.importer import import_jaxpr
 from tiers.targets import jax as jax_target
@@ -31,7 +31,7 @@ FUSE = "inline,canonicalize,fold-constants,cse,dce,fuse"
 
 def optimized(fn: Callable[..., Any], *args: Any, pipeline: str = FUSE) -> ModuleOp:
     module = import_jaxpr(jax.make_jaxpr(fn)(*args), "main")
-    passes.run(pipeline, CTX, module)
+    pipeline_api.run(pipeline, CTX, module)
     module.verify()
     return module
 

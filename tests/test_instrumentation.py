@@ -16,7 +16,7 @@ import pytest
 from xdsl.utils.exceptions import VerifyException
 
 import tiers
-from tiers import passes
+from tiers import pipeline
 
 BIN = Path(sys.executable).parent
 WRONG = Path(__file__).parent / "plugins" / "wrong_plugin.py"
@@ -135,7 +135,7 @@ def test_verify_semantics_names_the_wrong_pass(work: Path):
 
 def test_jit_debug_prints_and_times():
     out = io.StringIO()
-    debug = passes.Debug(print_ir_after=("fuse",), timing=True, stream=out)
+    debug = pipeline.Debug(print_ir_after=("fuse",), timing=True, stream=out)
     f = tiers.jit(lambda x: jnp.exp(x) * 2.0, pipeline="cse,fuse", debug=debug)
     x = jnp.arange(4.0, dtype=jnp.float32)
     np.testing.assert_allclose(np.asarray(f(x)), np.exp(np.arange(4.0)) * 2, rtol=1e-6)
@@ -146,7 +146,7 @@ def test_jit_debug_prints_and_times():
 
 def test_config_debug_applies_to_every_jit(tmp_path: Path):
     out = io.StringIO()
-    with tiers.config.set_debug(passes.Debug(print_ir_after_all=True, stream=out)):
+    with tiers.config.set_debug(pipeline.Debug(print_ir_after_all=True, stream=out)):
         tiers.jit(lambda x: x + 1, pipeline="cse")(jnp.ones(3))
     assert out.getvalue().count("IR Dump After cse") == 1
     tiers.jit(lambda x: x + 2, pipeline="cse")(jnp.ones(3))
@@ -154,7 +154,7 @@ def test_config_debug_applies_to_every_jit(tmp_path: Path):
 
 
 def test_jit_crash_writes_a_reproducer(tmp_path: Path):
-    passes.load_plugin(WRONG)
+    pipeline.load_plugin(WRONG)
 
     def model(x):
         return jnp.tanh(x) * 2.0
@@ -172,7 +172,7 @@ def test_jit_crash_writes_a_reproducer(tmp_path: Path):
 
 
 def test_eager_crash_writes_a_reproducer(tmp_path: Path):
-    passes.load_plugin(WRONG)
+    pipeline.load_plugin(WRONG)
     x = tiers.constant(np.linspace(-1, 1, 4, dtype=np.float32))
     with (tiers.config.set_eager_pipeline("cse,crash{message=eager-kaboom}"),
           tiers.config.set_reproducer_dir(tmp_path),
@@ -186,7 +186,7 @@ def test_eager_crash_writes_a_reproducer(tmp_path: Path):
 
 
 def test_jit_verify_names_the_pass_that_broke_the_ir(tmp_path: Path):
-    passes.load_plugin(WRONG)
+    pipeline.load_plugin(WRONG)
     f = tiers.jit(lambda x: x * 3.0, pipeline="cse,drop-return", verify=True)
     with tiers.config.set_reproducer_dir(tmp_path), pytest.raises(VerifyException) as info:
         f(jnp.ones(2, jnp.float32))
@@ -195,10 +195,10 @@ def test_jit_verify_names_the_pass_that_broke_the_ir(tmp_path: Path):
 
 
 def test_jit_verify_semantics():
-    passes.load_plugin(WRONG)
+    pipeline.load_plugin(WRONG)
     f = tiers.jit(lambda x: jnp.sin(x * 2), pipeline="double-to-triple",
-                  debug=passes.Debug(verify_semantics=True))
-    with pytest.raises(passes.PassFailure, match="pass 'double-to-triple' .* changed"):
+                  debug=pipeline.Debug(verify_semantics=True))
+    with pytest.raises(pipeline.PassFailure, match="pass 'double-to-triple' .* changed"):
         f(jnp.ones(3, jnp.float32))
-    good = tiers.jit(lambda x: jnp.sin(x * 2), debug=passes.Debug(verify_semantics=True))
+    good = tiers.jit(lambda x: jnp.sin(x * 2), debug=pipeline.Debug(verify_semantics=True))
     np.testing.assert_allclose(np.asarray(good(jnp.ones(3))), np.sin(2.0), rtol=1e-6)

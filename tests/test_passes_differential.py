@@ -43,17 +43,17 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from pipeline_api.context import make_context
+from pipeline_api.dominance import check_dominance
 from xdsl.dialects import func
 from xdsl.dialects.builtin import FunctionType, ModuleOp
 from xdsl.ir import Block, Operation, Region, SSAValue
 from xdsl.passes import ModulePass, PassPipeline
 from xdsl.printer import Printer
 
-from tiers import passes
-from tiers.context import make_context
+from tiers import pipeline as pipeline_api
 from tiers.dialects import dtypes, fused, lax
 from tiers.dialects.constants import dense
-from tiers.passes.dominance import check_dominance
 from tiers.targets import jax as jax_target
 from tiers.targets import reference
 from tiers.targets.walk import find_function
@@ -631,8 +631,8 @@ def text(module: ModuleOp) -> str:
 def optimize(module: ModuleOp, pipeline: str) -> ModuleOp:
     """A copy of `module` after `pipeline`, run one pass at a time, each leaving valid IR."""
     optimized = module.clone()
-    for spec in passes.specs(pipeline):
-        PassPipeline(passes.build([spec])).apply(CTX, optimized)
+    for spec in pipeline_api.specs(pipeline):
+        PassPipeline(pipeline_api.build([spec])).apply(CTX, optimized)
         try:
             optimized.verify()
             check_dominance(optimized)
@@ -718,10 +718,10 @@ def test_same_ir_as_xdsl(name: str, before: str, program: Program) -> None:
     module, _ = build(program)
     module = optimize(module, before) if before else module
     ours, theirs = module.clone(), module.clone()
-    passes.build(passes.specs(name))[0].apply(CTX, ours)
+    pipeline_api.build(pipeline_api.specs(name))[0].apply(CTX, ours)
     _xdsl_pass(name).apply(CTX, theirs)
     ours.verify()
-    assert type(passes.build(passes.specs(name))[0]).__module__.startswith("tiers.")
+    assert type(pipeline_api.build(pipeline_api.specs(name))[0]).__module__.startswith("tiers.")
     assert text(ours) == text(theirs)
 
 

@@ -17,9 +17,9 @@ from xdsl.dialects.builtin import ModuleOp
 from xdsl.passes import ModulePass
 
 import tiers
-from tiers import passes
+from tiers import passes, pipeline
 from tiers.frontend import eager
-from tiers.passes import plugins
+from tiers.pipeline import registry as plugins
 
 BIN = Path(sys.executable).parent
 WRONG = Path(__file__).parent / "plugins" / "wrong_plugin.py"
@@ -92,26 +92,26 @@ def test_load_plugin_file_registers_passes_and_invalidates_caches(tmp_path):
                      .replace('"crash"', '"fresh-crash"').replace('"drop-return"',
                      '"fresh-drop-return"').replace('"needs-', '"fresh-needs-')
                      .replace('"drop-stop-gradient"', '"fresh-drop-stop-gradient"'))
-    before = passes.get_all_passes()
+    before = pipeline.get_all_passes()
     token = eager._plugin_token()
-    provider = passes.load_plugin(fresh)
+    provider = pipeline.load_plugin(fresh)
     assert provider.name == "fresh_plugin" and provider.origin == str(fresh.resolve())
-    after = passes.get_all_passes()
+    after = pipeline.get_all_passes()
     assert after is not before and "fresh-triple" in after and "fresh-triple" not in before
     assert eager._plugin_token() != token  # eager kernels are keyed by the plugin set
-    assert passes.load_plugin(str(fresh)) == provider  # loading again changes nothing
-    assert passes.get_all_passes() is after
-    assert passes.parse("fresh-triple")[0].name == "fresh-triple"
+    assert pipeline.load_plugin(str(fresh)) == provider  # loading again changes nothing
+    assert pipeline.get_all_passes() is after
+    assert pipeline.parse("fresh-triple")[0].name == "fresh-triple"
 
 
 def test_load_plugin_errors(tmp_path: Path):
-    with pytest.raises(passes.PluginError, match="does not exist"):
-        passes.load_plugin(tmp_path / "nope.py")
+    with pytest.raises(pipeline.PluginError, match="does not exist"):
+        pipeline.load_plugin(tmp_path / "nope.py")
     (tmp_path / "empty.py").write_text("X = 1\n")
-    with pytest.raises(passes.PluginError, match="must define UNIVERSE"):
-        passes.load_plugin(tmp_path / "empty.py")
-    with pytest.raises(passes.PluginError, match="cannot load plugin 'no_such_module_x'"):
-        passes.load_plugin("no_such_module_x")
+    with pytest.raises(pipeline.PluginError, match="must define UNIVERSE"):
+        pipeline.load_plugin(tmp_path / "empty.py")
+    with pytest.raises(pipeline.PluginError, match="cannot load plugin 'no_such_module_x'"):
+        pipeline.load_plugin("no_such_module_x")
 
 
 CLASH = """\
@@ -131,12 +131,12 @@ def test_name_clash_names_both_providers(tmp_path: Path, name, dialects, owner, 
     path = tmp_path / f"clash_{kind}_{owner}.py"
     path.write_text(CLASH.format(name=name, dialects=dialects))
     clashing = name if kind == "pass" else "lax"
-    with pytest.raises(passes.PluginError) as info:
-        passes.load_plugin(path)
+    with pytest.raises(pipeline.PluginError) as info:
+        pipeline.load_plugin(path)
     message = str(info.value)
     assert f"{kind} '{clashing}' is registered twice: by '{owner}'" in message
     assert f"and by '{path.stem}' ({path.resolve()})" in message
-    assert "my-new-pass" not in passes.get_all_passes()  # the failed load left nothing behind
+    assert "my-new-pass" not in pipeline.get_all_passes()  # the failed load left nothing behind
 
 
 def test_clash_through_tiers_opt(tmp_path: Path):
@@ -168,8 +168,8 @@ def test_pattern_pass_with_options_is_a_module_pass():
     instance = cls.from_pass_spec(next(iter(parse_pipeline("test-silu-threshold{threshold=7}"))))
     assert instance.threshold == 7 and str(instance.pipeline_pass_spec()) == (
         "test-silu-threshold{threshold=7}")
-    module = tiers.context.make_context()  # a context, then the module from text
-    from tiers.passes.verify import parse_module
+    module = tiers.pipeline.context.make_context()  # a context, then the module from text
+    from tiers.pipeline.verify import parse_module
 
     mod, _ = parse_module(module, SILU_IR, "t.mlir")
     instance.apply(module, mod)
@@ -186,7 +186,7 @@ def test_function_pass_options_from_keywords():
     from xdsl.utils.arg_spec import parse_pipeline
 
     p = record.from_pass_spec(next(iter(parse_pipeline("test-record{limit=9 flag=true}"))))
-    p.apply(tiers.context.make_context(), ModuleOp([]))
+    p.apply(tiers.pipeline.context.make_context(), ModuleOp([]))
     assert calls == [(9, True)] and record.function is not None
 
 
@@ -194,8 +194,8 @@ def test_function_pass_options_from_keywords():
 
 
 def test_jit_rejects_a_pass_needing_fused_before_fuse():
-    passes.load_plugin(WRONG)
-    with pytest.raises(passes.PipelineError, match=(
+    pipeline.load_plugin(WRONG)
+    with pytest.raises(pipeline.PipelineError, match=(
             r"pass 'needs-fused' \(position 1\) requires 'fused' ops, but the input has no "
             r"'fused' ops and 'fuse' creates them only later")):
         tiers.jit(lambda x: x + 1, pipeline="needs-fused,fuse")
@@ -203,28 +203,28 @@ def test_jit_rejects_a_pass_needing_fused_before_fuse():
 
 
 def test_rejects_a_pass_needing_a_lowered_dialect():
-    passes.load_plugin(WRONG)
-    with pytest.raises(passes.PipelineError, match=(
+    pipeline.load_plugin(WRONG)
+    with pytest.raises(pipeline.PipelineError, match=(
             "'needs-silu' .* requires 'silu' ops, but 'silu-lower' before it removes")):
-        passes.parse("silu-raise,silu-lower,needs-silu")
-    passes.parse("silu-lower,silu-raise,needs-silu")  # raised again: fine
+        pipeline.parse("silu-raise,silu-lower,needs-silu")
+    pipeline.parse("silu-lower,silu-raise,needs-silu")  # raised again: fine
     NeedsArray = passes.pattern_pass("test-needs-array", [], requires=("array",))
-    with pytest.raises(passes.PipelineError, match="'convert-array-to-lax' before it removes"):
-        passes.check.check([*passes.parse("convert-array-to-lax"), NeedsArray()])
+    with pytest.raises(pipeline.PipelineError, match="'convert-array-to-lax' before it removes"):
+        passes.check.check([*pipeline.parse("convert-array-to-lax"), NeedsArray()])
 
 
 def test_unknown_option_lists_the_options_and_types():
-    with pytest.raises(passes.PipelineError) as info:
-        passes.parse("fuse{max-opz=3}")
+    with pytest.raises(pipeline.PipelineError) as info:
+        pipeline.parse("fuse{max-opz=3}")
     assert str(info.value) == ("pass 'fuse': unknown option 'max-opz'; its options: "
                                "max-ops: int = 64, duplicate-cheap: bool = true")
-    with pytest.raises(passes.PipelineError, match="bad option value .*its options: max-ops"):
-        passes.parse("fuse{max-ops=many}")
+    with pytest.raises(pipeline.PipelineError, match="bad option value .*its options: max-ops"):
+        pipeline.parse("fuse{max-ops=many}")
 
 
 def test_malformed_pipeline_points_at_the_character():
-    with pytest.raises(passes.PipelineError) as info:
-        passes.parse("cse,fuse{max-ops=4,dce")
+    with pytest.raises(pipeline.PipelineError) as info:
+        pipeline.parse("cse,fuse{max-ops=4,dce")
     lines = str(info.value).splitlines()
     assert lines[0].startswith("bad pipeline at column")
     column = int(lines[0].split("column ")[1].split(":")[0])
@@ -232,9 +232,9 @@ def test_malformed_pipeline_points_at_the_character():
 
 
 def test_unknown_pass_suggests_a_plugin_pass():
-    with pytest.raises(passes.PipelineError, match="unknown pass 'silu-rase' .did you mean "
+    with pytest.raises(pipeline.PipelineError, match="unknown pass 'silu-rase' .did you mean "
                                                     "'silu-raise'.") as info:
-        passes.parse("silu-rase")
+        pipeline.parse("silu-rase")
     assert "silu-lower" in str(info.value)
 
 
@@ -265,12 +265,12 @@ def test_load_plugin_by_module_name(tmp_path: Path):
     script = (
         "import pytest\n"
         "from tiers import passes\n"
-        "with pytest.raises(passes.PluginError, match=\"no attribute 'UNIVERSE'\"):\n"
-        "    passes.load_plugin('my_tiers_ext:UNIVERSE')\n"
-        "provider = passes.load_plugin('my_tiers_ext:OTHER')\n"
+        "with pytest.raises(pipeline.PluginError, match=\"no attribute 'UNIVERSE'\"):\n"
+        "    pipeline.load_plugin('my_tiers_ext:UNIVERSE')\n"
+        "provider = pipeline.load_plugin('my_tiers_ext:OTHER')\n"
         "assert provider.name == 'my_tiers_ext', provider\n"
-        "assert 'test-module-pass' in passes.get_all_passes()\n"
-        "assert passes.parse('test-module-pass')[0].name == 'test-module-pass'\n")
+        "assert 'test-module-pass' in pipeline.get_all_passes()\n"
+        "assert pipeline.parse('test-module-pass')[0].name == 'test-module-pass'\n")
     result = subprocess.run([sys.executable, "-W", "error", "-c", script], cwd=tmp_path,
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr

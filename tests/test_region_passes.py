@@ -21,11 +21,11 @@ from xdsl.dialects.builtin import ModuleOp
 from xdsl.ir import Block, Operation, Region
 
 import tiers
-from tiers import passes
-from tiers.context import make_context
+from tiers import pipeline
 from tiers.dialects import lax
 from tiers.frontend.importer import import_jaxpr
 from tiers.passes.licm import LicmPass, hoist_loop_invariants
+from tiers.pipeline.context import make_context
 from tiers.targets import jax as jax_target
 from tiers.targets import reference
 
@@ -47,8 +47,8 @@ def imported(fn: Callable[..., Any], *args: Any) -> ModuleOp:
 
 def optimized(fn: Callable[..., Any], args: tuple[Any, ...], pipeline: str) -> ModuleOp:
     module = imported(fn, *args)
-    passes.run(pipeline, _CTX, module)
-    passes.verify_result(pipeline, _CTX, module)  # xDSL's verifier and the dominance check
+    tiers.pipeline.run(pipeline, _CTX, module)
+    tiers.pipeline.verify_result(pipeline, _CTX, module)  # xDSL's verifier and the dominance check
     return module
 
 
@@ -214,7 +214,7 @@ def test_licm_nested_loops_hoist_as_far_as_they_go() -> None:
 
 
 def test_licm_is_the_registered_pass() -> None:
-    assert passes.get_all_passes()["licm"]() is LicmPass
+    assert pipeline.get_all_passes()["licm"]() is LicmPass
     fn, args = PROGRAMS["fori_invariant"]
     np.testing.assert_allclose(np.asarray(tiers.jit(fn, pipeline="licm")(*args)),
                                np.asarray(jax.jit(fn)(*args)), rtol=2e-5, atol=1e-5)
@@ -383,7 +383,7 @@ def chain_in_loop(n: int) -> ModuleOp:
 
 def _seconds(pipeline: str, module: ModuleOp) -> float:
     start = time.perf_counter()
-    passes.run(pipeline, _CTX, module)
+    tiers.pipeline.run(pipeline, _CTX, module)
     return time.perf_counter() - start
 
 

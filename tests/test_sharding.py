@@ -13,9 +13,9 @@ from jax.sharding import PartitionSpec as P
 from xdsl.utils.exceptions import VerifyException
 
 import tiers
-from tiers.context import make_context
 from tiers.dialects import sharding
-from tiers.passes.verify import parse_module
+from tiers.pipeline.context import make_context
+from tiers.pipeline.verify import parse_module
 from tiers.targets import jax as jax_target
 from tiers.targets import reference
 

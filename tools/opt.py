@@ -27,12 +27,12 @@ from xdsl.utils.exceptions import (
 )
 from xdsl.xdsl_opt_main import xDSLOptMain
 
-from tiers import __version__, passes
-from tiers.context import make_context
-from tiers.passes.check import check, dialects_of
-from tiers.passes.instrument import Debug, PassFailure, run_passes
+from tiers import __version__, pipeline
 from tiers.passes.statistics import collect, format_statistics
-from tiers.passes.verify import (
+from tiers.pipeline.check import check, dialects_of
+from tiers.pipeline.context import make_context
+from tiers.pipeline.instrument import Debug, PassFailure, run_passes
+from tiers.pipeline.verify import (
     IRParseError,
     LocatingParser,
     OpSpans,
@@ -63,16 +63,16 @@ def run_tool(body: Callable[[], None]) -> None:
 def pipeline_specs(spec: str, tool: str = "tiers-opt") -> list[ArgSpec]:
     """The passes of `spec` (presets expanded); `ToolError` for bad syntax or unknown names."""
     try:
-        return passes.specs(spec)
-    except passes.PipelineError as e:
+        return pipeline.specs(spec)
+    except pipeline.PipelineError as e:
         raise ToolError(f"{tool}: error: {e}") from None
 
 
 def build_pipeline(specs: Sequence[ArgSpec], tool: str = "tiers-opt") -> tuple[ModulePass, ...]:
     """Instantiate the passes of `specs`; `ToolError` for options a pass does not take."""
     try:
-        return passes.build(list(specs))
-    except passes.PipelineError as e:
+        return pipeline.build(list(specs))
+    except pipeline.PipelineError as e:
         raise ToolError(f"{tool}: error: {e}") from None
 
 
@@ -95,21 +95,21 @@ class TiersOptMain(xDSLOptMain):
         early.add_argument("--load-plugin", action="append", default=[])
         for plugin in early.parse_known_args(args)[0].load_plugin:
             try:
-                passes.load_plugin(plugin)
-            except passes.PluginError as e:
+                pipeline.load_plugin(plugin)
+            except pipeline.PluginError as e:
                 raise ToolError(f"tiers-opt: error: {e}") from None
         try:
             super().__init__(
                 description="tiers' modular optimizer driver: xdsl-opt with tiers' dialects, "
                 "passes and presets", args=args)
-        except passes.PluginError as e:
+        except pipeline.PluginError as e:
             raise ToolError(f"tiers-opt: error: {e}") from None
 
     def register_all_dialects(self) -> None:
         self.ctx = make_context()  # xDSL's, tiers' and every plugin's dialects
 
     def register_all_passes(self) -> None:
-        for name, factory in passes.get_all_passes().items():
+        for name, factory in pipeline.get_all_passes().items():
             self.register_pass(name, factory)
 
     def register_all_arguments(self, arg_parser: argparse.ArgumentParser) -> None:
@@ -117,7 +117,7 @@ class TiersOptMain(xDSLOptMain):
         # The inherited help lists ~150 passes on one line; point at presets instead.
         arg_parser._option_string_actions["-p"].help = (
             "pass pipeline in xDSL/MLIR syntax, e.g. 'canonicalize,cse' or "
-            "'inline,O1'; presets: " + ", ".join(passes.PRESETS) + " (an unknown name "
+            "'inline,O1'; presets: " + ", ".join(pipeline.PRESETS) + " (an unknown name "
             "lists every pass)"
         )
         add = arg_parser.add_argument
@@ -185,7 +185,7 @@ class TiersOptMain(xDSLOptMain):
             verify(prog, self._spans)  # the input itself, before any pass is blamed
         try:
             check(self.passes, dialects_of(prog))
-        except passes.PipelineError as e:
+        except pipeline.PipelineError as e:
             raise ToolError(f"tiers-opt: error: {e}") from None
         name = self.get_input_name()
         text, offset, generic = self._chunk, self._line_offset, not self.args.no_implicit_module

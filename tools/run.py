@@ -27,11 +27,11 @@ from xdsl.parser import Parser
 from xdsl.utils.exceptions import DiagnosticException, ParseError, VerifyException
 
 from tiers import __version__
-from tiers.context import make_context
 from tiers.dialects import dtypes
-from tiers.passes import PRESETS, Debug
-from tiers.passes.instrument import run_passes
-from tiers.passes.verify import IRParseError, OpSpans, parse_module, verify
+from tiers.pipeline import PRESETS, Debug
+from tiers.pipeline.context import make_context
+from tiers.pipeline.instrument import run_passes
+from tiers.pipeline.verify import IRParseError, OpSpans, parse_module, verify
 from tiers.tools.opt import ToolError, build_pipeline, pipeline_specs, run_tool
 
 TOOL = "tiers-run"

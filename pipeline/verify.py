@@ -17,7 +17,7 @@ from xdsl.printer import Printer
 from xdsl.utils.exceptions import MultipleSpansParseError, ParseError, VerifyException
 from xdsl.utils.lexer import Span
 
-from tiers.passes.dominance import DominanceError, check_dominance
+from tiers.pipeline.dominance import DominanceError, check_dominance
 
 OpSpans = dict[Operation, Span]
 

@@ -1,4 +1,4 @@
-"""Running a pipeline: the one loop behind `tiers-opt`, `tiers.jit`, eager mode and `passes.run`.
+"""Running a pipeline: the one loop behind `tiers-opt`, `tiers.jit`, eager mode and `pipeline.run`.
 
 With `debug=None` (the hot path) it is a bare loop over the passes: nothing is printed, timed,
 verified or copied. With a `Debug` it adds, around each pass, what mlir-opt's instrumentation
@@ -32,7 +32,7 @@ from xdsl.passes import ModulePass
 from xdsl.printer import Printer
 
 from tiers.passes.collector import gc_paused
-from tiers.passes.verify import verify
+from tiers.pipeline.verify import verify
 
 
 class PassFailure(Exception):
@@ -119,7 +119,8 @@ class _Instrumented:
                 debug.print_ir_before or debug.print_ir_after or debug.print_ir_after_change))
 
     def run(self) -> None:
-        from tiers.passes import semantics, statistics
+        from tiers.passes import statistics
+        from tiers.pipeline import semantics
 
         d = self.debug
         values = entry = inputs = None
@@ -256,7 +257,7 @@ def _failure_text(passes: Sequence[ModulePass], i: int, ctx: Context,
 
 def rerun_command(path: str | Path, spec: str, semantic: bool = False) -> str:
     """The `tiers-opt` command that runs pass `spec` on the reproducer at `path`."""
-    from tiers.passes.plugins import loaded_plugins
+    from tiers.pipeline.registry import loaded_plugins
 
     args = ["tiers-opt", str(path), "-p", spec]
     for plugin in loaded_plugins():

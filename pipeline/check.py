@@ -24,7 +24,7 @@ IMPORT_DIALECTS = frozenset({"builtin", "func", "lax", "array"})
 def check(passes: Sequence[ModulePass], initial: frozenset[str] | None = None) -> None:
     """Raise `PipelineError` if a pass of `passes` requires a dialect that cannot be present
     where it runs; `initial`: the dialects of the input (None: unknown, anything may be)."""
-    from tiers.passes import PipelineError, pass_names
+    from tiers.pipeline import PipelineError, pass_names
 
     present = None if initial is None else set(initial)
     removed_by: dict[str, str] = {}
@@ -57,7 +57,7 @@ def check(passes: Sequence[ModulePass], initial: frozenset[str] | None = None) -
 @functools.lru_cache(maxsize=256)
 def check_spec(spec: str, initial: frozenset[str]) -> None:
     """`check` for pipeline text `spec` on input holding the dialects `initial` (cached)."""
-    from tiers.passes import parse
+    from tiers.pipeline import parse
 
     check(parse(spec), initial)
 

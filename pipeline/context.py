@@ -32,16 +32,16 @@ def tiers_dialects() -> dict[str, Callable[[], Dialect]]:
 
 @functools.cache
 def all_dialects() -> dict[str, Callable[[], Dialect]]:
-    """Every dialect by name: xDSL's, tiers' and plugins' (`tiers.passes.plugins`)."""
-    from tiers.passes import plugins
+    """Every dialect by name: xDSL's, tiers' and plugins' (`tiers.pipeline.registry`)."""
+    from tiers.pipeline import registry as plugins
 
     return plugins.registry().dialects
 
 
 def make_context() -> Context:
     """A fresh context with every known dialect registered (each loaded on first use); it also
-    learns the dialects of plugins loaded later (`tiers.passes.load_plugin`)."""
-    from tiers.passes import plugins
+    learns the dialects of plugins loaded later (`tiers.pipeline.load_plugin`)."""
+    from tiers.pipeline import registry as plugins
 
     ctx = Context()
     for name, factory in all_dialects().items():

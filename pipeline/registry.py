@@ -80,8 +80,8 @@ def loaded_plugins() -> list[Provider]:
 
 def _universes() -> list[tuple[Provider, Universe]]:
     """xDSL's own universe, tiers', other installed entry points (by name), loaded plugins."""
-    from tiers.context import tiers_dialects
     from tiers.passes import tiers_passes
+    from tiers.pipeline.context import tiers_dialects
 
     found: list[tuple[Provider, Universe]] = []
     for ep in sorted(entry_points(group="xdsl.universe"), key=lambda e: (e.name != XDSL, e.name)):
@@ -138,7 +138,7 @@ def registry(rebuild: bool = False) -> Registry:
 
 def invalidate() -> None:
     """Forget everything built from the plugin set (registry, parsed pipelines, dialect table)."""
-    from tiers.context import all_dialects
+    from tiers.pipeline.context import all_dialects
 
     with _lock:
         _registry.clear()
