@@ -13,13 +13,13 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-from pipeline_api.context import make_context
 from xdsl.dialects.builtin import ModuleOp
 
 import tiers.frontend.import_rules  # noqa: F401 - registers the importer's rules
 from tiers import pipeline as pipeline_api
 from tiers.dialects import fused, lax
 from tiers.frontend.importer import import_jaxpr
+from tiers.pipeline.context import make_context
 from tiers.targets import jax as jax_target
 from tiers.targets.walk import find_function
 

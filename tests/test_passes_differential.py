@@ -43,8 +43,6 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from pipeline_api.context import make_context
-from pipeline_api.dominance import check_dominance
 from xdsl.dialects import func
 from xdsl.dialects.builtin import FunctionType, ModuleOp
 from xdsl.ir import Block, Operation, Region, SSAValue
@@ -54,6 +52,8 @@ from xdsl.printer import Printer
 from tiers import pipeline as pipeline_api
 from tiers.dialects import dtypes, fused, lax
 from tiers.dialects.constants import dense
+from tiers.pipeline.context import make_context
+from tiers.pipeline.dominance import check_dominance
 from tiers.targets import jax as jax_target
 from tiers.targets import reference
 from tiers.targets.walk import find_function
