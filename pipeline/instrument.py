@@ -179,7 +179,7 @@ class _Instrumented:
             raise
 
     def _check_values(self, i: int, p: ModulePass, entry: Any, inputs: Any, values: Any) -> Any:
-        from tiers.passes import semantics
+        from tiers.pipeline import semantics
 
         d = self.debug
         try:

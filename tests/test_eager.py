@@ -72,7 +72,7 @@ def test_hit_path_does_no_tracing_ir_or_pass_work(monkeypatch):
 
     monkeypatch.setattr(eager, "_make", forbidden)
     monkeypatch.setattr(eager.jax, "make_jaxpr", forbidden)
-    monkeypatch.setattr(eager.passes, "run", forbidden)
+    monkeypatch.setattr(eager.pipeline, "run", forbidden)
     np.testing.assert_array_equal(tnp.tanh(a).numpy(), want)
 
 

@@ -210,7 +210,7 @@ def test_rejects_a_pass_needing_a_lowered_dialect():
     pipeline.parse("silu-lower,silu-raise,needs-silu")  # raised again: fine
     NeedsArray = passes.pattern_pass("test-needs-array", [], requires=("array",))
     with pytest.raises(pipeline.PipelineError, match="'convert-array-to-lax' before it removes"):
-        passes.check.check([*pipeline.parse("convert-array-to-lax"), NeedsArray()])
+        pipeline.check.check([*pipeline.parse("convert-array-to-lax"), NeedsArray()])
 
 
 def test_unknown_option_lists_the_options_and_types():
@@ -264,7 +264,7 @@ def test_load_plugin_by_module_name(tmp_path: Path):
     # stays loaded for the process).
     script = (
         "import pytest\n"
-        "from tiers import passes\n"
+        "from tiers import pipeline\n"
         "with pytest.raises(pipeline.PluginError, match=\"no attribute 'UNIVERSE'\"):\n"
         "    pipeline.load_plugin('my_tiers_ext:UNIVERSE')\n"
         "provider = pipeline.load_plugin('my_tiers_ext:OTHER')\n"

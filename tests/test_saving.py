@@ -277,12 +277,14 @@ def test_64_bit_artifacts_ask_for_x64(tmp_path: Path) -> None:
 
 
 def test_loading_and_calling_never_trace_or_import(artifact: Path, monkeypatch) -> None:
+    from tiers.frontend import call
     from tiers.frontend import jit as jit_module
 
     def no(*args, **kwargs):
         raise AssertionError("the tiers compiler ran")
 
     monkeypatch.setattr(jit_module, "import_jaxpr", no)
-    monkeypatch.setattr(jit_module.passes, "run", no)
+    monkeypatch.setattr(call, "import_jaxpr", no)
+    monkeypatch.setattr(call.pipeline, "run", no)
     loaded = tiers.load(artifact)
     _close(loaded(*_inputs(5)), model(*_inputs(5)))
