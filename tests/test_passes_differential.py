@@ -62,8 +62,8 @@ EXAMPLES = int(os.environ.get("TIERS_HYPOTHESIS_EXAMPLES", "60"))
 JAX_EXAMPLES = max(1, EXAMPLES // 4)
 
 PIPELINES = ("canonicalize", "cse", "dce", "fold-constants", "fuse", "fuse{max-ops=3}",
-             "fuse{duplicate-cheap=false}", "inline", "licm", "raise-lax-to-array",
-             "convert-array-to-lax", "raise-lax-to-array,convert-array-to-lax", "O1", "O2")
+             "fuse{duplicate-cheap=false}", "inline", "licm",
+             "raise-lax-to-array,convert-array-to-lax", "O1", "O2")
 
 F32, I32, BOOL = np.dtype(np.float32), np.dtype(np.int32), np.dtype(np.bool_)
 KIND_DTYPE = {"f": F32, "i": I32, "b": BOOL}

@@ -258,9 +258,15 @@ PROGRAMS: dict[str, tuple[Callable[..., Any], tuple[Any, ...]]] = {
 }
 
 
-@pytest.mark.parametrize("pipeline", PIPELINES)
-@pytest.mark.parametrize("transform", TRANSFORMS)
-@pytest.mark.parametrize("name", sorted(PROGRAMS))
+def _program_cases() -> list[Any]:
+    """Every program under every transformation at O2; at O0 (no passes, so only the
+    compile path differs) under the three that exercise JVP, transpose and batching."""
+    return [pytest.param(name, t, p, id=f"{name}-{t}-{p}") for name in sorted(PROGRAMS)
+            for p in PIPELINES for t in TRANSFORMS
+            if FULL or p == "O2" or t in ("grad", "jvp", "vmap")]
+
+
+@pytest.mark.parametrize("name,transform,pipeline", _program_cases())
 def test_program(name: str, transform: str, pipeline: str) -> None:
     fn, args = PROGRAMS[name]
     check(transform, fn, args, pipeline)
