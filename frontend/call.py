@@ -43,7 +43,7 @@ class Options:
     """How tiers compiles a call: a primitive param, so hashable and part of JAX's caches."""
 
     pipeline: str = "default"
-    verify: bool = False  # verify the IR after the pipeline (ir is verified on import anyway)
+    verify: bool = False  # verify the IR after the pipeline (`tiers.jit(verify=...)`)
     debug: pipeline.Debug | None = None
 
     def __repr__(self) -> str:  # as it shows in a printed jaxpr
