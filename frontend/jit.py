@@ -146,13 +146,18 @@ class JitFunction:
         n = len(args)
         return {i % n for i in self.static_argnums if -n <= i < n}
 
+    def _dynamic(self, args: tuple, kwargs: dict) -> tuple[list[Any], dict[str, Any]]:
+        """The arguments that are not static, positional and by name."""
+        static_pos = self._static_pos(args)
+        return ([a for i, a in enumerate(args) if i not in static_pos],
+                {k: v for k, v in kwargs.items() if k not in self.static_argnames})
+
     def _flatten(self, args: tuple, kwargs: dict
                  ) -> tuple[Callable[..., list[Any]], list[Any], Callable[[], Any]]:
         """The user's function on flat dynamic leaves, those leaves, and its output treedef
         (known once the function has been traced)."""
         static_pos = self._static_pos(args)
-        dyn_args = [a for i, a in enumerate(args) if i not in static_pos]
-        dyn_kwargs = {k: v for k, v in kwargs.items() if k not in self.static_argnames}
+        dyn_args, dyn_kwargs = self._dynamic(args, kwargs)
         leaves, in_tree = jax.tree_util.tree_flatten((dyn_args, dyn_kwargs))
         out_tree_box: list[Any] = []
 
@@ -174,10 +179,7 @@ class JitFunction:
             closed = jax.make_jaxpr(flat_fn)(*map(_spec, leaves))
         with gc_paused():
             module = import_jaxpr(closed, "main")
-        static_pos = self._static_pos(args)
-        self._annotate(module, [a for i, a in enumerate(args) if i not in static_pos],
-                       {k: v for k, v in kwargs.items() if k not in self.static_argnames},
-                       out_tree())
+        self._annotate(module, *self._dynamic(args, kwargs), out_tree())
         imported = _print(module)
         optimize(module, closed, self.options, self.name)
         return Program(module, out_tree(), imported)
