@@ -38,10 +38,10 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/jit.py
 	$(BIN)/python benchmarks/transforms.py
 
-# The whole (transformation x pipeline) matrix on every corpus entry; `make test` runs a
-# rotating share of it (tests/test_transformations.py).
+# The whole (transformation x pipeline) matrix on every corpus entry, verifying after every
+# pass; `make test` runs a rotating share of it (tests/test_transformations.py).
 fuzz: $(STAMP) $(PLUGIN)
-	TIERS_FULL_MATRIX=1 $(BIN)/python -m pytest -W error tests/test_transformations.py
+	TIERS_FULL_MATRIX=1 TIERS_VERIFY=1 $(BIN)/python -m pytest -W error tests/test_transformations.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info

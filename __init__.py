@@ -3,7 +3,6 @@
 from tiers.frontend.api import *  # noqa: F403
 from tiers.frontend.api import __all__ as _api_all
 from tiers.frontend.jit import jit
-
-__version__ = "0.1.0"
+from tiers.version import __version__
 
 __all__ = ["__version__", "jit", *_api_all]

@@ -10,7 +10,7 @@ from xdsl.transforms import get_all_passes as xdsl_passes
 from xdsl.universe import Universe
 
 from tiers.passes import tiers_passes
-from tiers.pipeline.context import tiers_dialects
+from tiers.pipeline.registry import tiers_dialects
 
 TIERS_UNIVERSE = Universe(
     all_dialects=tiers_dialects(),

@@ -121,7 +121,7 @@ def main() -> None:
         module = import_jaxpr(jax.make_jaxpr(fn)(*args), "main")
         before = counts(module)
         imported = import_jaxpr(jax.make_jaxpr(fn)(*args), "main")
-        pipeline.run("O2", CTX, module)
+        pipeline.compile(module, "O2", ctx=CTX, verify=False)
         module.verify()
         after = counts(module)
         on_reference.append((name, *steady([interpreted(imported), interpreted(module)],

@@ -7,8 +7,8 @@ First call = trace + compile + run of a fresh function object after `jax.clear_c
 so neither side reuses a cached trace or executable. Steady state = median of many calls of
 the compiled function, each waited for with `block_until_ready`. Ratios are tiers / jax.
 The breakdown repeats tiers' first-call stages from outside, timing each one: trace
-(`jax.make_jaxpr`), import (`import_jaxpr`), passes (`pipeline.run`), verify, emit (the IR walk
-inside `jax.jit(...).lower`) and XLA compile (`.compile()`).
+(`jax.make_jaxpr`), import (`import_jaxpr`), passes (`pipeline.compile(..., verify=False)`),
+verify, emit (the IR walk inside `jax.jit(...).lower`) and XLA compile (`.compile()`).
 """
 
 from __future__ import annotations
@@ -127,7 +127,7 @@ def breakdown(make: Callable[[], Program]) -> dict[str, float]:
     module = import_jaxpr(closed, "main")
     out["import"] = time.perf_counter() - start
     start = time.perf_counter()
-    pipeline.run(PIPELINE, ctx, module)
+    pipeline.compile(module, PIPELINE, ctx=ctx, verify=False)
     out["passes"] = time.perf_counter() - start
     start = time.perf_counter()
     module.verify()

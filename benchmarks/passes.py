@@ -41,7 +41,6 @@ from xdsl.transforms.common_subexpression_elimination import CommonSubexpression
 from xdsl.transforms.dead_code_elimination import DeadCodeElimination
 
 import tiers
-import tiers.frontend.import_rules  # noqa: F401 - registers the importer's rules
 from tiers import pipeline
 from tiers.dialects import dtypes, fused, lax
 from tiers.dialects.constants import dense
@@ -154,14 +153,15 @@ def time_pass(spec: str | Callable[[ModuleOp], object], base: ModuleOp, repeats:
     of `base` (CPU time, not wall time: the passes are single-threaded Python, and CPU time is
     steadier on a shared machine)."""
     times = []
-    apply = spec if callable(spec) else lambda m: pipeline.run(spec, CTX, m)
+    apply = spec if callable(spec) else (
+        lambda m: pipeline.compile(m, spec, ctx=CTX, verify=False))
     for _ in range(repeats):
         module = base.clone()
         gc.collect()
         if not gc_on:
             gc.disable()
         start = time.process_time()
-        with gc_paused():  # as `pipeline.run` does, so that xDSL's driver is timed alike
+        with gc_paused():  # as `pipeline.compile` does, so that xDSL's driver is timed alike
             apply(module)
         times.append(time.process_time() - start)
         gc.enable()
@@ -179,7 +179,7 @@ def pass_table(sizes: list[int], repeats: int) -> None:
     print(f"(a) pass time on generated modules (CPU ms, median of {repeats}, one run at 100k; "
           "realistic op mix, see the docstring)\n")
     for spec in PASSES:  # first use imports modules (scipy for fold-constants): not timed
-        pipeline.run(spec, CTX, generated(300))
+        pipeline.compile(generated(300), spec, ctx=CTX)
     bases = {n: generated(n) for n in sizes}
     actual = {n: count_ops(m) for n, m in bases.items()}
     both = 10_000 in sizes and 100_000 in sizes
@@ -286,7 +286,7 @@ def op_table() -> None:
         module = imported(make)
         before = _lax_ops(module)
         start = time.process_time()
-        pipeline.run("O2", CTX, module)
+        pipeline.compile(module, "O2", ctx=CTX, verify=False)
         elapsed = time.process_time() - start
         kernels = [op for op in module.walk() if isinstance(op, fused.KernelOp)]
         inside = sum(k.ops_count() for k in kernels)
@@ -363,7 +363,7 @@ def breakdown_table(name: str, repeats: int) -> None:
             t.append(time.perf_counter())
             module = import_jaxpr(closed, "main")
             t.append(time.perf_counter())
-            pipeline.run(preset, CTX, module)
+            pipeline.compile(module, preset, ctx=CTX, verify=False)
             t.append(time.perf_counter())
             lowered = jax.jit(jax_target.to_callable(module)).lower(*args)
             t.append(time.perf_counter())
@@ -393,7 +393,7 @@ def breakdown_table(name: str, repeats: int) -> None:
         module = base.clone()
         for spec in pipeline.PRESETS["O2"].split(","):
             start = time.perf_counter()
-            pipeline.run(spec, CTX, module)
+            pipeline.compile(module, spec, ctx=CTX, verify=False)
             per_pass.setdefault(spec, []).append(time.perf_counter() - start)
     print("\nO2's passes on it (wall ms, median): " + ", ".join(
         f"{spec} {statistics.median(t) * 1e3:.0f}" for spec, t in per_pass.items()))

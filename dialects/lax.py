@@ -4,12 +4,18 @@ Each op names its primitive (`PRIMITIVE`), keeps the primitive's params that the
 not already say as properties, and verifies shapes and dtypes like JAX's shape rules. All
 ops are `Pure`: JAX primitives have no side effects, so `cse`/`dce` may move and drop them.
 The custom syntax is shared (see `syntax.py`): `%y = lax.reduce_sum %x axes [1] : T -> R`.
+
+Ops come in families (`UnaryOp`, `BinaryOp`, `ReduceOp`, ...) whose base class holds the
+operands, verifier and builder, so a leaf op is its name, primitive and dtype kind. The op
+base class and shared helpers live in `lax_base.py`, the control-flow ops (`lax.cond`,
+`lax.while`, `lax.scan`, `lax.yield`) in `lax_regions.py`; both are re-exported here, and
+`Lax` at the end lists every op of the dialect.
 """
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import ClassVar
 
 import numpy as np
@@ -23,141 +29,125 @@ from xdsl.dialects.builtin import (
     StringAttr,
     TensorType,
     i1,
-    i64,
 )
-from xdsl.ir import Attribute, Dialect, Operation, Region, SSAValue
+from xdsl.ir import Attribute, Dialect, Operation, SSAValue
 from xdsl.irdl import (
-    AttrSizedOperandSegments,
     IRDLOperation,
     irdl_op_definition,
-    lazy_traits_def,
     operand_def,
     opt_prop_def,
     prop_def,
-    region_def,
     result_def,
     traits_def,
     var_operand_def,
-    var_region_def,
     var_result_def,
 )
 from xdsl.parser import Parser
-from xdsl.pattern_rewriter import RewritePattern
 from xdsl.printer import Printer
-from xdsl.traits import (
-    ConstantLike,
-    HasCanonicalizationPatternsTrait,
-    HasParent,
-    IsTerminator,
-    Pure,
-    RecursivelySpeculatable,
-    RecursiveMemoryEffect,
-)
-from xdsl.utils.exceptions import VerifyException
+from xdsl.traits import Commutative, ConstantLike, Pure
 
 from tiers.dialects import syntax
 from tiers.dialects.dtypes import is_bool, is_float, is_integer, to_numpy
+from tiers.dialects.lax_base import (
+    LaxCanonicalization,
+    LaxOp,
+    Tensor,
+    elem,
+    fail,
+    int_attr,
+    ints,
+    shape,
+)
 
-Tensor = TensorType[Attribute]
+# `name as name`: re-exported, part of this dialect's interface (`lax.CondOp`, `lax.bool_attr`).
+from tiers.dialects.lax_base import bool_attr as bool_attr
+from tiers.dialects.lax_regions import CondOp as CondOp
+from tiers.dialects.lax_regions import RegionOp as RegionOp
+from tiers.dialects.lax_regions import ScanOp as ScanOp
+from tiers.dialects.lax_regions import WhileOp as WhileOp
+from tiers.dialects.lax_regions import YieldOp
+from tiers.dialects.sharding import ShardingError, check
 
-
-def ints(values: Sequence[int]) -> DenseArrayBase:
-    """An i64 array property, e.g. `axes [0, 1]`."""
-    return DenseArrayBase.from_list(i64, [int(v) for v in values])
-
-
-def int_attr(value: int) -> IntegerAttr:
-    return IntegerAttr(int(value), i64)
-
-
-def bool_attr(value: bool) -> IntegerAttr:
-    return IntegerAttr(int(bool(value)), i1)
-
-
-def shape(value: SSAValue | Attribute) -> tuple[int, ...]:
-    t = value.type if isinstance(value, SSAValue) else value
-    assert isinstance(t, TensorType)
-    return tuple(t.get_shape())
-
-
-def elem(value: SSAValue | Attribute) -> Attribute:
-    t = value.type if isinstance(value, SSAValue) else value
-    assert isinstance(t, TensorType)
-    return t.element_type
+# ---------------------------------------------------------------------------------------
+# Element type kinds: the dtype classes of JAX's shape rules.
+# ---------------------------------------------------------------------------------------
 
 
-def _fail(op: Operation, message: str) -> None:
-    raise VerifyException(f"'{op.name}': {message}")
+class Kind(enum.Enum):
+    """The element types an op accepts."""
+
+    ANY = enum.auto()
+    FLOAT = enum.auto()  # floating point
+    INT_OR_BOOL = enum.auto()  # integer or bool: the bitwise ops (not, and, or, xor)
+    INTEGER = enum.auto()  # integer, not bool: shifts, population_count, clz
+    NUMERIC = enum.auto()  # integer or floating point, not bool: arithmetic
+    SIGNED = enum.auto()  # floating point or signed integer: abs
+
+    def accepts(self, t: Attribute) -> bool:
+        """Whether the element type `t` is of this kind."""
+        match self:
+            case Kind.ANY:
+                return True
+            case Kind.FLOAT:
+                return is_float(t)
+            case Kind.INT_OR_BOOL:
+                return not is_float(t)
+            case Kind.INTEGER:
+                return is_integer(t)
+            case Kind.NUMERIC:
+                return not is_bool(t)
+            case Kind.SIGNED:
+                return is_float(t) or (isinstance(t, IntegerType) and is_integer(t)
+                                       and t.signedness.data != Signedness.UNSIGNED)
 
 
 _KIND_ERRORS = {
-    "float": "expects floating-point operands", "int": "expects integer or bool operands",
-    "num": "does not accept bool operands", "integer": "expects integer operands",
-    "signed": "expects signed integer or floating-point operands",
+    Kind.FLOAT: "expects floating-point operands",
+    Kind.INT_OR_BOOL: "expects integer or bool operands",
+    Kind.INTEGER: "expects integer operands",
+    Kind.NUMERIC: "does not accept bool operands",
+    Kind.SIGNED: "expects signed integer or floating-point operands",
 }
 
 
-def _check_kind(op: Operation, t: Attribute, kinds: str) -> None:
-    """`t` is an element type of `kinds` (the dtype classes of JAX's shape rules)."""
-    ok = {"any": True, "float": is_float(t), "int": not is_float(t), "num": not is_bool(t),
-          "integer": is_integer(t), "signed": is_float(t) or (
-              isinstance(t, IntegerType) and is_integer(t)
-              and t.signedness.data != Signedness.UNSIGNED)}[kinds]
-    if not ok:
-        _fail(op, f"{_KIND_ERRORS[kinds]}, got {t}")
-
-
-@dataclass(frozen=True)
-class LaxCanonicalization(HasCanonicalizationPatternsTrait):
-    """The op's patterns for xDSL's `canonicalize`, kept in `tiers.passes.canonicalization`
-    by op class, so the algebra lives in one place and this file stays declarations."""
-
-    def get_patterns(self, op: type[Operation]) -> tuple[RewritePattern, ...]:
-        from tiers.passes.canonicalization import patterns_for
-
-        return patterns_for(op)
-
-    @classmethod
-    def get_canonicalization_patterns(cls) -> tuple[RewritePattern, ...]:
-        return ()
-
-
-class LaxOp(syntax.SyntaxOp):
-    """Base of every `lax` op: the shared syntax and the primitive it stands for."""
-
-    PRIMITIVE: ClassVar[str]
+def _check_kind(op: Operation, t: Attribute, kind: Kind) -> None:
+    """Fail unless the element type `t` is of `kind`."""
+    if not kind.accepts(t):
+        fail(op, f"{_KIND_ERRORS[kind]}, got {t}")
 
 
 # ---------------------------------------------------------------------------------------
-# Elementwise ops. Operands and result have one shape; `kinds` restricts element types.
+# Elementwise ops. Operands and result have one shape; `KIND` restricts element types.
 # ---------------------------------------------------------------------------------------
 
 
 class ElementwiseOp(LaxOp):
-    # "float", "int" (with bool), "integer" (no bool), "num" (no bool), "signed" (float or
-    # signed integer), "any"
-    KINDS: ClassVar[str] = "any"
+    """Operands and result of one shape and (but for `INT_RHS`/`RESULT_BOOL`) one type."""
+
+    KIND: ClassVar[Kind] = Kind.ANY
     INT_RHS: ClassVar[bool] = False  # the second operand may be any integer type (pow)
-    RESULT_BOOL: ClassVar[bool] = False
+    RESULT_BOOL: ClassVar[bool] = False  # the result is i1 (comparisons, is_finite)
     traits = traits_def(Pure(), LaxCanonicalization())
 
     def verify_(self) -> None:
         out = self.results[0]
         for i, x in enumerate(self.operands):
             if shape(x) != shape(out):
-                _fail(self, f"operand shape {shape(x)} differs from result shape {shape(out)}")
+                fail(self, f"operand shape {shape(x)} differs from result shape {shape(out)}")
             if self.INT_RHS and i == 1 and is_integer(elem(x)):
                 continue
             if elem(x) != elem(self.operands[0]):
-                _fail(self, f"operand element types differ: {elem(x)} vs {elem(self.operands[0])}")
+                fail(self, f"operand element types differ: {elem(x)} vs {elem(self.operands[0])}")
         t = elem(self.operands[0])
-        _check_kind(self, t, self.KINDS)
+        _check_kind(self, t, self.KIND)
         want = i1 if self.RESULT_BOOL else t
         if elem(out) != want:
-            _fail(self, f"result element type must be {want}, got {elem(out)}")
+            fail(self, f"result element type must be {want}, got {elem(out)}")
 
 
 class UnaryOp(ElementwiseOp):
+    """One operand; the result has its type unless the op says otherwise."""
+
     operand = operand_def(Tensor)
     result = result_def(Tensor)
 
@@ -166,119 +156,584 @@ class UnaryOp(ElementwiseOp):
 
 
 class BinaryOp(ElementwiseOp):
+    """Two operands; the commutative ones carry xDSL's `Commutative` trait, by which
+    `canonicalize` puts their operands in one order."""
+
     lhs = operand_def(Tensor)
     rhs = operand_def(Tensor)
     result = result_def(Tensor)
-    COMMUTATIVE: ClassVar[bool] = False
 
     def __init__(self, lhs: SSAValue, rhs: SSAValue, result_type: Attribute | None = None):
         super().__init__(operands=[lhs, rhs], result_types=[result_type or lhs.type])
 
 
 class CompareOp(BinaryOp):
+    """A comparison: an i1 result of the operands' shape."""
+
     RESULT_BOOL: ClassVar[bool] = True
 
     def __init__(self, lhs: SSAValue, rhs: SSAValue, result_type: Attribute | None = None):
         super().__init__(lhs, rhs, result_type or TensorType(i1, shape(lhs)))
 
 
-_CONSTS = {"PRIMITIVE": ClassVar[str], "KINDS": ClassVar[str], "RESULT_BOOL": ClassVar[bool],
-           "COMMUTATIVE": ClassVar[bool], "INT_RHS": ClassVar[bool]}
+@irdl_op_definition
+class NegOp(UnaryOp):
+    """`lax.neg_p`: -x elementwise."""
+
+    name = "lax.neg"
+    PRIMITIVE: ClassVar[str] = "neg"
+    KIND: ClassVar[Kind] = Kind.NUMERIC
 
 
-def _unary(name: str, kinds: str = "any", result_bool: bool = False, primitive: str = ""):
-    cls = type(
-        "".join(p.capitalize() for p in name.split("_")) + "Op",
-        (UnaryOp,),
-        {"name": f"lax.{name}", "PRIMITIVE": primitive or name, "KINDS": kinds,
-         "RESULT_BOOL": result_bool, "__module__": __name__, "__annotations__": _CONSTS},
-    )
-    return irdl_op_definition(cls)
+@irdl_op_definition
+class AbsOp(UnaryOp):
+    """`lax.abs_p`: |x| elementwise."""
+
+    name = "lax.abs"
+    PRIMITIVE: ClassVar[str] = "abs"
+    KIND: ClassVar[Kind] = Kind.SIGNED
 
 
-def _binary(name: str, kinds: str = "any", base: type = BinaryOp, commutative: bool = False,
-            primitive: str = "", int_rhs: bool = False):
-    cls = type(
-        "".join(p.capitalize() for p in name.split("_")) + "Op",
-        (base,),
-        {"name": f"lax.{name}", "PRIMITIVE": primitive or name, "KINDS": kinds,
-         "COMMUTATIVE": commutative, "INT_RHS": int_rhs, "__module__": __name__,
-         "__annotations__": _CONSTS},
-    )
-    return irdl_op_definition(cls)
+@irdl_op_definition
+class SignOp(UnaryOp):
+    """`lax.sign_p`: -1, 0 or 1 by the sign of x, elementwise."""
+
+    name = "lax.sign"
+    PRIMITIVE: ClassVar[str] = "sign"
+    KIND: ClassVar[Kind] = Kind.NUMERIC
 
 
-NegOp = _unary("neg", "num")
-AbsOp = _unary("abs", "signed")
-SignOp = _unary("sign", "num")
-FloorOp = _unary("floor", "float")
-CeilOp = _unary("ceil", "float")
-ExpOp = _unary("exp", "float")
-Exp2Op = _unary("exp2", "float")
-LogOp = _unary("log", "float")
-Log1pOp = _unary("log1p", "float")
-Expm1Op = _unary("expm1", "float")
-TanhOp = _unary("tanh", "float")
-LogisticOp = _unary("logistic", "float")
-SinOp = _unary("sin", "float")
-CosOp = _unary("cos", "float")
-TanOp = _unary("tan", "float")
-AsinOp = _unary("asin", "float")
-AcosOp = _unary("acos", "float")
-AtanOp = _unary("atan", "float")
-SinhOp = _unary("sinh", "float")
-CoshOp = _unary("cosh", "float")
-AsinhOp = _unary("asinh", "float")
-AcoshOp = _unary("acosh", "float")
-AtanhOp = _unary("atanh", "float")
-SqrtOp = _unary("sqrt", "float")
-RsqrtOp = _unary("rsqrt", "float")
-CbrtOp = _unary("cbrt", "float")
-ErfOp = _unary("erf", "float")
-ErfcOp = _unary("erfc", "float")
-ErfInvOp = _unary("erf_inv", "float")
-LgammaOp = _unary("lgamma", "float")
-DigammaOp = _unary("digamma", "float")
-SquareOp = _unary("square", "num")
-NotOp = _unary("not", "int")
-IsFiniteOp = _unary("is_finite", "float", result_bool=True)
-StopGradientOp = _unary("stop_gradient")
-CopyOp = _unary("copy")
-PopulationCountOp = _unary("population_count", "integer")
-ClzOp = _unary("clz", "integer")
+@irdl_op_definition
+class FloorOp(UnaryOp):
+    """`lax.floor_p`: x rounded down elementwise."""
 
-AddOp = _binary("add", "num", commutative=True)
-AddAnyOp = _binary("add_any", "num", commutative=True)
-SubOp = _binary("sub", "num")
-MulOp = _binary("mul", "num", commutative=True)
-DivOp = _binary("div", "num")
-RemOp = _binary("rem", "num")
-PowOp = _binary("pow", "float", int_rhs=True)  # x ** y: y has x's type or is an integer
-MaxOp = _binary("max", commutative=True)
-MinOp = _binary("min", commutative=True)
-Atan2Op = _binary("atan2", "float")
-NextafterOp = _binary("nextafter", "float")
-AndOp = _binary("and", "int", commutative=True)
-OrOp = _binary("or", "int", commutative=True)
-XorOp = _binary("xor", "int", commutative=True)
-ShiftLeftOp = _binary("shift_left", "integer")
-ShiftRightLogicalOp = _binary("shift_right_logical", "integer")
-ShiftRightArithmeticOp = _binary("shift_right_arithmetic", "integer")
-EqOp = _binary("eq", base=CompareOp, commutative=True)
-NeOp = _binary("ne", base=CompareOp, commutative=True)
-LtOp = _binary("lt", base=CompareOp)
-LeOp = _binary("le", base=CompareOp)
-GtOp = _binary("gt", base=CompareOp)
-GeOp = _binary("ge", base=CompareOp)
+    name = "lax.floor"
+    PRIMITIVE: ClassVar[str] = "floor"
+    KIND: ClassVar[Kind] = Kind.FLOAT
+
+
+@irdl_op_definition
+class CeilOp(UnaryOp):
+    """`lax.ceil_p`: x rounded up elementwise."""
+
+    name = "lax.ceil"
+    PRIMITIVE: ClassVar[str] = "ceil"
+    KIND: ClassVar[Kind] = Kind.FLOAT
+
+
+@irdl_op_definition
+class ExpOp(UnaryOp):
+    """`lax.exp_p`: e^x elementwise."""
+
+    name = "lax.exp"
+    PRIMITIVE: ClassVar[str] = "exp"
+    KIND: ClassVar[Kind] = Kind.FLOAT
+
+
+@irdl_op_definition
+class Exp2Op(UnaryOp):
+    """`lax.exp2_p`: 2^x elementwise."""
+
+    name = "lax.exp2"
+    PRIMITIVE: ClassVar[str] = "exp2"
+    KIND: ClassVar[Kind] = Kind.FLOAT
+
+
+@irdl_op_definition
+class LogOp(UnaryOp):
+    """`lax.log_p`: ln(x) elementwise."""
+
+    name = "lax.log"
+    PRIMITIVE: ClassVar[str] = "log"
+    KIND: ClassVar[Kind] = Kind.FLOAT
+
+
+@irdl_op_definition
+class Log1pOp(UnaryOp):
+    """`lax.log1p_p`: ln(1 + x) elementwise."""
+
+    name = "lax.log1p"
+    PRIMITIVE: ClassVar[str] = "log1p"
+    KIND: ClassVar[Kind] = Kind.FLOAT
+
+
+@irdl_op_definition
+class Expm1Op(UnaryOp):
+    """`lax.expm1_p`: e^x - 1 elementwise."""
+
+    name = "lax.expm1"
+    PRIMITIVE: ClassVar[str] = "expm1"
+    KIND: ClassVar[Kind] = Kind.FLOAT
+
+
+@irdl_op_definition
+class TanhOp(UnaryOp):
+    """`lax.tanh_p`: tanh(x) elementwise."""
+
+    name = "lax.tanh"
+    PRIMITIVE: ClassVar[str] = "tanh"
+    KIND: ClassVar[Kind] = Kind.FLOAT
+
+
+@irdl_op_definition
+class LogisticOp(UnaryOp):
+    """`lax.logistic_p`: 1 / (1 + e^-x) elementwise."""
+
+    name = "lax.logistic"
+    PRIMITIVE: ClassVar[str] = "logistic"
+    KIND: ClassVar[Kind] = Kind.FLOAT
+
+
+@irdl_op_definition
+class SinOp(UnaryOp):
+    """`lax.sin_p`: sin(x) elementwise."""
+
+    name = "lax.sin"
+    PRIMITIVE: ClassVar[str] = "sin"
+    KIND: ClassVar[Kind] = Kind.FLOAT
+
+
+@irdl_op_definition
+class CosOp(UnaryOp):
+    """`lax.cos_p`: cos(x) elementwise."""
+
+    name = "lax.cos"
+    PRIMITIVE: ClassVar[str] = "cos"
+    KIND: ClassVar[Kind] = Kind.FLOAT
+
+
+@irdl_op_definition
+class TanOp(UnaryOp):
+    """`lax.tan_p`: tan(x) elementwise."""
+
+    name = "lax.tan"
+    PRIMITIVE: ClassVar[str] = "tan"
+    KIND: ClassVar[Kind] = Kind.FLOAT
+
+
+@irdl_op_definition
+class AsinOp(UnaryOp):
+    """`lax.asin_p`: arcsin(x) elementwise."""
+
+    name = "lax.asin"
+    PRIMITIVE: ClassVar[str] = "asin"
+    KIND: ClassVar[Kind] = Kind.FLOAT
+
+
+@irdl_op_definition
+class AcosOp(UnaryOp):
+    """`lax.acos_p`: arccos(x) elementwise."""
+
+    name = "lax.acos"
+    PRIMITIVE: ClassVar[str] = "acos"
+    KIND: ClassVar[Kind] = Kind.FLOAT
+
+
+@irdl_op_definition
+class AtanOp(UnaryOp):
+    """`lax.atan_p`: arctan(x) elementwise."""
+
+    name = "lax.atan"
+    PRIMITIVE: ClassVar[str] = "atan"
+    KIND: ClassVar[Kind] = Kind.FLOAT
+
+
+@irdl_op_definition
+class SinhOp(UnaryOp):
+    """`lax.sinh_p`: sinh(x) elementwise."""
+
+    name = "lax.sinh"
+    PRIMITIVE: ClassVar[str] = "sinh"
+    KIND: ClassVar[Kind] = Kind.FLOAT
+
+
+@irdl_op_definition
+class CoshOp(UnaryOp):
+    """`lax.cosh_p`: cosh(x) elementwise."""
+
+    name = "lax.cosh"
+    PRIMITIVE: ClassVar[str] = "cosh"
+    KIND: ClassVar[Kind] = Kind.FLOAT
+
+
+@irdl_op_definition
+class AsinhOp(UnaryOp):
+    """`lax.asinh_p`: arsinh(x) elementwise."""
+
+    name = "lax.asinh"
+    PRIMITIVE: ClassVar[str] = "asinh"
+    KIND: ClassVar[Kind] = Kind.FLOAT
+
+
+@irdl_op_definition
+class AcoshOp(UnaryOp):
+    """`lax.acosh_p`: arcosh(x) elementwise."""
+
+    name = "lax.acosh"
+    PRIMITIVE: ClassVar[str] = "acosh"
+    KIND: ClassVar[Kind] = Kind.FLOAT
+
+
+@irdl_op_definition
+class AtanhOp(UnaryOp):
+    """`lax.atanh_p`: artanh(x) elementwise."""
+
+    name = "lax.atanh"
+    PRIMITIVE: ClassVar[str] = "atanh"
+    KIND: ClassVar[Kind] = Kind.FLOAT
+
+
+@irdl_op_definition
+class SqrtOp(UnaryOp):
+    """`lax.sqrt_p`: the square root of x elementwise."""
+
+    name = "lax.sqrt"
+    PRIMITIVE: ClassVar[str] = "sqrt"
+    KIND: ClassVar[Kind] = Kind.FLOAT
+
+
+@irdl_op_definition
+class RsqrtOp(UnaryOp):
+    """`lax.rsqrt_p`: 1 / sqrt(x) elementwise."""
+
+    name = "lax.rsqrt"
+    PRIMITIVE: ClassVar[str] = "rsqrt"
+    KIND: ClassVar[Kind] = Kind.FLOAT
+
+
+@irdl_op_definition
+class CbrtOp(UnaryOp):
+    """`lax.cbrt_p`: the cube root of x elementwise."""
+
+    name = "lax.cbrt"
+    PRIMITIVE: ClassVar[str] = "cbrt"
+    KIND: ClassVar[Kind] = Kind.FLOAT
+
+
+@irdl_op_definition
+class ErfOp(UnaryOp):
+    """`lax.erf_p`: the error function of x elementwise."""
+
+    name = "lax.erf"
+    PRIMITIVE: ClassVar[str] = "erf"
+    KIND: ClassVar[Kind] = Kind.FLOAT
+
+
+@irdl_op_definition
+class ErfcOp(UnaryOp):
+    """`lax.erfc_p`: 1 - erf(x) elementwise."""
+
+    name = "lax.erfc"
+    PRIMITIVE: ClassVar[str] = "erfc"
+    KIND: ClassVar[Kind] = Kind.FLOAT
+
+
+@irdl_op_definition
+class ErfInvOp(UnaryOp):
+    """`lax.erf_inv_p`: the inverse of erf elementwise."""
+
+    name = "lax.erf_inv"
+    PRIMITIVE: ClassVar[str] = "erf_inv"
+    KIND: ClassVar[Kind] = Kind.FLOAT
+
+
+@irdl_op_definition
+class LgammaOp(UnaryOp):
+    """`lax.lgamma_p`: ln|gamma(x)| elementwise."""
+
+    name = "lax.lgamma"
+    PRIMITIVE: ClassVar[str] = "lgamma"
+    KIND: ClassVar[Kind] = Kind.FLOAT
+
+
+@irdl_op_definition
+class DigammaOp(UnaryOp):
+    """`lax.digamma_p`: the derivative of lgamma elementwise."""
+
+    name = "lax.digamma"
+    PRIMITIVE: ClassVar[str] = "digamma"
+    KIND: ClassVar[Kind] = Kind.FLOAT
+
+
+@irdl_op_definition
+class SquareOp(UnaryOp):
+    """`lax.square_p`: x * x elementwise."""
+
+    name = "lax.square"
+    PRIMITIVE: ClassVar[str] = "square"
+    KIND: ClassVar[Kind] = Kind.NUMERIC
+
+
+@irdl_op_definition
+class NotOp(UnaryOp):
+    """`lax.not_p`: bitwise not (logical not on bool) elementwise."""
+
+    name = "lax.not"
+    PRIMITIVE: ClassVar[str] = "not"
+    KIND: ClassVar[Kind] = Kind.INT_OR_BOOL
+
+
+@irdl_op_definition
+class IsFiniteOp(UnaryOp):
+    """`lax.is_finite_p`: whether x is neither infinite nor NaN, elementwise (an i1 result)."""
+
+    name = "lax.is_finite"
+    PRIMITIVE: ClassVar[str] = "is_finite"
+    KIND: ClassVar[Kind] = Kind.FLOAT
+    RESULT_BOOL: ClassVar[bool] = True
+
+
+@irdl_op_definition
+class StopGradientOp(UnaryOp):
+    """`lax.stop_gradient_p`: x, with no derivative (the identity outside autodiff)."""
+
+    name = "lax.stop_gradient"
+    PRIMITIVE: ClassVar[str] = "stop_gradient"
+
+
+@irdl_op_definition
+class CopyOp(UnaryOp):
+    """`lax.copy_p`: x, copied (the identity on values)."""
+
+    name = "lax.copy"
+    PRIMITIVE: ClassVar[str] = "copy"
+
+
+@irdl_op_definition
+class PopulationCountOp(UnaryOp):
+    """`lax.population_count_p`: the number of set bits of x elementwise."""
+
+    name = "lax.population_count"
+    PRIMITIVE: ClassVar[str] = "population_count"
+    KIND: ClassVar[Kind] = Kind.INTEGER
+
+
+@irdl_op_definition
+class ClzOp(UnaryOp):
+    """`lax.clz_p`: the number of leading zero bits of x elementwise."""
+
+    name = "lax.clz"
+    PRIMITIVE: ClassVar[str] = "clz"
+    KIND: ClassVar[Kind] = Kind.INTEGER
+
+
+@irdl_op_definition
+class AddOp(BinaryOp):
+    """`lax.add_p`: x + y elementwise."""
+
+    name = "lax.add"
+    PRIMITIVE: ClassVar[str] = "add"
+    KIND: ClassVar[Kind] = Kind.NUMERIC
+    traits = traits_def(Commutative())
+
+
+@irdl_op_definition
+class AddAnyOp(BinaryOp):
+    """`ad_util.add_jaxvals_p` (named `add_any`): x + y elementwise, the sum of cotangents."""
+
+    name = "lax.add_any"
+    PRIMITIVE: ClassVar[str] = "add_any"
+    KIND: ClassVar[Kind] = Kind.NUMERIC
+    traits = traits_def(Commutative())
+
+
+@irdl_op_definition
+class SubOp(BinaryOp):
+    """`lax.sub_p`: x - y elementwise."""
+
+    name = "lax.sub"
+    PRIMITIVE: ClassVar[str] = "sub"
+    KIND: ClassVar[Kind] = Kind.NUMERIC
+
+
+@irdl_op_definition
+class MulOp(BinaryOp):
+    """`lax.mul_p`: x * y elementwise."""
+
+    name = "lax.mul"
+    PRIMITIVE: ClassVar[str] = "mul"
+    KIND: ClassVar[Kind] = Kind.NUMERIC
+    traits = traits_def(Commutative())
+
+
+@irdl_op_definition
+class DivOp(BinaryOp):
+    """`lax.div_p`: x / y elementwise (truncating on integers)."""
+
+    name = "lax.div"
+    PRIMITIVE: ClassVar[str] = "div"
+    KIND: ClassVar[Kind] = Kind.NUMERIC
+
+
+@irdl_op_definition
+class RemOp(BinaryOp):
+    """`lax.rem_p`: the remainder of x / y, with the sign of x, elementwise."""
+
+    name = "lax.rem"
+    PRIMITIVE: ClassVar[str] = "rem"
+    KIND: ClassVar[Kind] = Kind.NUMERIC
+
+
+@irdl_op_definition
+class PowOp(BinaryOp):
+    """`lax.pow_p`: x ** y elementwise; y has x's type or is an integer."""
+
+    name = "lax.pow"
+    PRIMITIVE: ClassVar[str] = "pow"
+    KIND: ClassVar[Kind] = Kind.FLOAT
+    INT_RHS: ClassVar[bool] = True
+
+
+@irdl_op_definition
+class MaxOp(BinaryOp):
+    """`lax.max_p`: max(x, y) elementwise."""
+
+    name = "lax.max"
+    PRIMITIVE: ClassVar[str] = "max"
+    traits = traits_def(Commutative())
+
+
+@irdl_op_definition
+class MinOp(BinaryOp):
+    """`lax.min_p`: min(x, y) elementwise."""
+
+    name = "lax.min"
+    PRIMITIVE: ClassVar[str] = "min"
+    traits = traits_def(Commutative())
+
+
+@irdl_op_definition
+class Atan2Op(BinaryOp):
+    """`lax.atan2_p`: arctan(x / y) in the quadrant of (y, x), elementwise."""
+
+    name = "lax.atan2"
+    PRIMITIVE: ClassVar[str] = "atan2"
+    KIND: ClassVar[Kind] = Kind.FLOAT
+
+
+@irdl_op_definition
+class NextafterOp(BinaryOp):
+    """`lax.nextafter_p`: the next float after x towards y, elementwise."""
+
+    name = "lax.nextafter"
+    PRIMITIVE: ClassVar[str] = "nextafter"
+    KIND: ClassVar[Kind] = Kind.FLOAT
+
+
+@irdl_op_definition
+class AndOp(BinaryOp):
+    """`lax.and_p`: bitwise (logical on bool) and, elementwise."""
+
+    name = "lax.and"
+    PRIMITIVE: ClassVar[str] = "and"
+    KIND: ClassVar[Kind] = Kind.INT_OR_BOOL
+    traits = traits_def(Commutative())
+
+
+@irdl_op_definition
+class OrOp(BinaryOp):
+    """`lax.or_p`: bitwise (logical on bool) or, elementwise."""
+
+    name = "lax.or"
+    PRIMITIVE: ClassVar[str] = "or"
+    KIND: ClassVar[Kind] = Kind.INT_OR_BOOL
+    traits = traits_def(Commutative())
+
+
+@irdl_op_definition
+class XorOp(BinaryOp):
+    """`lax.xor_p`: bitwise (logical on bool) xor, elementwise."""
+
+    name = "lax.xor"
+    PRIMITIVE: ClassVar[str] = "xor"
+    KIND: ClassVar[Kind] = Kind.INT_OR_BOOL
+    traits = traits_def(Commutative())
+
+
+@irdl_op_definition
+class ShiftLeftOp(BinaryOp):
+    """`lax.shift_left_p`: x << y elementwise."""
+
+    name = "lax.shift_left"
+    PRIMITIVE: ClassVar[str] = "shift_left"
+    KIND: ClassVar[Kind] = Kind.INTEGER
+
+
+@irdl_op_definition
+class ShiftRightLogicalOp(BinaryOp):
+    """`lax.shift_right_logical_p`: x >> y elementwise, shifting in zeros."""
+
+    name = "lax.shift_right_logical"
+    PRIMITIVE: ClassVar[str] = "shift_right_logical"
+    KIND: ClassVar[Kind] = Kind.INTEGER
+
+
+@irdl_op_definition
+class ShiftRightArithmeticOp(BinaryOp):
+    """`lax.shift_right_arithmetic_p`: x >> y elementwise, shifting in the sign bit."""
+
+    name = "lax.shift_right_arithmetic"
+    PRIMITIVE: ClassVar[str] = "shift_right_arithmetic"
+    KIND: ClassVar[Kind] = Kind.INTEGER
+
+
+@irdl_op_definition
+class EqOp(CompareOp):
+    """`lax.eq_p`: x == y elementwise (an i1 result)."""
+
+    name = "lax.eq"
+    PRIMITIVE: ClassVar[str] = "eq"
+    traits = traits_def(Commutative())
+
+
+@irdl_op_definition
+class NeOp(CompareOp):
+    """`lax.ne_p`: x != y elementwise (an i1 result)."""
+
+    name = "lax.ne"
+    PRIMITIVE: ClassVar[str] = "ne"
+    traits = traits_def(Commutative())
+
+
+@irdl_op_definition
+class LtOp(CompareOp):
+    """`lax.lt_p`: x < y elementwise (an i1 result)."""
+
+    name = "lax.lt"
+    PRIMITIVE: ClassVar[str] = "lt"
+
+
+@irdl_op_definition
+class LeOp(CompareOp):
+    """`lax.le_p`: x <= y elementwise (an i1 result)."""
+
+    name = "lax.le"
+    PRIMITIVE: ClassVar[str] = "le"
+
+
+@irdl_op_definition
+class GtOp(CompareOp):
+    """`lax.gt_p`: x > y elementwise (an i1 result)."""
+
+    name = "lax.gt"
+    PRIMITIVE: ClassVar[str] = "gt"
+
+
+@irdl_op_definition
+class GeOp(CompareOp):
+    """`lax.ge_p`: x >= y elementwise (an i1 result)."""
+
+    name = "lax.ge"
+    PRIMITIVE: ClassVar[str] = "ge"
 
 
 @irdl_op_definition
 class IntegerPowOp(UnaryOp):
-    """x ** y for a static integer y."""
+    """`lax.integer_pow_p`: x ** y elementwise, for a static integer y."""
 
     name = "lax.integer_pow"
     PRIMITIVE: ClassVar[str] = "integer_pow"
-    KINDS: ClassVar[str] = "num"
+    KIND: ClassVar[Kind] = Kind.NUMERIC
     y = prop_def(IntegerAttr)
 
     def __init__(self, operand: SSAValue, y: int):
@@ -289,16 +744,18 @@ class IntegerPowOp(UnaryOp):
 
 @irdl_op_definition
 class ReducePrecisionOp(UnaryOp):
+    """`lax.reduce_precision_p`: x rounded to `exponent_bits` and `mantissa_bits`."""
+
     name = "lax.reduce_precision"
     PRIMITIVE: ClassVar[str] = "reduce_precision"
-    KINDS: ClassVar[str] = "float"
+    KIND: ClassVar[Kind] = Kind.FLOAT
     exponent_bits = prop_def(IntegerAttr)
     mantissa_bits = prop_def(IntegerAttr)
 
 
 @irdl_op_definition
 class ConvertElementTypeOp(LaxOp):
-    """Elementwise cast; the new dtype is the result's element type."""
+    """`lax.convert_element_type_p`: elementwise cast to the result's element type."""
 
     name = "lax.convert_element_type"
     PRIMITIVE: ClassVar[str] = "convert_element_type"
@@ -311,13 +768,16 @@ class ConvertElementTypeOp(LaxOp):
 
     def verify_(self) -> None:
         if shape(self.operand) != shape(self.result):
-            _fail(self, f"shape changes from {shape(self.operand)} to {shape(self.result)}")
+            fail(self, f"shape changes from {shape(self.operand)} to {shape(self.result)}")
 
 
 @irdl_op_definition
 class BitcastConvertTypeOp(LaxOp):
-    """Reinterprets the bits; a narrower result type adds a trailing dimension (of the width
-    ratio), a wider one consumes it."""
+    """`lax.bitcast_convert_type_p`: the bits reinterpreted as the result type.
+
+    A narrower result type adds a trailing dimension (of the width ratio), a wider one
+    consumes it.
+    """
 
     name = "lax.bitcast_convert_type"
     PRIMITIVE: ClassVar[str] = "bitcast_convert_type"
@@ -328,7 +788,7 @@ class BitcastConvertTypeOp(LaxOp):
     def verify_(self) -> None:
         a, b = elem(self.operand), elem(self.result)
         if (is_bool(a) or is_bool(b)) and a != b:
-            _fail(self, f"cannot bitcast between bool and {b if is_bool(a) else a}")
+            fail(self, f"cannot bitcast between bool and {b if is_bool(a) else a}")
         inp, out = shape(self.operand), shape(self.result)
         wa, wb = a.bitwidth, b.bitwidth  # type: ignore[attr-defined]
         if wa == wb:
@@ -338,12 +798,15 @@ class BitcastConvertTypeOp(LaxOp):
         else:
             want = inp[:-1] if inp and inp[-1] == wb // wa else None
         if want != out:
-            _fail(self, f"cannot bitcast {self.operand.type} to {self.result.type}")
+            fail(self, f"cannot bitcast {self.operand.type} to {self.result.type}")
 
 
 @irdl_op_definition
 class SelectNOp(LaxOp):
-    """cases[which]: `which` is bool (two cases) or int32, elementwise or a scalar."""
+    """`lax.select_n_p`: cases[which], elementwise.
+
+    `which` is bool (two cases) or int32, a scalar or of the cases' shape.
+    """
 
     name = "lax.select_n"
     PRIMITIVE: ClassVar[str] = "select_n"
@@ -357,22 +820,22 @@ class SelectNOp(LaxOp):
 
     def verify_(self) -> None:
         if not self.cases:
-            _fail(self, "needs at least one case")
+            fail(self, "needs at least one case")
         for c in self.cases:
             if c.type != self.result.type:
-                _fail(self, f"case type {c.type} differs from result type {self.result.type}")
+                fail(self, f"case type {c.type} differs from result type {self.result.type}")
         if shape(self.which) not in ((), shape(self.result)):
-            _fail(self, f"predicate shape {shape(self.which)} must be () or {shape(self.result)}")
+            fail(self, f"predicate shape {shape(self.which)} must be () or {shape(self.result)}")
         t = elem(self.which)
         if is_bool(t) and len(self.cases) > 2:
-            _fail(self, "a bool predicate selects between at most two cases")
+            fail(self, "a bool predicate selects between at most two cases")
         if not (is_bool(t) or is_integer(t)):
-            _fail(self, f"predicate must be bool or integer, got {t}")
+            fail(self, f"predicate must be bool or integer, got {t}")
 
 
 @irdl_op_definition
 class ClampOp(LaxOp):
-    """min(max(x, lo), hi); `lo` and `hi` are scalars or have x's shape."""
+    """`lax.clamp_p`: min(max(x, lo), hi); `lo` and `hi` are scalars or have x's shape."""
 
     name = "lax.clamp"
     PRIMITIVE: ClassVar[str] = "clamp"
@@ -385,9 +848,9 @@ class ClampOp(LaxOp):
     def verify_(self) -> None:
         for b in (self.lo, self.hi):
             if shape(b) not in ((), shape(self.x)) or elem(b) != elem(self.x):
-                _fail(self, f"bound type {b.type} must be a scalar or {self.x.type}")
+                fail(self, f"bound type {b.type} must be a scalar or {self.x.type}")
         if self.result.type != self.x.type:
-            _fail(self, f"result type {self.result.type} differs from operand {self.x.type}")
+            fail(self, f"result type {self.result.type} differs from operand {self.x.type}")
 
 
 # ---------------------------------------------------------------------------------------
@@ -397,7 +860,10 @@ class ClampOp(LaxOp):
 
 @irdl_op_definition
 class ConstantOp(LaxOp):
-    """A dense constant: `%c = lax.constant dense<1.0> : tensor<4xf32>`."""
+    """A dense constant, a jaxpr literal or constvar (JAX has no `constant` primitive).
+
+        %c = lax.constant dense<1.0> : tensor<4xf32>
+    """
 
     name = "lax.constant"
     PRIMITIVE: ClassVar[str] = "constant"
@@ -430,12 +896,12 @@ class ConstantOp(LaxOp):
 
     def verify_(self) -> None:
         if self.value.type != self.result.type:
-            _fail(self, f"value type {self.value.type} differs from result type {self.result.type}")
+            fail(self, f"value type {self.value.type} differs from result type {self.result.type}")
 
 
 @irdl_op_definition
 class IotaOp(LaxOp):
-    """0, 1, 2, ... along `dimension` of the result shape."""
+    """`lax.iota_p`: 0, 1, 2, ... along `dimension` of the result shape."""
 
     name = "lax.iota"
     PRIMITIVE: ClassVar[str] = "iota"
@@ -445,7 +911,7 @@ class IotaOp(LaxOp):
 
     def verify_(self) -> None:
         if not 0 <= self.int("dimension") < max(len(shape(self.result)), 1):
-            _fail(self, f"dimension {self.int('dimension')} out of range for {self.result.type}")
+            fail(self, f"dimension {self.int('dimension')} out of range for {self.result.type}")
 
 
 # ---------------------------------------------------------------------------------------
@@ -462,7 +928,7 @@ class ShapeOp(LaxOp):
 
     def verify_(self) -> None:
         if elem(self.operand) != elem(self.result):
-            _fail(self, f"element type changes from {elem(self.operand)} to {elem(self.result)}")
+            fail(self, f"element type changes from {elem(self.operand)} to {elem(self.result)}")
         self.verify_shape(shape(self.operand), shape(self.result))
 
     def verify_shape(self, inp: tuple[int, ...], out: tuple[int, ...]) -> None:
@@ -471,12 +937,13 @@ class ShapeOp(LaxOp):
 
 def _check_dims(op: Operation, dims: Sequence[int], rank: int, what: str) -> None:
     if any(not 0 <= d < rank for d in dims) or len(set(dims)) != len(dims):
-        _fail(op, f"{what} {list(dims)} must be distinct and in [0, {rank})")
+        fail(op, f"{what} {list(dims)} must be distinct and in [0, {rank})")
 
 
 @irdl_op_definition
 class BroadcastInDimOp(ShapeOp):
-    """Operand dimension i becomes result dimension dims[i]; the rest is broadcast."""
+    """`lax.broadcast_in_dim_p`: operand dimension i is result dimension dims[i]; the rest
+    is broadcast."""
 
     name = "lax.broadcast_in_dim"
     PRIMITIVE: ClassVar[str] = "broadcast_in_dim"
@@ -489,17 +956,19 @@ class BroadcastInDimOp(ShapeOp):
     def verify_shape(self, inp, out) -> None:
         dims = self.ints("dims")
         if len(dims) != len(inp):
-            _fail(self, f"dims {list(dims)} must have one entry per operand dimension ({len(inp)})")
+            fail(self, f"dims {list(dims)} must have one entry per operand dimension ({len(inp)})")
         _check_dims(self, dims, len(out), "dims")
         for i, d in enumerate(dims):
             if inp[i] not in (1, out[d]):
-                _fail(self, f"operand dimension {i} of size {inp[i]} cannot broadcast to {out[d]}")
+                fail(self, f"operand dimension {i} of size {inp[i]} cannot broadcast to {out[d]}")
         if list(dims) != sorted(dims):
-            _fail(self, f"dims {list(dims)} must be increasing")
+            fail(self, f"dims {list(dims)} must be increasing")
 
 
 @irdl_op_definition
 class ReshapeOp(ShapeOp):
+    """`lax.reshape_p`: the elements in row-major order, in the result's shape."""
+
     name = "lax.reshape"
     PRIMITIVE: ClassVar[str] = "reshape"
 
@@ -508,7 +977,7 @@ class ReshapeOp(ShapeOp):
 
     def verify_shape(self, inp, out) -> None:
         if _size(inp) != _size(out):
-            _fail(self, f"cannot reshape {inp} ({_size(inp)} elements) to {out} ({_size(out)})")
+            fail(self, f"cannot reshape {inp} ({_size(inp)} elements) to {out} ({_size(out)})")
 
 
 def _size(s: Sequence[int]) -> int:
@@ -520,6 +989,8 @@ def _size(s: Sequence[int]) -> int:
 
 @irdl_op_definition
 class SqueezeOp(ShapeOp):
+    """`lax.squeeze_p`: the operand without its size-1 `dimensions`."""
+
     name = "lax.squeeze"
     PRIMITIVE: ClassVar[str] = "squeeze"
     dimensions = prop_def(DenseArrayBase)
@@ -528,13 +999,15 @@ class SqueezeOp(ShapeOp):
         dims = self.ints("dimensions")
         _check_dims(self, dims, len(inp), "dimensions")
         if any(inp[d] != 1 for d in dims):
-            _fail(self, f"can only squeeze size-1 dimensions, got {inp} at {list(dims)}")
+            fail(self, f"can only squeeze size-1 dimensions, got {inp} at {list(dims)}")
         if tuple(s for i, s in enumerate(inp) if i not in dims) != out:
-            _fail(self, f"result shape {out} is not {inp} without dimensions {list(dims)}")
+            fail(self, f"result shape {out} is not {inp} without dimensions {list(dims)}")
 
 
 @irdl_op_definition
 class TransposeOp(ShapeOp):
+    """`lax.transpose_p`: result dimension i is operand dimension permutation[i]."""
+
     name = "lax.transpose"
     PRIMITIVE: ClassVar[str] = "transpose"
     permutation = prop_def(DenseArrayBase)
@@ -550,13 +1023,15 @@ class TransposeOp(ShapeOp):
     def verify_shape(self, inp, out) -> None:
         perm = self.ints("permutation")
         if sorted(perm) != list(range(len(inp))):
-            _fail(self, f"permutation {list(perm)} is not a permutation of {len(inp)} dimensions")
+            fail(self, f"permutation {list(perm)} is not a permutation of {len(inp)} dimensions")
         if tuple(inp[p] for p in perm) != out:
-            _fail(self, f"result shape {out} is not {inp} permuted by {list(perm)}")
+            fail(self, f"result shape {out} is not {inp} permuted by {list(perm)}")
 
 
 @irdl_op_definition
 class RevOp(ShapeOp):
+    """`lax.rev_p`: the elements in reverse order along `dimensions`."""
+
     name = "lax.rev"
     PRIMITIVE: ClassVar[str] = "rev"
     dimensions = prop_def(DenseArrayBase)
@@ -564,11 +1039,13 @@ class RevOp(ShapeOp):
     def verify_shape(self, inp, out) -> None:
         _check_dims(self, self.ints("dimensions"), len(inp), "dimensions")
         if inp != out:
-            _fail(self, f"result shape {out} differs from operand shape {inp}")
+            fail(self, f"result shape {out} differs from operand shape {inp}")
 
 
 @irdl_op_definition
 class SliceOp(ShapeOp):
+    """`lax.slice_p`: the window [start:limit:stride] of each dimension."""
+
     name = "lax.slice"
     PRIMITIVE: ClassVar[str] = "slice"
     start_indices = prop_def(DenseArrayBase)
@@ -579,19 +1056,19 @@ class SliceOp(ShapeOp):
         start, limit = self.ints("start_indices"), self.ints("limit_indices")
         strides = self.ints("strides")
         if not len(start) == len(limit) == len(strides) == len(inp):
-            _fail(self, f"start/limit/strides need one entry per dimension ({len(inp)})")
+            fail(self, f"start/limit/strides need one entry per dimension ({len(inp)})")
         want = []
         for s, lo, hi, st in zip(inp, start, limit, strides, strict=True):
             if not (0 <= lo <= hi <= s) or st < 1:
-                _fail(self, f"slice [{lo}:{hi}:{st}] out of bounds for dimension of size {s}")
+                fail(self, f"slice [{lo}:{hi}:{st}] out of bounds for dimension of size {s}")
             want.append(max(0, -(-(hi - lo) // st)))
         if tuple(want) != out:
-            _fail(self, f"result shape {out} should be {tuple(want)}")
+            fail(self, f"result shape {out} should be {tuple(want)}")
 
 
 @irdl_op_definition
 class PadOp(LaxOp):
-    """Pads with a scalar: `low`/`high` edges (may be negative) and `interior` gaps."""
+    """`lax.pad_p`: pads with a scalar: `low`/`high` edges (may be negative) and `interior` gaps."""
 
     name = "lax.pad"
     PRIMITIVE: ClassVar[str] = "pad"
@@ -607,18 +1084,20 @@ class PadOp(LaxOp):
         inp, out = shape(self.operand), shape(self.result)
         lo, hi, mid = self.ints("low"), self.ints("high"), self.ints("interior")
         if not len(lo) == len(hi) == len(mid) == len(inp):
-            _fail(self, "low/high/interior need one entry per dimension")
+            fail(self, "low/high/interior need one entry per dimension")
         if shape(self.padding_value) != () or elem(self.padding_value) != elem(self.operand):
-            _fail(self, f"padding value must be a scalar of {elem(self.operand)}")
+            fail(self, f"padding value must be a scalar of {elem(self.operand)}")
         want = tuple(
             a + b + s + max(0, s - 1) * c for s, a, b, c in zip(inp, lo, hi, mid, strict=True)
         )
         if want != out:
-            _fail(self, f"result shape {out} should be {want}")
+            fail(self, f"result shape {out} should be {want}")
 
 
 @irdl_op_definition
 class ConcatenateOp(LaxOp):
+    """`lax.concatenate_p`: the operands joined along `dimension`."""
+
     name = "lax.concatenate"
     PRIMITIVE: ClassVar[str] = "concatenate"
     inputs = var_operand_def(Tensor)
@@ -629,21 +1108,23 @@ class ConcatenateOp(LaxOp):
     def verify_(self) -> None:
         d, out = self.int("dimension"), shape(self.result)
         if not 0 <= d < len(out):
-            _fail(self, f"dimension {d} out of range for rank {len(out)}")
+            fail(self, f"dimension {d} out of range for rank {len(out)}")
         total = 0
         for x in self.inputs:
             s = shape(x)
             if len(s) != len(out) or any(a != b for i, (a, b) in enumerate(zip(s, out)) if i != d):
-                _fail(self, f"operand shape {s} does not match {out} outside dimension {d}")
+                fail(self, f"operand shape {s} does not match {out} outside dimension {d}")
             if elem(x) != elem(self.result):
-                _fail(self, f"operand element type {elem(x)} differs from {elem(self.result)}")
+                fail(self, f"operand element type {elem(x)} differs from {elem(self.result)}")
             total += s[d]
         if total != out[d]:
-            _fail(self, f"operand sizes along dimension {d} add up to {total}, not {out[d]}")
+            fail(self, f"operand sizes along dimension {d} add up to {total}, not {out[d]}")
 
 
 @irdl_op_definition
 class SplitOp(LaxOp):
+    """`lax.split_p`: the operand cut along `axis` into pieces of `sizes`."""
+
     name = "lax.split"
     PRIMITIVE: ClassVar[str] = "split"
     operand = operand_def(Tensor)
@@ -655,12 +1136,12 @@ class SplitOp(LaxOp):
     def verify_(self) -> None:
         sizes, axis, inp = self.ints("sizes"), self.int("axis"), shape(self.operand)
         if len(sizes) != len(self.outputs) or sum(sizes) != inp[axis]:
-            _fail(self, f"sizes {list(sizes)} must match the results and add up to {inp[axis]}")
+            fail(self, f"sizes {list(sizes)} must match the results and add up to {inp[axis]}")
 
 
 @irdl_op_definition
 class DynamicSliceOp(LaxOp):
-    """A `slice_sizes` window at run-time start indices (one scalar per dimension)."""
+    """`lax.dynamic_slice_p`: a `slice_sizes` window at run-time start indices (scalars)."""
 
     name = "lax.dynamic_slice"
     PRIMITIVE: ClassVar[str] = "dynamic_slice"
@@ -673,15 +1154,17 @@ class DynamicSliceOp(LaxOp):
     def verify_(self) -> None:
         inp, sizes = shape(self.operand), self.ints("slice_sizes")
         if len(self.start_indices) != len(inp) or len(sizes) != len(inp):
-            _fail(self, f"needs {len(inp)} start indices and slice sizes")
+            fail(self, f"needs {len(inp)} start indices and slice sizes")
         if any(shape(i) != () or not is_integer(elem(i)) for i in self.start_indices):
-            _fail(self, "start indices must be integer scalars")
+            fail(self, "start indices must be integer scalars")
         if tuple(sizes) != shape(self.result) or any(s > d for s, d in zip(sizes, inp)):
-            _fail(self, f"slice sizes {list(sizes)} must fit {inp} and equal the result shape")
+            fail(self, f"slice sizes {list(sizes)} must fit {inp} and equal the result shape")
 
 
 @irdl_op_definition
 class DynamicUpdateSliceOp(LaxOp):
+    """`lax.dynamic_update_slice_p`: `update` written into the operand at run-time start indices."""
+
     name = "lax.dynamic_update_slice"
     PRIMITIVE: ClassVar[str] = "dynamic_update_slice"
     operand = operand_def(Tensor)
@@ -693,15 +1176,17 @@ class DynamicUpdateSliceOp(LaxOp):
     def verify_(self) -> None:
         inp, upd = shape(self.operand), shape(self.update)
         if len(self.start_indices) != len(inp) or len(upd) != len(inp):
-            _fail(self, f"needs {len(inp)} start indices and an update of rank {len(inp)}")
+            fail(self, f"needs {len(inp)} start indices and an update of rank {len(inp)}")
         if any(u > d for u, d in zip(upd, inp)):
-            _fail(self, f"update shape {upd} does not fit in {inp}")
+            fail(self, f"update shape {upd} does not fit in {inp}")
         if self.result.type != self.operand.type:
-            _fail(self, "result type must equal the operand type")
+            fail(self, "result type must equal the operand type")
 
 
 @irdl_op_definition
 class GatherOp(LaxOp):
+    """`lax.gather_p`: windows of the operand at `indices`, by XLA's dimension numbers."""
+
     name = "lax.gather"
     PRIMITIVE: ClassVar[str] = "gather"
     operand = operand_def(Tensor)
@@ -722,11 +1207,11 @@ class GatherOp(LaxOp):
     def verify_(self) -> None:
         inp = shape(self.operand)
         if len(self.ints("slice_sizes")) != len(inp):
-            _fail(self, f"slice_sizes needs one entry per operand dimension ({len(inp)})")
+            fail(self, f"slice_sizes needs one entry per operand dimension ({len(inp)})")
         if not is_integer(elem(self.indices)):
-            _fail(self, f"indices must be integers, got {elem(self.indices)}")
+            fail(self, f"indices must be integers, got {elem(self.indices)}")
         if elem(self.result) != elem(self.operand):
-            _fail(self, "result element type must equal the operand's")
+            fail(self, "result element type must equal the operand's")
 
 
 class ScatterBase(LaxOp):
@@ -748,39 +1233,49 @@ class ScatterBase(LaxOp):
 
     def verify_(self) -> None:
         if self.result.type != self.operand.type:
-            _fail(self, "result type must equal the operand type")
+            fail(self, "result type must equal the operand type")
         if elem(self.updates) != elem(self.operand):
-            _fail(self, "updates must have the operand's element type")
+            fail(self, "updates must have the operand's element type")
         if not is_integer(elem(self.indices)):
-            _fail(self, f"indices must be integers, got {elem(self.indices)}")
+            fail(self, f"indices must be integers, got {elem(self.indices)}")
 
 
 @irdl_op_definition
 class ScatterOp(ScatterBase):
+    """`lax.scatter_p`: operand[indices] = updates."""
+
     name = "lax.scatter"
     PRIMITIVE: ClassVar[str] = "scatter"
 
 
 @irdl_op_definition
 class ScatterAddOp(ScatterBase):
+    """`lax.scatter_add_p`: operand[indices] += updates."""
+
     name = "lax.scatter_add"
     PRIMITIVE: ClassVar[str] = "scatter-add"
 
 
 @irdl_op_definition
 class ScatterMulOp(ScatterBase):
+    """`lax.scatter_mul_p`: operand[indices] *= updates."""
+
     name = "lax.scatter_mul"
     PRIMITIVE: ClassVar[str] = "scatter-mul"
 
 
 @irdl_op_definition
 class ScatterMinOp(ScatterBase):
+    """`lax.scatter_min_p`: operand[indices] = min(operand[indices], updates)."""
+
     name = "lax.scatter_min"
     PRIMITIVE: ClassVar[str] = "scatter-min"
 
 
 @irdl_op_definition
 class ScatterMaxOp(ScatterBase):
+    """`lax.scatter_max_p`: operand[indices] = max(operand[indices], updates)."""
+
     name = "lax.scatter_max"
     PRIMITIVE: ClassVar[str] = "scatter-max"
 
@@ -798,7 +1293,7 @@ class ReduceOp(LaxOp):
     axes = prop_def(DenseArrayBase)
     traits = traits_def(Pure(), LaxCanonicalization())
     INDEX_RESULT: ClassVar[bool] = False
-    KINDS: ClassVar[str] = "any"
+    KIND: ClassVar[Kind] = Kind.ANY
 
     def __init__(self, operand: SSAValue, axes: Sequence[int],
                  result_type: Attribute | None = None):
@@ -811,37 +1306,96 @@ class ReduceOp(LaxOp):
         _check_dims(self, axes, len(inp), "axes")
         want = tuple(d for i, d in enumerate(inp) if i not in axes)
         if shape(self.result) != want:
-            _fail(self, f"result shape {shape(self.result)} should be {want}")
-        _check_kind(self, elem(self.operand), self.KINDS)
+            fail(self, f"result shape {shape(self.result)} should be {want}")
+        _check_kind(self, elem(self.operand), self.KIND)
         if self.INDEX_RESULT:
             if not is_integer(elem(self.result)):
-                _fail(self, f"index result must be an integer type, got {elem(self.result)}")
+                fail(self, f"index result must be an integer type, got {elem(self.result)}")
         elif elem(self.result) != elem(self.operand):
-            _fail(self, f"result element type {elem(self.result)} differs from the operand's")
+            fail(self, f"result element type {elem(self.result)} differs from the operand's")
 
 
-def _reduce(name: str, base: type = ReduceOp, kinds: str = "any"):
-    cls = type("".join(p.capitalize() for p in name.split("_")) + "Op", (base,),
-               {"name": f"lax.{name}", "PRIMITIVE": name, "KINDS": kinds,
-                "__module__": __name__, "__annotations__": _CONSTS})
-    return irdl_op_definition(cls)
+@irdl_op_definition
+class ReduceSumOp(ReduceOp):
+    """`lax.reduce_sum_p`: the sum over `axes`."""
+
+    name = "lax.reduce_sum"
+    PRIMITIVE: ClassVar[str] = "reduce_sum"
+    KIND: ClassVar[Kind] = Kind.NUMERIC
 
 
-ReduceSumOp = _reduce("reduce_sum", kinds="num")
-ReduceProdOp = _reduce("reduce_prod", kinds="num")
-ReduceMaxOp = _reduce("reduce_max")
-ReduceMinOp = _reduce("reduce_min")
-ReduceAndOp = _reduce("reduce_and", kinds="int")
-ReduceOrOp = _reduce("reduce_or", kinds="int")
-ReduceXorOp = _reduce("reduce_xor", kinds="int")
+@irdl_op_definition
+class ReduceProdOp(ReduceOp):
+    """`lax.reduce_prod_p`: the product over `axes`."""
+
+    name = "lax.reduce_prod"
+    PRIMITIVE: ClassVar[str] = "reduce_prod"
+    KIND: ClassVar[Kind] = Kind.NUMERIC
+
+
+@irdl_op_definition
+class ReduceMaxOp(ReduceOp):
+    """`lax.reduce_max_p`: the maximum over `axes`."""
+
+    name = "lax.reduce_max"
+    PRIMITIVE: ClassVar[str] = "reduce_max"
+
+
+@irdl_op_definition
+class ReduceMinOp(ReduceOp):
+    """`lax.reduce_min_p`: the minimum over `axes`."""
+
+    name = "lax.reduce_min"
+    PRIMITIVE: ClassVar[str] = "reduce_min"
+
+
+@irdl_op_definition
+class ReduceAndOp(ReduceOp):
+    """`lax.reduce_and_p`: bitwise (logical on bool) and over `axes`."""
+
+    name = "lax.reduce_and"
+    PRIMITIVE: ClassVar[str] = "reduce_and"
+    KIND: ClassVar[Kind] = Kind.INT_OR_BOOL
+
+
+@irdl_op_definition
+class ReduceOrOp(ReduceOp):
+    """`lax.reduce_or_p`: bitwise (logical on bool) or over `axes`."""
+
+    name = "lax.reduce_or"
+    PRIMITIVE: ClassVar[str] = "reduce_or"
+    KIND: ClassVar[Kind] = Kind.INT_OR_BOOL
+
+
+@irdl_op_definition
+class ReduceXorOp(ReduceOp):
+    """`lax.reduce_xor_p`: bitwise (logical on bool) xor over `axes`."""
+
+    name = "lax.reduce_xor"
+    PRIMITIVE: ClassVar[str] = "reduce_xor"
+    KIND: ClassVar[Kind] = Kind.INT_OR_BOOL
 
 
 class ArgReduceOp(ReduceOp):
+    """The index of an extreme value over `axes`, of an integer type."""
+
     INDEX_RESULT: ClassVar[bool] = True
 
 
-ArgmaxOp = _reduce("argmax", ArgReduceOp)
-ArgminOp = _reduce("argmin", ArgReduceOp)
+@irdl_op_definition
+class ArgmaxOp(ArgReduceOp):
+    """`lax.argmax_p`: the index of the maximum over `axes` (the first on ties)."""
+
+    name = "lax.argmax"
+    PRIMITIVE: ClassVar[str] = "argmax"
+
+
+@irdl_op_definition
+class ArgminOp(ArgReduceOp):
+    """`lax.argmin_p`: the index of the minimum over `axes` (the first on ties)."""
+
+    name = "lax.argmin"
+    PRIMITIVE: ClassVar[str] = "argmin"
 
 
 class CumulativeOp(LaxOp):
@@ -852,26 +1406,60 @@ class CumulativeOp(LaxOp):
     axis = prop_def(IntegerAttr)
     reverse = prop_def(IntegerAttr)
     traits = traits_def(Pure(), LaxCanonicalization())
-    KINDS: ClassVar[str] = "num"
+    KIND: ClassVar[Kind] = Kind.NUMERIC
 
     def verify_(self) -> None:
         if self.result.type != self.operand.type:
-            _fail(self, "result type must equal the operand type")
+            fail(self, "result type must equal the operand type")
         if not 0 <= self.int("axis") < max(len(shape(self.operand)), 1):
-            _fail(self, f"axis {self.int('axis')} out of range")
-        _check_kind(self, elem(self.operand), self.KINDS)
+            fail(self, f"axis {self.int('axis')} out of range")
+        _check_kind(self, elem(self.operand), self.KIND)
 
 
-CumsumOp = _reduce("cumsum", CumulativeOp, "num")
-CumprodOp = _reduce("cumprod", CumulativeOp, "num")
-CummaxOp = _reduce("cummax", CumulativeOp, "num")
-CumminOp = _reduce("cummin", CumulativeOp, "num")
-CumlogsumexpOp = _reduce("cumlogsumexp", CumulativeOp, "float")
+@irdl_op_definition
+class CumsumOp(CumulativeOp):
+    """`lax.cumsum_p`: the running sum along `axis`."""
+
+    name = "lax.cumsum"
+    PRIMITIVE: ClassVar[str] = "cumsum"
+
+
+@irdl_op_definition
+class CumprodOp(CumulativeOp):
+    """`lax.cumprod_p`: the running product along `axis`."""
+
+    name = "lax.cumprod"
+    PRIMITIVE: ClassVar[str] = "cumprod"
+
+
+@irdl_op_definition
+class CummaxOp(CumulativeOp):
+    """`lax.cummax_p`: the running maximum along `axis`."""
+
+    name = "lax.cummax"
+    PRIMITIVE: ClassVar[str] = "cummax"
+
+
+@irdl_op_definition
+class CumminOp(CumulativeOp):
+    """`lax.cummin_p`: the running minimum along `axis`."""
+
+    name = "lax.cummin"
+    PRIMITIVE: ClassVar[str] = "cummin"
+
+
+@irdl_op_definition
+class CumlogsumexpOp(CumulativeOp):
+    """`lax.cumlogsumexp_p`: the running ln(sum(e^x)) along `axis`."""
+
+    name = "lax.cumlogsumexp"
+    PRIMITIVE: ClassVar[str] = "cumlogsumexp"
+    KIND: ClassVar[Kind] = Kind.FLOAT
 
 
 @irdl_op_definition
 class SortOp(LaxOp):
-    """Sorts all operands along `dimension` by the first `num_keys` of them."""
+    """`lax.sort_p`: sorts all operands along `dimension` by the first `num_keys` of them."""
 
     name = "lax.sort"
     PRIMITIVE: ClassVar[str] = "sort"
@@ -884,16 +1472,16 @@ class SortOp(LaxOp):
 
     def verify_(self) -> None:
         if [x.type for x in self.inputs] != [r.type for r in self.outputs]:
-            _fail(self, "result types must equal the operand types")
+            fail(self, "result types must equal the operand types")
         if len({shape(x) for x in self.inputs}) > 1:
-            _fail(self, "all operands must have one shape")
+            fail(self, "all operands must have one shape")
         if not 1 <= self.int("num_keys") <= len(self.inputs):
-            _fail(self, f"num_keys must be in [1, {len(self.inputs)}]")
+            fail(self, f"num_keys must be in [1, {len(self.inputs)}]")
 
 
 @irdl_op_definition
 class TopKOp(LaxOp):
-    """The `k` largest entries along the last dimension, and their int32 indices."""
+    """`lax.top_k_p`: the `k` largest entries along the last dimension and their i32 indices."""
 
     name = "lax.top_k"
     PRIMITIVE: ClassVar[str] = "top_k"
@@ -906,17 +1494,20 @@ class TopKOp(LaxOp):
     def verify_(self) -> None:
         inp, k = shape(self.operand), self.int("k")
         if not inp or not 0 <= k <= inp[-1]:
-            _fail(self, f"k = {k} must be in [0, {inp[-1] if inp else 0}] for {self.operand.type}")
+            fail(self, f"k = {k} must be in [0, {inp[-1] if inp else 0}] for {self.operand.type}")
         want = (*inp[:-1], k)
         if shape(self.values) != want or elem(self.values) != elem(self.operand):
-            _fail(self, f"values must be {want} of {elem(self.operand)}, got {self.values.type}")
+            fail(self, f"values must be {want} of {elem(self.operand)}, got {self.values.type}")
         if shape(self.indices) != want or elem(self.indices) != IntegerType(32):
-            _fail(self, f"indices must be {want} of i32, got {self.indices.type}")
+            fail(self, f"indices must be {want} of i32, got {self.indices.type}")
 
 
 @irdl_op_definition
 class DotGeneralOp(LaxOp):
-    """Contracts lhs/rhs contracting dims; result = batch dims, lhs free, rhs free."""
+    """`lax.dot_general_p`: contracts the lhs/rhs contracting dimensions.
+
+    The result dimensions are the batch dimensions, then lhs free, then rhs free.
+    """
 
     name = "lax.dot_general"
     PRIMITIVE: ClassVar[str] = "dot_general"
@@ -935,360 +1526,20 @@ class DotGeneralOp(LaxOp):
         lc, rc = self.ints("lhs_contracting"), self.ints("rhs_contracting")
         lb, rb = self.ints("lhs_batch"), self.ints("rhs_batch")
         if len(lc) != len(rc) or len(lb) != len(rb):
-            _fail(self, "lhs and rhs need as many contracting and batch dimensions")
+            fail(self, "lhs and rhs need as many contracting and batch dimensions")
         _check_dims(self, (*lc, *lb), len(ls), "lhs dimensions")
         _check_dims(self, (*rc, *rb), len(rs), "rhs dimensions")
         for a, b in (*zip(lc, rc), *zip(lb, rb)):
             if ls[a] != rs[b]:
-                _fail(self, f"lhs dimension {a} (size {ls[a]}) does not match rhs "
-                      f"dimension {b} (size {rs[b]})")
+                fail(self, f"lhs dimension {a} (size {ls[a]}) does not match rhs "
+                     f"dimension {b} (size {rs[b]})")
         want = (
             *(ls[i] for i in lb),
             *(d for i, d in enumerate(ls) if i not in lc and i not in lb),
             *(d for i, d in enumerate(rs) if i not in rc and i not in rb),
         )
         if shape(self.result) != want:
-            _fail(self, f"result shape {shape(self.result)} should be {want}")
-
-
-# ---------------------------------------------------------------------------------------
-# Control flow: ops with regions, each region one block ending in `lax.yield`.
-#
-# Regions are not isolated from above: a region reads values of the enclosing blocks
-# directly (JAX's `cond_consts`/`body_consts`/scan consts and cond's operands become such
-# captured values), as `scf` does. So `cse` can reuse an outer value inside a body, hoisting
-# an op out of a loop is moving it (no operand to add), and a constant-index `cond` folds by
-# inlining a branch. Block arguments are exactly the loop-carried values (and, for `scan`,
-# the slices of `xs`). The ops have no effects of their own (`RecursiveMemoryEffect`): one is
-# pure when its body is, which every `lax` body is, so `cse`/`dce` merge and drop them.
-# ---------------------------------------------------------------------------------------
-
-
-def _types(values: Sequence[SSAValue]) -> list[Attribute]:
-    return [v.type for v in values]
-
-
-def _show(types: Sequence[Attribute]) -> str:
-    return "(" + ", ".join(str(t) for t in types) + ")"
-
-
-def _yielded(op: Operation, region: Region, what: str) -> YieldOp:
-    """The `lax.yield` ending the single block of `region` (verified to be there)."""
-    last = region.block.last_op if region.blocks else None
-    if not isinstance(last, YieldOp):
-        _fail(op, f"{what} must end with lax.yield")
-    assert isinstance(last, YieldOp)
-    return last
-
-
-def _check_yield(op: Operation, region: Region, want: Sequence[Attribute], what: str) -> None:
-    got = _types(_yielded(op, region, what).values)
-    if list(got) != list(want):
-        _fail(op, f"{what} yields {_show(got)}, expected {_show(want)}")
-
-
-def _check_args(op: Operation, region: Region, want: Sequence[Attribute], what: str) -> None:
-    got = _types(region.block.args)
-    if list(got) != list(want):
-        _fail(op, f"{what} block arguments {_show(got)} must be {_show(want)}")
-
-
-def _print_region(printer: Printer, region: Region) -> None:
-    printer.print_string(" ")
-    printer.print_region(region, print_entry_block_args=bool(region.block.args))
-
-
-def _print_props(printer: Printer, op: IRDLOperation) -> None:
-    for name in type(op).get_irdl_definition().properties:
-        if name in op.properties and name != "operandSegmentSizes":  # said by the lists
-            printer.print_string(f" {name} ")
-            syntax.print_prop_value(printer, op.properties[name])
-    if op.attributes:
-        printer.print_string(" ")
-        printer.print_attr_dict(op.attributes)
-
-
-def _parse_props(parser: Parser, cls: type[IRDLOperation]) -> tuple[dict, dict]:
-    """`name value` properties up to the `:` or an attribute dictionary, then that dict."""
-    known, props = cls.get_irdl_definition().properties, {}
-    while (name := parser.parse_optional_identifier()) is not None:
-        if name not in known or name in props:
-            parser.raise_error(f"'{cls.name}' has no property '{name}' or it is given twice "
-                               f"(properties: {', '.join(known) or 'none'})")
-        props[name] = syntax.parse_prop_value(parser)
-    return props, parser.parse_optional_attr_dict()
-
-
-def _parse_operands(parser: Parser) -> list:
-    """`(%a, %b)`: a parenthesized, possibly empty, operand list."""
-    return parser.parse_comma_separated_list(
-        parser.Delimiter.PAREN, parser.parse_unresolved_operand)
-
-
-def _print_operands(printer: Printer, values: Sequence[SSAValue]) -> None:
-    printer.print_string("(")
-    printer.print_list(values, printer.print_operand)
-    printer.print_string(")")
-
-
-def _resolve(parser: Parser, operands: list, types: Sequence[Attribute], pos: int) -> list:
-    if len(operands) != len(types):
-        parser.raise_error(f"{len(types)} types for {len(operands)} operands", pos)
-    return parser.resolve_operands(operands, types, pos)
-
-
-class RegionOp(LaxOp):
-    """Base of the control-flow ops: accessors that passes over regions share."""
-
-    def yielded(self, region: Region) -> YieldOp:
-        """The terminator of `region` (one of this op's regions)."""
-        last = region.block.last_op
-        assert isinstance(last, YieldOp), f"{self.name} region does not end with lax.yield"
-        return last
-
-
-@irdl_op_definition
-class CondOp(RegionOp):
-    """Runs branch `index` (clamped to the branches, as XLA's conditional) and returns what
-    it yields. Branches take no block arguments: they read the values they need from above.
-    `jax.lax.cond` is two branches (false first), `jax.lax.switch` any number.
-
-        %r = lax.cond %i : tensor<i32> -> tensor<f32> { ...; lax.yield %a : tensor<f32> },
-                                                      { ...; lax.yield %b : tensor<f32> }
-    """
-
-    name = "lax.cond"
-    PRIMITIVE: ClassVar[str] = "cond"
-    index = operand_def(Tensor)
-    outputs = var_result_def(Tensor)
-    branches = var_region_def("single_block")
-    traits = traits_def(RecursiveMemoryEffect(), RecursivelySpeculatable(),
-                        LaxCanonicalization())
-
-    def __init__(self, index: SSAValue, result_types: Sequence[Attribute],
-                 branches: Sequence[Region]):
-        super().__init__(operands=[index], result_types=[list(result_types)],
-                         regions=[list(branches)])
-
-    def verify_(self) -> None:
-        if shape(self.index) != () or not (is_integer(elem(self.index))
-                                           or is_bool(elem(self.index))):
-            _fail(self, f"index must be an integer or i1 scalar, got {self.index.type}")
-        if not self.branches:
-            _fail(self, "needs at least one branch")
-        for i, branch in enumerate(self.branches):
-            _check_args(self, branch, [], f"branch {i}")
-            _check_yield(self, branch, _types(self.outputs), f"branch {i}")
-
-    def print(self, printer: Printer) -> None:
-        printer.print_string(" ")
-        printer.print_operand(self.index)
-        _print_props(printer, self)
-        printer.print_string(" : ")
-        printer.print_attribute(self.index.type)
-        printer.print_string(" -> ")
-        syntax.print_type_list(printer, _types(self.outputs))
-        for i, branch in enumerate(self.branches):
-            if i:
-                printer.print_string(",")
-            _print_region(printer, branch)
-
-    @classmethod
-    def parse(cls, parser: Parser) -> CondOp:
-        pos = parser.pos
-        index = parser.parse_unresolved_operand()
-        _, attrs = _parse_props(parser, cls)
-        parser.parse_punctuation(":")
-        index_type = parser.parse_type()
-        parser.parse_punctuation("->")
-        out_types = syntax.parse_type_list(parser)
-        branches = [parser.parse_region()]
-        while parser.parse_optional_punctuation(",") is not None:
-            branches.append(parser.parse_region())
-        (value,) = _resolve(parser, [index], [index_type], pos)
-        op = cls(value, out_types, branches)
-        op.attributes.update(attrs)
-        return op
-
-
-@irdl_op_definition
-class WhileOp(RegionOp):
-    """Loops while `cond` yields true: both regions take the carried values as block
-    arguments; `cond` yields a `tensor<i1>`, `body` the next carried values.
-
-        %r = lax.while (%x) : tensor<f32> cond { ^bb0(%c: tensor<f32>): ... } do { ... }
-    """
-
-    name = "lax.while"
-    PRIMITIVE: ClassVar[str] = "while"
-    init = var_operand_def(Tensor)
-    outputs = var_result_def(Tensor)
-    cond = region_def("single_block")
-    body = region_def("single_block")
-    # Not speculatable: a while loop need not terminate.
-    traits = traits_def(RecursiveMemoryEffect(), LaxCanonicalization())
-
-    def __init__(self, init: Sequence[SSAValue], cond: Region, body: Region):
-        super().__init__(operands=[list(init)], result_types=[_types(init)],
-                         regions=[cond, body])
-
-    @property
-    def carried_types(self) -> list[Attribute]:
-        """The types of the loop-carried values (operands, block arguments, results)."""
-        return _types(self.init)
-
-    def verify_(self) -> None:
-        carried = self.carried_types
-        if _types(self.outputs) != carried:
-            _fail(self, f"result types {_show(_types(self.outputs))} must equal the carried "
-                  f"types {_show(carried)}")
-        _check_args(self, self.cond, carried, "cond region")
-        _check_args(self, self.body, carried, "body region")
-        _check_yield(self, self.cond, [TensorType(i1, [])], "cond region")
-        _check_yield(self, self.body, carried, "body region")
-
-    def print(self, printer: Printer) -> None:
-        printer.print_string(" ")
-        _print_operands(printer, self.init)
-        _print_props(printer, self)
-        printer.print_string(" : ")
-        syntax.print_type_list(printer, self.carried_types)
-        printer.print_string(" cond")
-        _print_region(printer, self.cond)
-        printer.print_string(" do")
-        _print_region(printer, self.body)
-
-    @classmethod
-    def parse(cls, parser: Parser) -> WhileOp:
-        pos = parser.pos
-        operands = _parse_operands(parser)
-        _, attrs = _parse_props(parser, cls)
-        parser.parse_punctuation(":")
-        types = syntax.parse_type_list(parser)
-        parser.parse_keyword("cond")
-        cond = parser.parse_region()
-        parser.parse_keyword("do")
-        body = parser.parse_region()
-        op = cls(_resolve(parser, operands, types, pos), cond, body)
-        op.attributes.update(attrs)
-        return op
-
-
-@irdl_op_definition
-class ScanOp(RegionOp):
-    """`length` steps of `body` over the carried values and slice `i` of each of `xs`
-    (from the end when `reverse`); results are the final carry, then each yielded slice
-    stacked into `ys` (leading dimension `length`). `unroll` is a hint for the target.
-
-        %c, %ys = lax.scan (%c0) xs (%xs) length 5 reverse false unroll 1
-            : (tensor<f32>, tensor<5x3xf32>) -> (tensor<f32>, tensor<5xf32>) { ... }
-    """
-
-    name = "lax.scan"
-    PRIMITIVE: ClassVar[str] = "scan"
-    init = var_operand_def(Tensor)
-    xs = var_operand_def(Tensor)
-    outputs = var_result_def(Tensor)
-    length = prop_def(IntegerAttr)
-    reverse = prop_def(IntegerAttr)
-    unroll = prop_def(IntegerAttr)
-    body = region_def("single_block")
-    irdl_options = (AttrSizedOperandSegments(as_property=True),)
-    traits = traits_def(RecursiveMemoryEffect(), RecursivelySpeculatable(),
-                        LaxCanonicalization())
-
-    def __init__(self, init: Sequence[SSAValue], xs: Sequence[SSAValue],
-                 y_types: Sequence[Attribute], body: Region, length: int,
-                 reverse: bool = False, unroll: int = 1):
-        super().__init__(
-            operands=[list(init), list(xs)], result_types=[[*_types(init), *y_types]],
-            regions=[body], properties={"length": int_attr(length),
-                                        "reverse": bool_attr(reverse),
-                                        "unroll": int_attr(unroll)})
-
-    @property
-    def num_carry(self) -> int:
-        return len(self.init)
-
-    @property
-    def carry_outputs(self) -> Sequence[SSAValue]:
-        """The final carried values."""
-        return self.outputs[:self.num_carry]
-
-    @property
-    def ys(self) -> Sequence[SSAValue]:
-        """The stacked per-step outputs."""
-        return self.outputs[self.num_carry:]
-
-    @property
-    def carried_types(self) -> list[Attribute]:
-        return _types(self.init)
-
-    def verify_(self) -> None:
-        n, carried = self.int("length"), self.carried_types
-        if n < 0 or self.int("unroll") < 1:
-            _fail(self, f"length must be >= 0 and unroll >= 1, got {n} and {self.int('unroll')}")
-        if _types(self.carry_outputs) != carried:
-            _fail(self, f"carry result types {_show(_types(self.carry_outputs))} must equal "
-                  f"the carried types {_show(carried)}")
-        slices = []
-        for x in self.xs:
-            if shape(x)[:1] != (n,):
-                _fail(self, f"xs operand {x.type} must have leading dimension {n} (length)")
-            slices.append(TensorType(elem(x), shape(x)[1:]))
-        _check_args(self, self.body, [*carried, *slices], "body region")
-        ys = []
-        for y in self.ys:
-            if shape(y)[:1] != (n,):
-                _fail(self, f"ys result {y.type} must have leading dimension {n} (length)")
-            ys.append(TensorType(elem(y), shape(y)[1:]))
-        _check_yield(self, self.body, [*carried, *ys], "body region")
-
-    def print(self, printer: Printer) -> None:
-        printer.print_string(" ")
-        _print_operands(printer, self.init)
-        printer.print_string(" xs ")
-        _print_operands(printer, self.xs)
-        _print_props(printer, self)
-        printer.print_string(" : ")
-        syntax.print_type_list(printer, _types(self.operands))
-        printer.print_string(" -> ")
-        syntax.print_type_list(printer, _types(self.outputs))
-        _print_region(printer, self.body)
-
-    @classmethod
-    def parse(cls, parser: Parser) -> ScanOp:
-        pos = parser.pos
-        init = _parse_operands(parser)
-        parser.parse_keyword("xs")
-        xs = _parse_operands(parser)
-        props, attrs = _parse_props(parser, cls)
-        parser.parse_punctuation(":")
-        in_types = syntax.parse_type_list(parser)
-        parser.parse_punctuation("->")
-        out_types = syntax.parse_type_list(parser)
-        body = parser.parse_region()
-        values = _resolve(parser, [*init, *xs], in_types, pos)
-        if len(out_types) < len(init):
-            parser.raise_error(f"'{cls.name}' needs at least {len(init)} results (the carry)")
-        op = cls.build(operands=[values[:len(init)], values[len(init):]],
-                       result_types=[out_types], regions=[body], properties=props,
-                       attributes=attrs)
-        return op
-
-
-@irdl_op_definition
-class YieldOp(IRDLOperation):
-    """Ends a region of a control-flow op with the values it passes on."""
-
-    name = "lax.yield"
-    values = var_operand_def(Tensor)
-    traits = lazy_traits_def(lambda: (IsTerminator(), HasParent(CondOp, WhileOp, ScanOp),
-                                      Pure()))
-    assembly_format = "($values^ `:` type($values))? attr-dict"
-
-    def __init__(self, values: Sequence[SSAValue]):
-        super().__init__(operands=[list(values)])
+            fail(self, f"result shape {shape(self.result)} should be {want}")
 
 
 # ---------------------------------------------------------------------------------------
@@ -1324,10 +1575,11 @@ class GenericOp(LaxOp):
 
 @irdl_op_definition
 class ShardingConstraintOp(LaxOp):
-    """`jax.lax.with_sharding_constraint`: the value, laid out over `mesh` as `spec` says.
+    """`lax.sharding_constraint_p`: the value, laid out over `mesh` as `spec` says.
 
-    Mesh and spec are attributes of `tiers.dialects.sharding`, the spec written first (the
-    shared syntax reads a bare `[` as an i64 array):
+    `jax.lax.with_sharding_constraint` makes it. Mesh and spec are attributes of
+    `tiers.dialects.sharding`, the spec written first (the shared syntax reads a bare `[` as
+    an i64 array):
     `lax.sharding_constraint spec [["x"], []] %x mesh {axes = ["x"], shape = array<i64: 8>}`.
     """
 
@@ -1350,14 +1602,12 @@ class ShardingConstraintOp(LaxOp):
         return syntax.parse_op(cls, parser, {"spec": parser.parse_attribute()})
 
     def verify_(self) -> None:
-        from tiers.dialects.sharding import ShardingError, check
-
         if self.operand.type != self.result.type:
-            _fail(self, f"result type {self.result.type} differs from {self.operand.type}")
+            fail(self, f"result type {self.result.type} differs from {self.operand.type}")
         try:
             check(self.mesh, self.spec, len(shape(self.operand)))
         except ShardingError as e:
-            _fail(self, str(e))
+            fail(self, str(e))
 
 
 def all_ops() -> list[type[LaxOp]]:

@@ -22,7 +22,7 @@ from __future__ import annotations
 import functools
 import threading
 import weakref
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from jax._src import core, dispatch
@@ -31,10 +31,8 @@ from jax._src.interpreters import partial_eval as pe
 from xdsl.dialects.builtin import ModuleOp
 
 from tiers import pipeline
-from tiers.frontend import import_rules  # noqa: F401 - import_rules: the rules
 from tiers.frontend.importer import import_jaxpr
 from tiers.passes.collector import gc_paused
-from tiers.pipeline.context import make_context
 from tiers.targets import jax as jax_target
 
 
@@ -42,15 +40,12 @@ from tiers.targets import jax as jax_target
 class Options:
     """How tiers compiles a call: a primitive param, so hashable and part of JAX's caches."""
 
-    pipeline: str = "default"
-    verify: bool = False  # verify the IR after the pipeline (`tiers.jit(verify=...)`)
+    pipeline: pipeline.Pipeline = field(default_factory=lambda: pipeline.parse("default"))
+    verify_each: bool = False  # verify after every pass (`tiers.jit(verify=True)`)
     debug: pipeline.Debug | None = None
 
     def __repr__(self) -> str:  # as it shows in a printed jaxpr
-        return f"tiers(pipeline={self.pipeline!r})"
-
-
-_CTX = make_context()
+        return f"tiers(pipeline={self.pipeline.spec!r})"
 
 
 def build_module(closed: core.ClosedJaxpr, options: Options, name: str = "main") -> ModuleOp:
@@ -64,9 +59,8 @@ def build_module(closed: core.ClosedJaxpr, options: Options, name: str = "main")
 def optimize(module: ModuleOp, closed: core.ClosedJaxpr, options: Options, name: str) -> None:
     """Run the pipeline on `module` imported from `closed` (which replays a crash)."""
     replay = functools.partial(import_jaxpr, closed, "main")  # for a crash reproducer
-    pipeline.run(options.pipeline, _CTX, module, debug=options.debug, name=name, replay=replay)
-    if options.verify:
-        pipeline.verify_result(options.pipeline, _CTX, module, name=name, replay=replay)
+    pipeline.compile(module, options.pipeline, debug=options.debug,
+                     verify_each=options.verify_each, name=name, replay=replay)
 
 
 class _Modules:
@@ -123,9 +117,9 @@ pe.dce_rules[tiers_call_p] = pe.dce_jaxpr_closed_call_rule
 
 
 def _lower(ctx: mlir.LoweringRuleContext, *args: Any, call_jaxpr: core.ClosedJaxpr,
-           name: str = "main", options: Options = Options(), **_: Any) -> Any:
+           name: str = "main", options: Options | None = None, **_: Any) -> Any:
     """The only place tiers sees a program: after JAX has applied every transformation."""
-    module = MODULES.get(call_jaxpr, name, options)
+    module = MODULES.get(call_jaxpr, name, options or Options())
     return mlir.lower_fun(jax_target.to_callable(module), multiple_results=True)(ctx, *args)
 
 

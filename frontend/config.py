@@ -1,5 +1,8 @@
 """`tiers.config`: process-wide switches for eager mode and for `tiers.jit`.
 
+The values live in one place, `tiers.pipeline.config.SETTINGS` (with the environment
+variables that set them at start-up); these functions are how users change them.
+
 Each setter takes effect at once and also works as a context manager that restores the previous
 value on exit: `tiers.config.run_functions_eagerly(True)` or
 `with tiers.config.run_functions_eagerly(True): ...`. Like TensorFlow's switches they are global
@@ -15,6 +18,7 @@ from typing import Any
 import jax
 
 from tiers import pipeline
+from tiers.pipeline.config import SETTINGS
 
 
 class Setting:
@@ -30,18 +34,7 @@ class Setting:
         self._restore()
 
 
-class _State:
-    """The eager settings read on every eager op (plain attributes: a read costs ~30 ns)."""
-
-    __slots__ = ("pipeline", "cache_size")
-
-    def __init__(self) -> None:
-        self.pipeline = "default"
-        self.cache_size = 4096
-
-
-STATE = _State()
-_resize_hooks: list[Callable[[int], None]] = []
+_resize_hooks: list[Callable[[int], None]] = []  # the eager cache trims itself
 
 
 def run_functions_eagerly(flag: bool = True) -> Setting:
@@ -65,28 +58,28 @@ def functions_run_eagerly() -> bool:
 def set_eager_pipeline(spec: str) -> Setting:
     """Compile eager ops with pipeline `spec` (a preset or pass list; checked at once)."""
     pipeline.parse(spec)  # an unknown pass fails here, naming the known ones
-    previous = STATE.pipeline
-    STATE.pipeline = spec
+    previous = SETTINGS.eager_pipeline
+    SETTINGS.eager_pipeline = spec
 
     def restore() -> None:
-        STATE.pipeline = previous
+        SETTINGS.eager_pipeline = previous
 
     return Setting(restore)
 
 
 def eager_pipeline() -> str:
     """The pipeline eager ops are compiled with (default: "default")."""
-    return STATE.pipeline
+    return SETTINGS.eager_pipeline
 
 
 def set_eager_cache_size(n: int) -> Setting:
     """Keep at most `n` compiled eager kernels (least recently used ones are dropped first)."""
     if n < 1:
         raise ValueError(f"the eager cache needs room for at least one kernel, got {n}")
-    previous = STATE.cache_size
-    STATE.cache_size = int(n)
+    previous = SETTINGS.eager_cache_size
+    SETTINGS.eager_cache_size = int(n)
     for hook in _resize_hooks:
-        hook(STATE.cache_size)
+        hook(SETTINGS.eager_cache_size)
 
     def restore() -> None:
         set_eager_cache_size(previous)
@@ -96,7 +89,7 @@ def set_eager_cache_size(n: int) -> Setting:
 
 def eager_cache_size() -> int:
     """How many compiled eager kernels the cache keeps."""
-    return STATE.cache_size
+    return SETTINGS.eager_cache_size
 
 
 def on_cache_resize(hook: Callable[[int], None]) -> None:
@@ -107,20 +100,35 @@ def on_cache_resize(hook: Callable[[int], None]) -> None:
 def set_debug(debug: pipeline.Debug | None) -> Setting:
     """Instrument every pipeline run without its own `debug` (tiers.jit, eager ops): a
     `tiers.pipeline.Debug` (print IR after passes, timing, semantic checks), or None."""
-    from tiers.pipeline import instrument
+    previous, SETTINGS.debug = SETTINGS.debug, debug
 
-    previous = instrument.set_default_debug(debug)
-    return Setting(lambda: instrument.set_default_debug(previous))
+    def restore() -> None:
+        SETTINGS.debug = previous
+
+    return Setting(restore)
 
 
 def set_reproducer_dir(path: str | os.PathLike) -> Setting:
     """Write crash reproducers of failing passes under `path` (default: the system temp dir's
     `tiers-reproducers`, or $TIERS_REPRODUCER_DIR); the error message names the file."""
-    from tiers.pipeline import instrument
+    previous, SETTINGS.reproducer_dir = SETTINGS.reproducer_dir, os.fspath(path)
 
-    previous = instrument.set_default_reproducer_dir(path)
-    return Setting(lambda: instrument.set_default_reproducer_dir(previous))
+    def restore() -> None:
+        SETTINGS.reproducer_dir = previous
+
+    return Setting(restore)
 
 
-if os.environ.get("TIERS_RUN_EAGERLY", "").strip().lower() not in ("", "0", "false", "no"):
+def set_verify_each(flag: bool = True) -> Setting:
+    """Verify the IR after every pass of every pipeline (as `TIERS_VERIFY=1` does); the result
+    of a pipeline is verified anyway (`tiers.pipeline.compile` says when)."""
+    previous, SETTINGS.verify_each = SETTINGS.verify_each, bool(flag)
+
+    def restore() -> None:
+        SETTINGS.verify_each = previous
+
+    return Setting(restore)
+
+
+if SETTINGS.run_eagerly:  # TIERS_RUN_EAGERLY=1, read with the other variables (pipeline/config)
     run_functions_eagerly(True)

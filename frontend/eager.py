@@ -34,11 +34,10 @@ from xdsl.dialects.builtin import ModuleOp
 
 from tiers import pipeline
 from tiers.dialects.dtypes import UnsupportedDType
-from tiers.frontend import import_rules  # noqa: F401 - registers the importer's rules
-from tiers.frontend.config import STATE, on_cache_resize
+from tiers.frontend.config import on_cache_resize
 from tiers.frontend.importer import ImportError_, import_jaxpr
 from tiers.frontend.tensor import Tensor
-from tiers.pipeline.context import make_context
+from tiers.pipeline.config import SETTINGS
 from tiers.targets import jax as jax_target
 
 _SCALARS = frozenset({int, float, bool, complex})
@@ -162,9 +161,8 @@ class KernelCache:
                     "direct": direct, "size": self.size, "compile_time_s": self.compile_s}
 
 
-CACHE = KernelCache(STATE.cache_size)
+CACHE = KernelCache(SETTINGS.eager_cache_size)
 on_cache_resize(CACHE.resize)
-_CTX = make_context()
 
 
 def cache_info() -> dict[str, Any]:
@@ -178,22 +176,11 @@ def clear_cache() -> None:
 
 
 # -- the key ---------------------------------------------------------------------------------
-_plugins: list[Any] = [None, 0]  # the pass registry last seen, and a small int naming its set
-_plugin_sets: dict[tuple[str, ...], int] = {}
-_get_all_passes = pipeline.get_all_passes
 # The x64 and default-device switches, read as JAX's jit key reads them (public
 # `jax.config.jax_enable_x64` costs twice as much per read).
 _X64 = jax_config.enable_x64
 _DEVICE = jax_config.default_device
 _DISABLE_JIT = jax_config.disable_jit
-
-
-def _plugin_token() -> int:
-    registry = _get_all_passes()
-    if registry is not _plugins[0]:  # the registry is rebuilt only when plugins change
-        names = tuple(sorted(registry))
-        _plugins[:] = [registry, _plugin_sets.setdefault(names, len(_plugin_sets))]
-    return _plugins[1]
 
 
 class _Traced(Exception):
@@ -208,14 +195,29 @@ class _Uncacheable(Exception):
     """A static argument holds arrays we cannot key by value."""
 
 
-SYMBOLIC_TYPES: set[type] = set()
-_symbolic_call: list[Callable[[Op, tuple, dict], Any]] = []
+class _SymbolicRoute:
+    """Where ops on graph tensors go. frontend/graph.py sets it (it imports this module, so
+    this one cannot import it): `types` are its tensor types, `call` builds a graph node."""
+
+    def __init__(self) -> None:
+        self.types: set[type] = set()
+        self.call: Callable[[Op, tuple, dict], Any] = _no_graph
+
+    def __call__(self, op: Op, args: tuple, kwargs: dict) -> Any:
+        return self.call(op, args, kwargs)
+
+
+def _no_graph(op: Op, args: tuple, kwargs: dict) -> Any:
+    raise RuntimeError(f"{op.name}: graph tensors without tiers.frontend.graph loaded")
+
+
+SYMBOLIC = _SymbolicRoute()
 
 
 def set_symbolic(cls: type, call: Callable[[Op, tuple, dict], Any]) -> None:
     """Route ops with a `cls` argument (or inside a `Graph.as_default()` block) to `call`."""
-    SYMBOLIC_TYPES.add(cls)
-    _symbolic_call[:] = [call]
+    SYMBOLIC.types.add(cls)
+    SYMBOLIC.call = call
 
 
 def _scan(x: Any, scalar_operand: bool, dyn: list, key: list) -> None:
@@ -242,7 +244,7 @@ def _scan(x: Any, scalar_operand: bool, dyn: list, key: list) -> None:
         key.append((x.shape, x.dtype))
     elif isinstance(x, _Tracer):
         raise _Traced
-    elif t in SYMBOLIC_TYPES:
+    elif t in SYMBOLIC.types:
         raise _Symbolic
     elif isinstance(x, jax.Array):
         dyn.append(x)
@@ -295,9 +297,9 @@ def _unwrap(x: Any) -> Any:
 
 def _key(op: Op, args: tuple, kwargs: dict, dyn: list) -> tuple:
     """The cache key of `op(*args, **kwargs)`; fills `dyn` with the array arguments."""
-    registry = _get_all_passes()
-    plugins = _plugins[1] if registry is _plugins[0] else _plugin_token()
-    key: list[Any] = [op, STATE.pipeline, plugins, _X64.value, _DEVICE.value, len(args)]
+    # The pipeline's text and the plugin set's generation stand for the passes it runs.
+    key: list[Any] = [op, SETTINGS.eager_pipeline, SETTINGS.generation, _X64.value,
+                      _DEVICE.value, len(args)]
     scalar_operands = op.scalar_operands
     for arg in args:
         t = type(arg)  # the common case inline: `_scan` does the same, a call slower
@@ -319,7 +321,7 @@ def _key(op: Op, args: tuple, kwargs: dict, dyn: list) -> tuple:
 def call(op: Op, args: tuple, kwargs: dict) -> Any:
     """Run `op` eagerly (a Tensor result), traced (a JAX value) or symbolically (a graph node)."""
     if LOCAL.graphs:
-        return _symbolic_call[0](op, args, kwargs)
+        return SYMBOLIC(op, args, kwargs)
     if op.direct:
         return _call_direct(op, args, kwargs)
     dyn: list[Any] = []
@@ -328,7 +330,7 @@ def call(op: Op, args: tuple, kwargs: dict) -> Any:
     except _Traced:  # inside jax.jit/tiers.jit tracing: plain JAX, traced code stays unchanged
         return op.fn(*_unwrap(args), **{k: _unwrap(v) for k, v in kwargs.items()})
     except _Symbolic:
-        return _symbolic_call[0](op, args, kwargs)
+        return SYMBOLIC(op, args, kwargs)
     except _Uncacheable:
         return _tensors(op.fn(*_unwrap(args), **{k: _unwrap(v) for k, v in kwargs.items()}))
     kernel = CACHE.get(key)
@@ -367,8 +369,8 @@ def _direct(op: Op, args: tuple, kwargs: dict, dyn: list) -> Any:
 
 
 def _call_direct(op: Op, args: tuple, kwargs: dict) -> Any:
-    if any(type(leaf) in SYMBOLIC_TYPES for leaf in jax.tree_util.tree_leaves((args, kwargs))):
-        return _symbolic_call[0](op, args, kwargs)
+    if any(type(leaf) in SYMBOLIC.types for leaf in jax.tree_util.tree_leaves((args, kwargs))):
+        return SYMBOLIC(op, args, kwargs)
     return _tensors(op.fn(*_unwrap(args), **{k: _unwrap(v) for k, v in kwargs.items()}))
 
 
@@ -414,8 +416,7 @@ def _make(op: Op, args: tuple, kwargs: dict, dyn: list) -> tuple[Kernel, list[An
         return kernel, _direct(op, args, kwargs, dyn)
     name = getattr(op.fn, "__name__", "eager_op")
     replay = functools.partial(import_jaxpr, closed, "main")  # for a crash reproducer
-    pipeline.run(STATE.pipeline, _CTX, module, name=name, replay=replay)
-    pipeline.verify_result(STATE.pipeline, _CTX, module, name=name, replay=replay)
+    pipeline.compile(module, SETTINGS.eager_pipeline, name=name, replay=replay)
     tree = trees[0]
     kernel = Kernel(jax_target.compile(module), tree, jax.tree_util.treedef_is_leaf(tree),
                     closed, module)

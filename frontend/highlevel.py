@@ -7,7 +7,8 @@ and, through `mlir.lower_fun`, as the lowering under `jax.jit`; a shape rule; a 
 the primitive for the primal (so `jax.grad` keeps the op in its forward pass) and spells the
 tangent in `jax.numpy` (linear ops JAX can transpose), in closed form where one is short and
 else as the JVP of the JAX definition; a batching rule that binds the primitive again on
-batched operands (so `jax.vmap` keeps the op too). The importer rules close the file.
+batched operands (so `jax.vmap` keeps the op too). The importer rules, `HIGHLEVEL_RULES`,
+come after the public functions (`import_rules.RULES` joins them to the lax primitives' rules).
 """
 
 from __future__ import annotations
@@ -25,8 +26,7 @@ from jax.interpreters import ad, batching, mlir
 from xdsl.ir import SSAValue
 
 from tiers.dialects import array
-from tiers.frontend.import_rules import rule
-from tiers.frontend.importer import Emitter
+from tiers.frontend.emitter import Emitter, Rule, rule_adder
 from tiers.targets.jax import array_rules as defs
 
 Tangent = Callable[..., Any]  # (y, primals, tangents, **params) -> tangent of y
@@ -309,17 +309,21 @@ def attention(q: Any, k: Any, v: Any, mask: Any = None, scale: float | None = No
 
 
 # -- importer rules: each primitive becomes its array op ------------------------------------
+HIGHLEVEL_RULES: dict[str, Rule] = {}
+_rule = rule_adder(HIGHLEVEL_RULES)
+
+
 def _one(em: Emitter, op: array.ArrayOp) -> list[SSAValue]:
     return list(em.add(op).results)
 
 
-@rule("tiers_relu", "tiers_silu")
+@_rule("tiers_relu", "tiers_silu")
 def _activation(em: Emitter, x: SSAValue):
     cls = array.ReluOp if em.eqn.primitive is tiers_relu_p else array.SiluOp
     return _one(em, cls(x))
 
 
-@rule("tiers_gelu")
+@_rule("tiers_gelu")
 def _gelu(em: Emitter, x: SSAValue):
     return _one(em, array.GeluOp(x, em.params["approximate"]))
 
@@ -328,38 +332,38 @@ _AXIS_OPS = {"tiers_softmax": array.SoftmaxOp, "tiers_log_softmax": array.LogSof
              "tiers_logsumexp": array.LogsumexpOp}
 
 
-@rule(*_AXIS_OPS)
+@_rule(*_AXIS_OPS)
 def _along_axis(em: Emitter, x: SSAValue):
     return _one(em, _AXIS_OPS[em.eqn.primitive.name](x, em.params["axis"]))
 
 
-@rule("tiers_mean")
+@_rule("tiers_mean")
 def _mean(em: Emitter, x: SSAValue):
     return _one(em, array.MeanOp(x, em.params["axes"]))
 
 
-@rule("tiers_var")
+@_rule("tiers_var")
 def _var(em: Emitter, x: SSAValue):
     return _one(em, array.VarOp(x, em.params["axes"], em.params["ddof"]))
 
 
-@rule("tiers_layer_norm")
+@_rule("tiers_layer_norm")
 def _layer_norm(em: Emitter, x: SSAValue, *affine: SSAValue):
     return _one(em, array.LayerNormOp(x, affine, em.params["axis"], em.params["epsilon"]))
 
 
-@rule("tiers_rms_norm")
+@_rule("tiers_rms_norm")
 def _rms_norm(em: Emitter, x: SSAValue, *scale: SSAValue):
     return _one(em, array.RmsNormOp(x, scale[0] if scale else None, em.params["axis"],
                                     em.params["epsilon"]))
 
 
-@rule("tiers_matmul")
+@_rule("tiers_matmul")
 def _matmul(em: Emitter, a: SSAValue, b: SSAValue):
     return _one(em, array.MatmulOp(a, b))
 
 
-@rule("tiers_attention")
+@_rule("tiers_attention")
 def _attention(em: Emitter, q: SSAValue, k: SSAValue, v: SSAValue, *mask: SSAValue):
     return _one(em, array.AttentionOp(q, k, v, mask[0] if mask else None, em.params["scale"]))
 

@@ -3,43 +3,47 @@
 A rule gets an `Emitter` (the equation, its location, a builder) and the operands as SSA
 values, and returns the result values. Primitives without a rule whose params are plain data
 become `lax.generic`; any other raises `UnsupportedPrimitive` naming the user's line.
+
+`RULES`, at the end of the file, is the table the importer reads: this module's `LAX_RULES`
+(JAX's own primitives) joined with `highlevel.HIGHLEVEL_RULES` (tiers' primitives, one
+`array` op each). `KEY_RULES` serves primitives applied to PRNG key arrays.
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import jax
 import numpy as np
 from jax import lax as jlax
+from jax._src.random import prng
 from jax.extend import core as jcore
 from xdsl.builder import Builder, InsertPoint
 from xdsl.dialects import func
 from xdsl.dialects.builtin import FloatAttr, StringAttr, TensorType, f64
 from xdsl.ir import Block, Region, SSAValue
 
-from tiers.dialects import lax, params
+from tiers.dialects import lax, params, sharding
 from tiers.dialects.primitives import remember
-from tiers.frontend.importer import Emitter, ImportError_, Rule, UnsupportedPrimitive, is_key
+from tiers.dialects.syntax import group
+from tiers.frontend.emitter import (
+    Emitter,
+    ImportError_,
+    Rule,
+    UnsupportedPrimitive,
+    is_key,
+    rule_adder,
+)
+from tiers.frontend.highlevel import HIGHLEVEL_RULES
 
-RULES: dict[str, Rule] = {}
-
-
-def rule(*names: str) -> Callable[[Rule], Rule]:
-    def register(fn: Rule) -> Rule:
-        for name in names:
-            RULES[name] = fn
-        return fn
-
-    return register
+LAX_RULES: dict[str, Rule] = {}
+_rule = rule_adder(LAX_RULES)
 
 
 def _build(em: Emitter, cls: type[lax.LaxOp], operands: Sequence, props: dict | None = None,
            result_types: Sequence | None = None) -> list[SSAValue]:
-    from tiers.dialects.syntax import group
-
     defn = cls.get_irdl_definition()
     op = cls.build(
         operands=group(defn.operands, list(operands)),
@@ -61,15 +65,15 @@ def _elementwise(cls: type[lax.LaxOp]) -> Rule:
 for _cls in lax.all_ops():
     if issubclass(_cls, lax.ElementwiseOp) and _cls not in (lax.IntegerPowOp,
                                                             lax.ReducePrecisionOp):
-        RULES[_cls.PRIMITIVE] = _elementwise(_cls)
+        LAX_RULES[_cls.PRIMITIVE] = _elementwise(_cls)
 
 
-@rule("integer_pow")
+@_rule("integer_pow")
 def _integer_pow(em: Emitter, x: SSAValue):
     return em.add(lax.IntegerPowOp(x, em.params["y"])).results
 
 
-@rule("reduce_precision")
+@_rule("reduce_precision")
 def _reduce_precision(em: Emitter, x: SSAValue):
     p = em.params
     return _build(em, lax.ReducePrecisionOp, [x], {
@@ -77,39 +81,39 @@ def _reduce_precision(em: Emitter, x: SSAValue):
         "mantissa_bits": lax.int_attr(p["mantissa_bits"])})
 
 
-@rule("convert_element_type")
+@_rule("convert_element_type")
 def _convert(em: Emitter, x: SSAValue):
     return _build(em, lax.ConvertElementTypeOp, [x])
 
 
-@rule("bitcast_convert_type")
+@_rule("bitcast_convert_type")
 def _bitcast(em: Emitter, x: SSAValue):
     return _build(em, lax.BitcastConvertTypeOp, [x])
 
 
-@rule("select_n")
+@_rule("select_n")
 def _select_n(em: Emitter, which: SSAValue, *cases: SSAValue):
     out = em.out_type()
     return _build(em, lax.SelectNOp, [which, *(em.broadcast(c, out) for c in cases)])
 
 
-@rule("clamp")
+@_rule("clamp")
 def _clamp(em: Emitter, lo: SSAValue, x: SSAValue, hi: SSAValue):
     return _build(em, lax.ClampOp, [lo, x, hi])
 
 
-@rule("iota")
+@_rule("iota")
 def _iota(em: Emitter):
     return _build(em, lax.IotaOp, [], {"dimension": lax.int_attr(em.params["dimension"])})
 
 
-@rule("broadcast_in_dim")
+@_rule("broadcast_in_dim")
 def _broadcast_in_dim(em: Emitter, x: SSAValue):
     return _build(em, lax.BroadcastInDimOp, [x],
                   {"dims": lax.ints(em.params["broadcast_dimensions"])})
 
 
-@rule("reshape")
+@_rule("reshape")
 def _reshape(em: Emitter, x: SSAValue):
     if em.params.get("dimensions") is not None:
         # Old-style reshape with a transposition first: make that explicit.
@@ -117,18 +121,18 @@ def _reshape(em: Emitter, x: SSAValue):
     return _build(em, lax.ReshapeOp, [x])
 
 
-@rule("squeeze", "rev")
+@_rule("squeeze", "rev")
 def _dimensions(em: Emitter, x: SSAValue):
     cls = lax.SqueezeOp if em.eqn.primitive.name == "squeeze" else lax.RevOp
     return _build(em, cls, [x], {"dimensions": lax.ints(em.params["dimensions"])})
 
 
-@rule("transpose")
+@_rule("transpose")
 def _transpose(em: Emitter, x: SSAValue):
     return em.add(lax.TransposeOp(x, em.params["permutation"])).results
 
 
-@rule("slice")
+@_rule("slice")
 def _slice(em: Emitter, x: SSAValue):
     p = em.params
     strides = p["strides"] or (1,) * len(p["start_indices"])
@@ -138,7 +142,7 @@ def _slice(em: Emitter, x: SSAValue):
         "strides": lax.ints(strides)})
 
 
-@rule("pad")
+@_rule("pad")
 def _pad(em: Emitter, x: SSAValue, value: SSAValue):
     cfg = em.params["padding_config"]
     return _build(em, lax.PadOp, [x, value], {
@@ -147,24 +151,24 @@ def _pad(em: Emitter, x: SSAValue, value: SSAValue):
         "interior": lax.ints([c[2] for c in cfg])})
 
 
-@rule("concatenate")
+@_rule("concatenate")
 def _concatenate(em: Emitter, *xs: SSAValue):
     return _build(em, lax.ConcatenateOp, xs, {"dimension": lax.int_attr(em.params["dimension"])})
 
 
-@rule("split")
+@_rule("split")
 def _split(em: Emitter, x: SSAValue):
     return _build(em, lax.SplitOp, [x], {"sizes": lax.ints(em.params["sizes"]),
                                          "axis": lax.int_attr(em.params["axis"])})
 
 
-@rule("dynamic_slice")
+@_rule("dynamic_slice")
 def _dynamic_slice(em: Emitter, x: SSAValue, *idx: SSAValue):
     return _build(em, lax.DynamicSliceOp, [x, *idx],
                   {"slice_sizes": lax.ints(em.params["slice_sizes"])})
 
 
-@rule("dynamic_update_slice")
+@_rule("dynamic_update_slice")
 def _dynamic_update_slice(em: Emitter, x: SSAValue, update: SSAValue, *idx: SSAValue):
     return _build(em, lax.DynamicUpdateSliceOp, [x, update, *idx])
 
@@ -175,7 +179,7 @@ def _index_flags(p: dict) -> dict:
             "unique_indices": lax.bool_attr(p["unique_indices"])}
 
 
-@rule("gather")
+@_rule("gather")
 def _gather(em: Emitter, x: SSAValue, indices: SSAValue):
     p, dn = em.params, em.params["dimension_numbers"]
     props = {name: lax.ints(getattr(dn, name)) for name in (
@@ -192,7 +196,7 @@ SCATTERS = {"scatter": lax.ScatterOp, "scatter-add": lax.ScatterAddOp,
             "scatter-max": lax.ScatterMaxOp}
 
 
-@rule(*SCATTERS)
+@_rule(*SCATTERS)
 def _scatter(em: Emitter, x: SSAValue, indices: SSAValue, updates: SSAValue):
     p, dn = em.params, em.params["dimension_numbers"]
     if p.get("update_consts"):
@@ -208,7 +212,7 @@ def _scatter(em: Emitter, x: SSAValue, indices: SSAValue, updates: SSAValue):
 REDUCES = {c.PRIMITIVE: c for c in lax.all_ops() if issubclass(c, lax.ReduceOp)}
 
 
-@rule(*REDUCES)
+@_rule(*REDUCES)
 def _reduce(em: Emitter, x: SSAValue):
     return _build(em, REDUCES[em.eqn.primitive.name], [x], {"axes": lax.ints(em.params["axes"])})
 
@@ -216,13 +220,13 @@ def _reduce(em: Emitter, x: SSAValue):
 CUMULATIVES = {c.PRIMITIVE: c for c in lax.all_ops() if issubclass(c, lax.CumulativeOp)}
 
 
-@rule(*CUMULATIVES)
+@_rule(*CUMULATIVES)
 def _cumulative(em: Emitter, x: SSAValue):
     return _build(em, CUMULATIVES[em.eqn.primitive.name], [x], {
         "axis": lax.int_attr(em.params["axis"]), "reverse": lax.bool_attr(em.params["reverse"])})
 
 
-@rule("sort")
+@_rule("sort")
 def _sort(em: Emitter, *xs: SSAValue):
     p = em.params
     return _build(em, lax.SortOp, xs, {"dimension": lax.int_attr(p["dimension"]),
@@ -230,14 +234,14 @@ def _sort(em: Emitter, *xs: SSAValue):
                                        "num_keys": lax.int_attr(p["num_keys"])})
 
 
-@rule("top_k")
+@_rule("top_k")
 def _top_k(em: Emitter, x: SSAValue):
     if em.params.get("axis", -1) not in (-1, len(lax.shape(x)) - 1):
         return generic_rule(em, x)
     return _build(em, lax.TopKOp, [x], {"k": lax.int_attr(em.params["k"])})
 
 
-@rule("dot_general")
+@_rule("dot_general")
 def _dot_general(em: Emitter, lhs: SSAValue, rhs: SSAValue):
     (lc, rc), (lb, rb) = em.params["dimension_numbers"]
     props = {"lhs_contracting": lax.ints(lc), "rhs_contracting": lax.ints(rc),
@@ -271,19 +275,19 @@ def _call(em: Emitter, closed, name: str, args: Sequence[SSAValue]):
     return em.add(func.CallOp(symbol, list(args), em.out_types())).results
 
 
-@rule("jit", "pjit")
+@_rule("jit", "pjit")
 def _jit(em: Emitter, *args: SSAValue):
     return _call(em, em.params["jaxpr"], em.params["name"], args)
 
 
-@rule("tiers_call", "closed_call")
+@_rule("tiers_call", "closed_call")
 def _closed_call(em: Emitter, *args: SSAValue):
     # A `tiers.jit` (or `jax.closure_convert`'s call) inside the traced function: by the time
     # tiers imports a jaxpr, JAX has finished transforming it, so the callee is plain code.
     return _call(em, em.params["call_jaxpr"], em.params.get("name") or "call", args)
 
 
-@rule("remat2")
+@_rule("remat2")
 def _remat(em: Emitter, *args: SSAValue):
     # `jax.checkpoint`: the body's value; rematerialization only concerns the backward pass,
     # which JAX has already built into the jaxpr.
@@ -291,7 +295,7 @@ def _remat(em: Emitter, *args: SSAValue):
     return _call(em, closed, "checkpoint", args)
 
 
-@rule("custom_jvp_call", "custom_vjp_call", "custom_vmap_call")
+@_rule("custom_jvp_call", "custom_vjp_call", "custom_vmap_call")
 def _custom_call(em: Emitter, *args: SSAValue):
     # Import the primal computation: JAX has already applied any derivative (or batching)
     # rule it needed, since tiers imports only what JAX lowers (frontend/call.py).
@@ -300,7 +304,7 @@ def _custom_call(em: Emitter, *args: SSAValue):
     return _call(em, closed, name or em.eqn.primitive.name, args)
 
 
-@rule("custom_linear_solve")
+@_rule("custom_linear_solve")
 def _custom_linear_solve(em: Emitter, *args: SSAValue):
     # `jnp.linalg.solve`/`inv`: operands are the consts of the (matvec, vecmat, solve,
     # transpose_solve) jaxprs, then b. Its value is `solve(*solve_consts, *b)` (JAX's own
@@ -315,13 +319,13 @@ def _custom_linear_solve(em: Emitter, *args: SSAValue):
 # Control flow: each sub-jaxpr becomes a region of the op (recursively, so loops nest to any
 # depth). Consts and cond's operands are read from above rather than passed in; block
 # arguments are the loop-carried values (and scan's slices of `xs`).
-@rule("cond")
+@_rule("cond")
 def _cond(em: Emitter, index: SSAValue, *operands: SSAValue):
     branches = [em.importer.import_region(b, operands, [], em) for b in em.params["branches"]]
     return em.add(lax.CondOp(index, em.out_types(), branches)).results
 
 
-@rule("while")
+@_rule("while")
 def _while(em: Emitter, *args: SSAValue):
     p = em.params
     nc, nb = p["cond_nconsts"], p["body_nconsts"]
@@ -368,7 +372,7 @@ def _batched_while(em: Emitter, cond_consts: Sequence[SSAValue],
     return em.add(lax.WhileOp(init, region(False), region(True))).results
 
 
-@rule("scan")
+@_rule("scan")
 def _scan(em: Emitter, *args: SSAValue):
     p = em.params
     nk, nc = p["num_consts"], p["num_carry"]
@@ -386,12 +390,12 @@ def _scan(em: Emitter, *args: SSAValue):
 # own lowering does (`core.physical_aval`, see `importer.aval_type`). Wrapping and unwrapping
 # are then no-ops, and each key operation becomes a call of JAX's implementation of it traced
 # on that data, so the IR holds plain integer arithmetic (and the `threefry2x32` primitive).
-@rule("random_wrap", "random_unwrap")
+@_rule("random_wrap", "random_unwrap")
 def _key_data(em: Emitter, x: SSAValue):
     return [x]
 
 
-@rule("random_seed", "random_split", "random_fold_in", "random_bits")
+@_rule("random_seed", "random_split", "random_fold_in", "random_bits")
 def _key_operation(em: Emitter, *args: SSAValue):
     name, p = em.eqn.primitive.name, em.params
     avals = tuple((tuple(v.aval.shape), v.aval.dtype) for v in em.eqn.invars)
@@ -405,8 +409,6 @@ def _key_operation(em: Emitter, *args: SSAValue):
 def _key_jaxpr(name: str, impl: Any, params: tuple, avals: tuple) -> Any:
     """JAX's implementation of key operation `name`, traced on key data (cached, so each
     signature is traced once per process and imported once per module)."""
-    from jax._src.random import prng
-
     p = dict(params)
     keys_shape = avals[0][0]
     impls = {
@@ -430,15 +432,7 @@ def _key_jaxpr(name: str, impl: Any, params: tuple, avals: tuple) -> Any:
 # Rules whose params name only leading dimensions (squeeze, reshape, concatenate, ...) serve
 # keys as they are; any other primitive on keys is reported as unsupported.
 KEY_RULES: dict[str, Rule] = {}
-
-
-def key_rule(*names: str) -> Callable[[Rule], Rule]:
-    def register(fn: Rule) -> Rule:
-        for name in names:
-            KEY_RULES[name] = fn
-        return fn
-
-    return register
+_key_rule = rule_adder(KEY_RULES)
 
 
 def _key_shape(em: Emitter) -> tuple[int, ...]:
@@ -446,7 +440,7 @@ def _key_shape(em: Emitter) -> tuple[int, ...]:
     return tuple(aval.dtype._impl.key_shape)
 
 
-@key_rule("slice")
+@_key_rule("slice")
 def _key_slice(em: Emitter, x: SSAValue):
     p, ks = em.params, _key_shape(em)
     strides = p["strides"] or (1,) * len(p["start_indices"])
@@ -456,20 +450,20 @@ def _key_slice(em: Emitter, x: SSAValue):
         "strides": lax.ints((*strides, *(1 for _ in ks)))})
 
 
-@key_rule("broadcast_in_dim")
+@_key_rule("broadcast_in_dim")
 def _key_broadcast_in_dim(em: Emitter, x: SSAValue):
     rank, n = len(em.eqn.outvars[0].aval.shape), len(_key_shape(em))
     dims = (*em.params["broadcast_dimensions"], *range(rank, rank + n))
     return _build(em, lax.BroadcastInDimOp, [x], {"dims": lax.ints(dims)})
 
 
-@key_rule("transpose")
+@_key_rule("transpose")
 def _key_transpose(em: Emitter, x: SSAValue):
     perm = em.params["permutation"]
     return em.add(lax.TransposeOp(x, (*perm, *range(len(perm), len(lax.shape(x)))))).results
 
 
-@key_rule("dynamic_slice")
+@_key_rule("dynamic_slice")
 def _key_dynamic_slice(em: Emitter, x: SSAValue, *idx: SSAValue):
     ks = _key_shape(em)
     zeros = [em.constant(0, np.dtype(np.int32)) for _ in ks]
@@ -477,13 +471,13 @@ def _key_dynamic_slice(em: Emitter, x: SSAValue, *idx: SSAValue):
                   {"slice_sizes": lax.ints((*em.params["slice_sizes"], *ks))})
 
 
-@key_rule("dynamic_update_slice")
+@_key_rule("dynamic_update_slice")
 def _key_dynamic_update_slice(em: Emitter, x: SSAValue, update: SSAValue, *idx: SSAValue):
     zeros = [em.constant(0, np.dtype(np.int32)) for _ in _key_shape(em)]
     return _build(em, lax.DynamicUpdateSliceOp, [x, update, *idx, *zeros])
 
 
-@key_rule("select_n")
+@_key_rule("select_n")
 def _key_select_n(em: Emitter, which: SSAValue, *cases: SSAValue):
     out = em.out_type()
     if lax.shape(which) != ():  # the predicate covers the keys, not their data: broadcast it
@@ -497,13 +491,11 @@ for _name in ("squeeze", "reshape", "concatenate", "rev", "copy", "jit", "pjit",
               "closed_call", "cond", "while",
               "scan", "remat2", "custom_jvp_call", "custom_vjp_call", "random_wrap",
               "random_unwrap", "random_seed", "random_split", "random_fold_in", "random_bits"):
-    KEY_RULES.setdefault(_name, RULES[_name])
+    KEY_RULES.setdefault(_name, LAX_RULES[_name])
 
 
-@rule("sharding_constraint")
+@_rule("sharding_constraint")
 def _sharding_constraint(em: Emitter, x: SSAValue):
-    from tiers.dialects import sharding
-
     p = em.params
     spec, mesh = getattr(p["sharding"], "spec", None), getattr(p["sharding"], "mesh", None)
     try:
@@ -519,7 +511,7 @@ def _sharding_constraint(em: Emitter, x: SSAValue):
     return _build(em, lax.ShardingConstraintOp, [x], props)
 
 
-@rule("reshard")
+@_rule("reshard")
 def _reshard(em: Emitter, x: SSAValue):
     # `jax.sharding.reshard`, and what JAX inserts when it traces on sharded arguments: it
     # moves data, not values. Placement stays with the enclosing `jax.jit`'s shardings (XLA
@@ -531,7 +523,7 @@ class CustomVJPForwardError(ImportError_, TypeError):
     """JAX's error for running a `custom_vjp` function's linear part forward."""
 
 
-@rule("custom_lin")
+@_rule("custom_lin")
 def _custom_lin(em: Emitter, *args: SSAValue):
     # The linear part of a `custom_vjp` function run forward (`jax.linearize`, `jvp` of its
     # backward pass): JAX itself refuses it, with this error.
@@ -555,4 +547,7 @@ def generic_rule(em: Emitter, *args: SSAValue):
     return _build(em, lax.GenericOp, args, {"prim": StringAttr(name), "params": attrs})
 
 
-from tiers.frontend import highlevel  # noqa: E402, F401 - registers the array ops' rules
+
+RULES: dict[str, Rule] = {**LAX_RULES, **HIGHLEVEL_RULES}
+"""The importer's table. A plugin adds rules for its own primitives here: the importer reads
+this dict."""

@@ -1,22 +1,21 @@
 """jaxpr -> tiers IR: a `builtin.module` holding one public `func.func` per imported function.
 
 The walk is `jax.core.eval_jaxpr` building ops instead of computing values: an environment from
-jaxpr variables to SSA values and a rule per primitive (`import_rules.RULES`). Each op gets the
-user's source line as its location. Named sub-jaxprs (`jit`, `custom_jvp_call`,
-`custom_vjp_call`) become private functions called with `func.call`, imported once each.
+jaxpr variables to SSA values and a rule per primitive (`import_rules.RULES`; what a rule sees
+is in `emitter.py`). Each op gets the user's source line as its location. Named sub-jaxprs
+(`jit`, `custom_jvp_call`, `custom_vjp_call`) become private functions called with
+`func.call`, imported once each.
 """
 
 from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import jax
 import numpy as np
-from jax._src import core as jax_core
 from jax._src import source_info_util
 from jax.extend import core as jcore
 from xdsl.builder import Builder, InsertPoint
@@ -31,102 +30,11 @@ from xdsl.dialects.builtin import (
     TensorType,
     UnknownLoc,
 )
-from xdsl.ir import Block, Operation, Region, SSAValue
+from xdsl.ir import Block, Region, SSAValue
 
 from tiers.dialects import dtypes, lax
-from tiers.dialects.constants import dense
-
-
-class ImportError_(Exception):
-    """Base of import failures; the message names the user's source line."""
-
-
-class UnsupportedPrimitive(ImportError_):
-    pass
-
-
-@dataclass
-class Emitter:
-    """What a rule sees: the equation, and a way to add ops at the current point."""
-
-    importer: Importer
-    builder: Builder
-    eqn: Any
-    location: LocationAttr
-    # Literals and their broadcasts, shared within one function body: a jaxpr repeats
-    # the same scalar literal in many equations; importing it once keeps the IR small.
-    memo: dict[Any, SSAValue] = field(default_factory=dict)
-
-    @property
-    def params(self) -> dict[str, Any]:
-        return self.eqn.params
-
-    def out_types(self) -> list[TensorType]:
-        return [aval_type(v.aval) for v in self.eqn.outvars]
-
-    def out_type(self) -> TensorType:
-        return aval_type(self.eqn.outvars[0].aval)
-
-    def where(self) -> str:
-        """`file.py:line` of the user's code that made this equation, for error messages."""
-        return self.importer.where(self.eqn)
-
-    def add(self, op: Operation) -> Operation:
-        op.location = self.location
-        self.builder.insert(op)
-        return op
-
-    def constant(self, value: Any, dtype: Any) -> SSAValue:
-        array = np.asarray(value, dtype=dtype)
-        key = ("constant", array.dtype, array.shape, array.tobytes()) if array.size <= 16 else None
-        if key is not None and (known := self.memo.get(key)) is not None:
-            return known
-        value_ = self._constant(array)
-        if key is not None:
-            self.memo[key] = value_
-        return value_
-
-    def _constant(self, array: np.ndarray) -> SSAValue:
-        if array.dtype == dtypes.to_numpy(dtypes.element_type("bfloat16")):
-            # MLIR text has no portable bf16 literal in xDSL 0.74: keep f32 and convert.
-            wide = self.add(lax.ConstantOp(dense(array.astype(np.float32)))).results[0]
-            t = dtypes.tensor_type(array.shape, array.dtype)
-            return self.add(lax.ConvertElementTypeOp(wide, t)).results[0]
-        return self.add(lax.ConstantOp(dense(array))).results[0]
-
-    def broadcast(self, value: SSAValue, to: TensorType) -> SSAValue:
-        """Numpy-style broadcast of `value` to `to`'s shape.
-
-        jaxprs broadcast scalars and size-1 dimensions of elementwise operands implicitly;
-        tiers IR says it with an explicit `lax.broadcast_in_dim`.
-        """
-        src, dst = lax.shape(value), tuple(to.get_shape())
-        if src == dst:
-            return value
-        key = ("broadcast", value, dst)
-        if (known := self.memo.get(key)) is not None:
-            return known
-        t = dtypes.tensor_of(lax.elem(value), dst)
-        dims = range(len(dst) - len(src), len(dst))
-        self.memo[key] = out = self.add(lax.BroadcastInDimOp(value, t, dims)).results[0]
-        return out
-
-
-Rule = Callable[..., SSAValue | Sequence[SSAValue]]
-
-
-def aval_type(aval: Any) -> TensorType:
-    """The tensor type of a JAX aval; a PRNG key array is typed as its uint32 key data."""
-    if is_key(aval):
-        aval = jax_core.physical_aval(aval)
-    return dtypes.tensor_type(tuple(aval.shape), aval.dtype)
-
-
-def is_key(aval: Any) -> bool:
-    """Whether `aval` is an array of typed PRNG keys (`jax.random.key`)."""
-    dtype = getattr(aval, "dtype", None)
-    return not isinstance(dtype, np.dtype) and jax.dtypes.issubdtype(dtype, jax.dtypes.prng_key)
-
+from tiers.frontend.emitter import Emitter, ImportError_, UnsupportedPrimitive, aval_type, is_key
+from tiers.frontend.import_rules import KEY_RULES, RULES, generic_rule
 
 _LOCS: dict[tuple[str, int, int], FileLineColLoc] = {}
 
@@ -265,8 +173,6 @@ class Importer:
 
     def import_body(self, builder: Builder, jaxpr: Any, consts: Sequence[Any],
                     args: Sequence[SSAValue]) -> list[SSAValue]:
-        from tiers.frontend.import_rules import KEY_RULES, RULES, generic_rule
-
         env: dict[Any, SSAValue] = {}
         memo: dict[Any, SSAValue] = {}
         for var, const in zip(jaxpr.constvars, consts, strict=True):

@@ -11,7 +11,8 @@ The compile path, and why transformations stay exact:
    jaxpr from the user's program with JAX's own rules (`stop_gradient`, `custom_jvp`/
    `custom_vjp` rules, checkpoint policies, `custom_vmap` included), as they do for `jax.jit`.
 3. When XLA needs the program, JAX lowers `tiers_call`; its lowering rule is where tiers
-   compiles: import the (possibly transformed) jaxpr, run the pipeline, verify if asked, emit.
+   compiles: import the (possibly transformed) jaxpr, `tiers.pipeline.compile` it (passes
+   and verification), emit.
    Nothing tiers emits is transformed again, so no pass can change a derivative or a batching.
 
 The cost: a transformed call is compiled by tiers as its own program (the forward pass with
@@ -24,7 +25,6 @@ from __future__ import annotations
 import contextlib
 import functools
 import inspect
-import os
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -43,8 +43,8 @@ from tiers.frontend.importer import import_jaxpr
 from tiers.frontend.retrace import RetraceLog, signature
 from tiers.frontend.tensor import Tensor
 from tiers.passes.collector import gc_paused
-from tiers.pipeline import Debug, parse
-from tiers.pipeline.check import IMPORT_DIALECTS, check_spec
+from tiers.pipeline import Debug, Pipeline, parse
+from tiers.pipeline.check import IMPORT_DIALECTS
 from tiers.targets.walk import find_function
 
 _UNSET: Any = object()  # jax.jit's "not given" (None is a valid sharding there)
@@ -76,7 +76,7 @@ def _print(module: ModuleOp, debuginfo: bool = False) -> str:
 class JitFunction:
     """tiers' compiler for one user function; `jit` hands out its `jax.jit` front door."""
 
-    def __init__(self, fn: Callable[..., Any], *, pipeline: str = "default",
+    def __init__(self, fn: Callable[..., Any], *, pipeline: str | Pipeline = "default",
                  static_argnums: int | Sequence[int] = (),
                  static_argnames: str | Sequence[str] = (), verify: bool | None = None,
                  device: Any = None, in_shardings: Any = _UNSET, out_shardings: Any = _UNSET,
@@ -91,21 +91,22 @@ class JitFunction:
         self.in_shardings, self.out_shardings = in_shardings, out_shardings
         placement = {k: v for k, v in (("in_shardings", in_shardings),
                                        ("out_shardings", out_shardings)) if v is not _UNSET}
-        self.pipeline = pipeline
-        parse(pipeline)  # fail early on an unknown pass
-        check_spec(pipeline, IMPORT_DIALECTS)  # and on passes in an order that cannot work
+        # Parsed and checked once, here: an unknown pass or an order that cannot work on what
+        # the importer produces fails at decoration, naming the known passes.
+        self.pipeline = parse(pipeline)
+        self.pipeline.check(IMPORT_DIALECTS)
         # `debug`: a `tiers.pipeline.Debug` (printing, timing, checks), True for its defaults.
         self.debug = Debug() if debug is True else (debug or None)
         self.static_argnums, self.static_argnames = _static_args(fn, static_argnums,
                                                                  static_argnames)
-        # Verifying costs as much as a pass (~25 us/op); off by default on this hot path
-        # (passes must leave valid IR, and the test suite verifies), on with TIERS_VERIFY=1.
-        self.verify = os.environ.get("TIERS_VERIFY", "0") == "1" if verify is None else verify
+        # The result is always verified (tiers.pipeline.compile); `verify=True` also verifies
+        # after each pass, naming the pass that broke the IR (TIERS_VERIFY=1 for every jit).
+        self.verify = bool(verify)
         self.info = CacheInfo()
         self.retraces = RetraceLog(getattr(fn, "__name__", repr(fn)))
         self.name = getattr(fn, "__name__", "main")
 
-        self.options = Options(pipeline, self.verify, self.debug)
+        self.options = Options(self.pipeline, self.verify, self.debug)
 
         @functools.wraps(fn)  # JAX reads the signature for static_argnames and the name
         def trace(*args: Any, **kwargs: Any) -> Any:
@@ -276,7 +277,7 @@ def _spec(x: Any) -> jax.ShapeDtypeStruct:
     return jax.ShapeDtypeStruct(aval.shape, aval.dtype, weak_type=aval.weak_type)
 
 
-def jit(fn: Callable[..., Any] | None = None, *, pipeline: str = "default",
+def jit(fn: Callable[..., Any] | None = None, *, pipeline: str | Pipeline = "default",
         static_argnums: int | Sequence[int] = (), static_argnames: str | Sequence[str] = (),
         verify: bool | None = None, device: Any = None, in_shardings: Any = _UNSET,
         out_shardings: Any = _UNSET, debug: Debug | bool | None = None) -> Any:

@@ -40,20 +40,22 @@ import tempfile
 import zipfile
 import zlib
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 import jax
 import numpy as np
+import xdsl
 
+from tiers import pipeline as pipelines
 from tiers.dialects import sharding
 from tiers.frontend.jit import _print, jit
 from tiers.frontend.tensor import Tensor
-from tiers.pipeline import run as run_pipeline
-from tiers.pipeline import verify_result
 from tiers.pipeline.context import make_context
 from tiers.pipeline.verify import parse_module, verify
 from tiers.targets import jax as jax_target
 from tiers.targets.walk import find_function
+from tiers.version import __version__
 
 FORMAT = "tiers-artifact"
 FORMAT_VERSION = 1
@@ -144,16 +146,12 @@ def _struct(spec: dict[str, Any]) -> jax.ShapeDtypeStruct:
 
 
 def _versions() -> dict[str, Any]:
-    import xdsl
-
-    import tiers
-
     plugins = {}
     for ep in importlib.metadata.entry_points(group="xdsl.universe"):
         dist = getattr(ep, "dist", None)
         if dist is not None:
             plugins[dist.name] = dist.version
-    return {"tiers": tiers.__version__, "jax": jax.__version__,
+    return {"tiers": __version__, "jax": jax.__version__,
             "jaxlib": importlib.metadata.version("jaxlib"),
             "xdsl": str(getattr(xdsl, "__version__", None) or importlib.metadata.version("xdsl")),
             "python": sys.version.split()[0], "plugins": plugins}
@@ -169,8 +167,8 @@ def save(fn: Callable[..., Any], path: str | os.PathLike, *example_args: Any,
     if compiler is None:
         fn = jit(fn, pipeline=pipeline or "default")
         compiler = fn.tiers_compiler
-    elif pipeline is not None and pipeline != compiler.pipeline:
-        raise ValueError(f"{fn.__name__} was compiled with pipeline '{compiler.pipeline}'; "
+    elif pipeline is not None and pipelines.parse(pipeline) != compiler.pipeline:
+        raise ValueError(f"{fn.__name__} was compiled with pipeline '{compiler.pipeline.spec}'; "
                          "save it with that pipeline or wrap the plain function instead")
     if compiler.static_argnums or compiler.static_argnames:
         raise ArtifactError("cannot save a function with static arguments; bind them first "
@@ -186,7 +184,7 @@ def save(fn: Callable[..., Any], path: str | os.PathLike, *example_args: Any,
     out_tree = _encode_treedef(exported.out_tree)
     manifest: dict[str, Any] = {
         "format": FORMAT, "format_version": FORMAT_VERSION, "entry": "main",
-        "pipeline": compiler.pipeline, "versions": _versions(),
+        "pipeline": compiler.pipeline.spec, "versions": _versions(),
         "x64": bool(jax.config.jax_enable_x64), "placement": _placement(program.module),
         "signature": {"inputs": {"tree": in_tree, "leaves": [_leaf_spec(x) for x in leaves]},
                       "outputs": {"tree": out_tree, "leaves": out_specs}},
@@ -388,9 +386,8 @@ class Loaded:
         """The saved IR of `stage` re-optimized with `pipeline` and compiled by the JAX target;
         called like the saved function."""
 
-        module, ctx = self.module(stage), make_context()
-        run_pipeline(pipeline, ctx, module)
-        verify_result(pipeline, ctx, module)
+        module = pipelines.compile(self.module(stage), pipeline, name=Path(self.path).stem,
+                                   replay=lambda: self.module(stage))
         run = jax_target.compile(module, self.manifest["entry"])
 
         def call(*args: Any) -> Any:

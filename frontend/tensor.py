@@ -14,6 +14,8 @@ from typing import Any
 import jax
 import numpy as np
 
+from tiers.frontend.devices import placement
+
 # The op behind each operator, filled in by frontend/namespaces.py once the op wrappers exist
 # (the wrappers need this module, so it cannot import them).
 OPS: dict[str, Callable[..., Any]] = {}
@@ -148,8 +150,6 @@ class Tensor(Operators):
         """This value on `device` (a `jax.Device`, "platform[:id]", an index into
         `tiers.devices()`, or a `jax.sharding.Sharding`), committed there as by
         `jax.device_put`: ops on it run where it lives."""
-        from tiers.frontend.devices import placement
-
         return Tensor(jax.device_put(self._value, placement(device)))
 
     @property

@@ -266,6 +266,9 @@ class DeadCondResults(_Pattern):
 def _evaluate_cond(op: lax.WhileOp) -> bool | None:
     """What the cond region of `op` yields on its inits, if everything it reads is constant
     and small and every op in it has a reference rule; None otherwise."""
+    # Imported here for start-up time: the reference rules load scipy.special (~150 ms), which
+    # every process loading `canonicalize` (O1, `tiers-opt -p canonicalize`) would pay at the
+    # top, though only IR holding a `lax.while` calls this.
     from tiers.targets.reference.rules import RULES
 
     block = op.cond.block

@@ -1,8 +1,8 @@
 """Pass statistics: what each pass did, by pass name and counter name.
 
 A pass calls `count("fuse", "groups")`; whoever runs a pipeline collects the counts with
-`with collect() as stats:` (a `Counter` per pass), as `tiers-opt --pass-statistics` and
-`tiers.pipeline.run(..., statistics=...)` do. Counting outside `collect` costs one lookup.
+`with collect() as stats:` (a `Counter` per pass) around `tiers.pipeline.compile`, as
+`tiers-opt --pass-statistics` does. Counting outside `collect` costs one lookup.
 """
 
 from __future__ import annotations

@@ -9,13 +9,17 @@ Passes that declare nothing are never rejected.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Sequence
 
 from xdsl.dialects.builtin import ModuleOp
 from xdsl.passes import ModulePass
 
 from tiers.passes.authoring import contract
+
+
+class PipelineError(ValueError):
+    """A pipeline that cannot be built or cannot work: bad syntax, an unknown pass, bad
+    options, passes in an order that cannot work."""
 
 # What the jaxpr importer emits: the dialects present before a `tiers.jit` pipeline runs.
 IMPORT_DIALECTS = frozenset({"builtin", "func", "lax", "array"})
@@ -24,8 +28,6 @@ IMPORT_DIALECTS = frozenset({"builtin", "func", "lax", "array"})
 def check(passes: Sequence[ModulePass], initial: frozenset[str] | None = None) -> None:
     """Raise `PipelineError` if a pass of `passes` requires a dialect that cannot be present
     where it runs; `initial`: the dialects of the input (None: unknown, anything may be)."""
-    from tiers.pipeline import PipelineError, pass_names
-
     present = None if initial is None else set(initial)
     removed_by: dict[str, str] = {}
     for i, p in enumerate(passes):
@@ -41,7 +43,7 @@ def check(passes: Sequence[ModulePass], initial: frozenset[str] | None = None) -
                     problem = (f"the input has no '{d}' ops and '{later}' creates them only "
                                f"later; run '{p.name}' after '{later}'")
             if problem:
-                raise PipelineError(f"pipeline '{pass_names(passes)}' cannot work: pass "
+                raise PipelineError(f"pipeline '{_text(passes)}' cannot work: pass "
                                     f"'{p.name}' (position {i + 1}) requires '{d}' ops, but "
                                     f"{problem}")
         for d in c.removes:
@@ -54,12 +56,8 @@ def check(passes: Sequence[ModulePass], initial: frozenset[str] | None = None) -
                 present.add(d)
 
 
-@functools.lru_cache(maxsize=256)
-def check_spec(spec: str, initial: frozenset[str]) -> None:
-    """`check` for pipeline text `spec` on input holding the dialects `initial` (cached)."""
-    from tiers.pipeline import parse
-
-    check(parse(spec), initial)
+def _text(passes: Sequence[ModulePass]) -> str:
+    return ",".join(str(p.pipeline_pass_spec()) for p in passes)
 
 
 def dialects_of(module: ModuleOp) -> frozenset[str]:

@@ -1,4 +1,4 @@
-"""Running a pipeline: the one loop behind `tiers-opt`, `tiers.jit`, eager mode and `pipeline.run`.
+"""Running passes: the one loop behind `pipeline.compile`, so behind every entry point.
 
 With `debug=None` (the hot path) it is a bare loop over the passes: nothing is printed, timed,
 verified or copied. With a `Debug` it adds, around each pass, what mlir-opt's instrumentation
@@ -15,11 +15,9 @@ no copy of the IR.
 from __future__ import annotations
 
 import io
-import os
 import re
 import shlex
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -30,8 +28,13 @@ from xdsl.context import Context
 from xdsl.dialects.builtin import ModuleOp
 from xdsl.passes import ModulePass
 from xdsl.printer import Printer
+from xdsl.utils.exceptions import VerifyException
 
+from tiers.passes import statistics
 from tiers.passes.collector import gc_paused
+from tiers.pipeline import semantics
+from tiers.pipeline.config import SETTINGS
+from tiers.pipeline.registry import loaded_plugins
 from tiers.pipeline.verify import verify
 
 
@@ -54,41 +57,14 @@ class Debug:
     verify_semantics: bool = False  # --verify-semantics
     rtol: float = 1e-4
     atol: float = 1e-5
-    reproducer_dir: str | None = None  # None: `default_reproducer_dir()`
-
-
-_DEFAULTS: dict[str, Any] = {"debug": None, "reproducer_dir": os.environ.get(
-    "TIERS_REPRODUCER_DIR", os.path.join(tempfile.gettempdir(), "tiers-reproducers"))}
-
-
-def set_default_debug(debug: Debug | None) -> Debug | None:
-    """Use `debug` for every pipeline run without its own (jit, eager); returns the old one."""
-    previous, _DEFAULTS["debug"] = _DEFAULTS["debug"], debug
-    return previous
-
-
-def default_debug() -> Debug | None:
-    """The `Debug` used by pipelines run without one (None: none)."""
-    return _DEFAULTS["debug"]
-
-
-def set_default_reproducer_dir(path: str | os.PathLike) -> str:
-    """Write crash reproducers of Python-run pipelines to `path`; returns the old directory."""
-    previous, _DEFAULTS["reproducer_dir"] = _DEFAULTS["reproducer_dir"], os.fspath(path)
-    return previous
-
-
-def default_reproducer_dir() -> str:
-    """Where reproducers go when `Debug.reproducer_dir` is unset (env TIERS_REPRODUCER_DIR)."""
-    return _DEFAULTS["reproducer_dir"]
+    reproducer_dir: str | None = None  # None: `config.SETTINGS.reproducer_dir`
 
 
 def run_passes(passes: Sequence[ModulePass], ctx: Context, module: ModuleOp,
                debug: Debug | None = None, *, name: str = "module",
                replay: Callable[[], ModuleOp] | None = None, spans: Any = None) -> None:
-    """Apply `passes` to `module` in place (see the module docstring)."""
-    if debug is None:
-        debug = _DEFAULTS["debug"]
+    """Apply `passes` to `module` in place (see the module docstring); `driver.py` is the
+    entry point that picks `debug` and verifies the result."""
     if debug is None:
         i = 0
         try:
@@ -119,9 +95,6 @@ class _Instrumented:
                 debug.print_ir_before or debug.print_ir_after or debug.print_ir_after_change))
 
     def run(self) -> None:
-        from tiers.passes import statistics
-        from tiers.pipeline import semantics
-
         d = self.debug
         values = entry = inputs = None
         if d.verify_semantics:
@@ -168,9 +141,6 @@ class _Instrumented:
             self.stream.write(timing_report(self.times, time.perf_counter() - start))
 
     def _verify(self, i: int, p: ModulePass) -> None:
-        from xdsl.utils.exceptions import VerifyException
-
-
         try:
             verify(self.module, self.spans, p.name)
         except VerifyException as e:
@@ -179,8 +149,6 @@ class _Instrumented:
             raise
 
     def _check_values(self, i: int, p: ModulePass, entry: Any, inputs: Any, values: Any) -> Any:
-        from tiers.pipeline import semantics
-
         d = self.debug
         try:
             after = semantics.evaluate(self.module, entry, inputs)
@@ -257,8 +225,6 @@ def _failure_text(passes: Sequence[ModulePass], i: int, ctx: Context,
 
 def rerun_command(path: str | Path, spec: str, semantic: bool = False) -> str:
     """The `tiers-opt` command that runs pass `spec` on the reproducer at `path`."""
-    from tiers.pipeline.registry import loaded_plugins
-
     args = ["tiers-opt", str(path), "-p", spec]
     for plugin in loaded_plugins():
         args += ["--load-plugin", plugin.origin]
@@ -275,7 +241,7 @@ def write_reproducer(passes: Sequence[ModulePass], i: int, ctx: Context,
     with gc_paused():
         for p in passes[:i]:
             p.apply(ctx, module)
-    out = Path(folder if folder is not None else default_reproducer_dir())
+    out = Path(folder if folder is not None else SETTINGS.reproducer_dir)
     out.mkdir(parents=True, exist_ok=True)
     stem = re.sub(r"[^A-Za-z0-9_.-]", "_", Path(name).stem) or "module"  # `<lambda>`
     path = out / f"{stem}.reproducer.mlir"

@@ -26,7 +26,14 @@ from pathlib import Path
 from typing import Any
 
 from xdsl.context import Context
+from xdsl.ir import Dialect
 from xdsl.universe import Universe
+
+from tiers.dialects.array import Array
+from tiers.dialects.fused import Fused
+from tiers.dialects.lax import Lax
+from tiers.passes import tiers_passes
+from tiers.pipeline.config import SETTINGS
 
 XDSL = "xdsl"
 TIERS = "tiers"
@@ -54,35 +61,40 @@ class Registry:
     dialect_providers: dict[str, Provider]
 
 
-_lock = threading.RLock()
-_loaded: dict[str, tuple[Provider, Universe]] = {}  # plugins loaded with `load_plugin`
-_contexts: list[weakref.ref[Context]] = []  # made by `make_context` (unhashable: a list)
-_invalidate_hooks: list[Callable[[], None]] = []
-_registry: list[Registry] = []
+class _Plugins:
+    """The process's plugin state: what `load_plugin` loaded, the merged table built from it
+    (None until first asked, and again after a change), and the contexts to tell."""
+
+    def __init__(self) -> None:
+        self.lock = threading.RLock()
+        self.loaded: dict[str, tuple[Provider, Universe]] = {}
+        self.table: Registry | None = None
+        # by id: a Context is unhashable
+        self.contexts: weakref.WeakValueDictionary[int, Context] = weakref.WeakValueDictionary()
 
 
-def on_change(hook: Callable[[], None]) -> None:
-    """Call `hook()` whenever the plugin set changes (caches keyed by it drop their entries)."""
-    _invalidate_hooks.append(hook)
+_PLUGINS = _Plugins()
 
 
 def track_context(ctx: Context) -> Context:
     """Remember `ctx` so dialects of plugins loaded later get registered in it too."""
-    with _lock:
-        _contexts[:] = [r for r in _contexts if r() is not None] + [weakref.ref(ctx)]
+    with _PLUGINS.lock:
+        _PLUGINS.contexts[id(ctx)] = ctx
     return ctx
 
 
 def loaded_plugins() -> list[Provider]:
     """The plugins loaded for this process with `load_plugin`, in load order."""
-    return [provider for provider, _ in _loaded.values()]
+    return [provider for provider, _ in _PLUGINS.loaded.values()]
+
+
+def tiers_dialects() -> dict[str, Callable[[], Dialect]]:
+    """tiers' own dialects, by name (xDSL's universe wants factories)."""
+    return {"lax": lambda: Lax, "fused": lambda: Fused, "array": lambda: Array}
 
 
 def _universes() -> list[tuple[Provider, Universe]]:
     """xDSL's own universe, tiers', other installed entry points (by name), loaded plugins."""
-    from tiers.passes import tiers_passes
-    from tiers.pipeline.context import tiers_dialects
-
     found: list[tuple[Provider, Universe]] = []
     for ep in sorted(entry_points(group="xdsl.universe"), key=lambda e: (e.name != XDSL, e.name)):
         if ep.name == TIERS:
@@ -100,7 +112,7 @@ def _universes() -> list[tuple[Provider, Universe]]:
     tiers = Universe(all_dialects=tiers_dialects(), all_passes=tiers_passes())
     found.insert(1 if found and found[0][0].name == XDSL else 0,
                  (Provider(TIERS, "tiers.universe:TIERS_UNIVERSE"), tiers))
-    return found + list(_loaded.values())
+    return found + list(_PLUGINS.loaded.values())
 
 
 def _merge(kind: str, sources: list[tuple[Provider, dict[str, Callable[[], Any]]]]
@@ -120,31 +132,30 @@ def _merge(kind: str, sources: list[tuple[Provider, dict[str, Callable[[], Any]]
     return table, owner
 
 
-def registry(rebuild: bool = False) -> Registry:
+def registry() -> Registry:
     """Every registered pass and dialect (built once per plugin set); `PluginError` on a clash."""
-    if _registry and not rebuild:
-        return _registry[0]
-    with _lock:
-        if rebuild:
-            _registry.clear()
-        if not _registry:
-            universes = _universes()
-            passes_, pass_owner = _merge("pass", [(p, u.all_passes) for p, u in universes])
-            dialects, dialect_owner = _merge("dialect",
-                                             [(p, u.all_dialects) for p, u in universes])
-            _registry.append(Registry(passes_, dialects, pass_owner, dialect_owner))
-    return _registry[0]
+    table = _PLUGINS.table
+    if table is not None:
+        return table
+    with _PLUGINS.lock:
+        if _PLUGINS.table is None:
+            _PLUGINS.table = _build()
+        return _PLUGINS.table
+
+
+def _build() -> Registry:
+    universes = _universes()
+    passes_, pass_owner = _merge("pass", [(p, u.all_passes) for p, u in universes])
+    dialects, dialect_owner = _merge("dialect", [(p, u.all_dialects) for p, u in universes])
+    return Registry(passes_, dialects, pass_owner, dialect_owner)
 
 
 def invalidate() -> None:
-    """Forget everything built from the plugin set (registry, parsed pipelines, dialect table)."""
-    from tiers.pipeline.context import all_dialects
-
-    with _lock:
-        _registry.clear()
-    all_dialects.cache_clear()
-    for hook in _invalidate_hooks:
-        hook()
+    """Forget the table built from the plugin set and start a new plugin generation, which
+    every cache of things built from registered passes keys on (`config.SETTINGS`)."""
+    with _PLUGINS.lock:
+        _PLUGINS.table = None
+        SETTINGS.generation += 1
 
 
 def _import_file(path: Path) -> Any:
@@ -207,23 +218,22 @@ def load_plugin(module_or_path: str | Path) -> Provider:
     except Exception as e:
         raise PluginError(f"cannot load plugin '{target}': {type(e).__name__}: {e}") from e
     key = f"{key}:{attr}" if attr else key
-    if key in _loaded:
-        return _loaded[key][0]
+    if key in _PLUGINS.loaded:
+        return _PLUGINS.loaded[key][0]
     universe = _find_universe(module, attr or None, target)
     provider = Provider(path.stem if is_file else path_part,
                         str(path.resolve()) if is_file else target)
-    with _lock:
-        _loaded[key] = (provider, universe)
+    with _PLUGINS.lock:
+        _PLUGINS.loaded[key] = (provider, universe)
         try:
-            table = registry(rebuild=True)
+            table = _build()
         except PluginError:
-            del _loaded[key]
-            _registry.clear()
+            del _PLUGINS.loaded[key]
             raise
-    for ref in list(_contexts):
-        ctx = ref()
-        for name in universe.all_dialects:
-            if ctx is not None and name not in ctx.registered_dialect_names:
-                ctx.register_dialect(name, table.dialects[name])
-    invalidate()
+        invalidate()
+        _PLUGINS.table = table
+        for ctx in list(_PLUGINS.contexts.values()):
+            for name in universe.all_dialects:
+                if name not in ctx.registered_dialect_names:
+                    ctx.register_dialect(name, table.dialects[name])
     return provider

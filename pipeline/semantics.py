@@ -15,6 +15,9 @@ import numpy as np
 from xdsl.dialects import func
 from xdsl.dialects.builtin import ModuleOp, TensorType
 
+from tiers.dialects import dtypes
+from tiers.targets.walk import find_function
+
 Values = list[list[np.ndarray]]  # per input set, the entry's outputs
 
 
@@ -45,9 +48,6 @@ def entry_of(module: ModuleOp) -> str | None:
 def inputs_for(module: ModuleOp, entry: str, samples: int = 2, seed: int = 0
                ) -> list[list[np.ndarray]]:
     """Seeded random arguments for `@entry`: normal floats, small ints, random bools."""
-    from tiers.dialects import dtypes
-    from tiers.targets.walk import find_function
-
     rng = np.random.default_rng(seed)
     types = find_function(module, entry).function_type.inputs.data
     sets = []
@@ -71,7 +71,7 @@ def inputs_for(module: ModuleOp, entry: str, samples: int = 2, seed: int = 0
 
 def evaluate(module: ModuleOp, entry: str, inputs: Sequence[Sequence[np.ndarray]]) -> Values:
     """The outputs of `@entry` on each input set, by the reference target."""
-    from tiers.targets import reference
+    from tiers.targets import reference  # ~180 ms to import: only when semantics are checked
 
     return [reference.run(module, args, entry) for args in inputs]
 

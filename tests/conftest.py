@@ -1,5 +1,5 @@
-"""Test-wide settings: verify the IR after every tiers.jit pipeline (off by default for speed);
-the `accelerator` marker; running a test file again in a subprocess with 8 CPU devices."""
+"""Test-wide settings: the `accelerator` marker; running a test file again in a subprocess with
+8 CPU devices. (Every pipeline's result is verified anyway: `tiers.pipeline.compile`.)"""
 
 from __future__ import annotations
 
@@ -9,8 +9,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
-os.environ.setdefault("TIERS_VERIFY", "1")
 
 ROOT = Path(__file__).resolve().parent.parent
 # Set in the subprocess that `run_with_devices` starts: its tests then run, the launcher skips.

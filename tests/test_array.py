@@ -51,7 +51,7 @@ def ops_of(module: ModuleOp) -> list[str]:
 
 def module_of(fn: Callable[..., Any], args: Sequence[Any], pipeline: str) -> ModuleOp:
     module = import_jaxpr(jax.make_jaxpr(fn)(*args))
-    tiers.pipeline.run(pipeline, CTX, module)
+    tiers.pipeline.compile(module, pipeline, ctx=CTX)
     module.verify()
     return module
 
@@ -239,7 +239,7 @@ def test_raise_then_convert(name: str, pipeline: str) -> None:
           exact)
     close(tiers.jit(fn, pipeline=f"{pipeline},convert-array-to-lax")(*args), fn(*args))
     # ... which raises back to the same ops
-    tiers.pipeline.run("canonicalize,cse,raise-lax-to-array", CTX, lowered)
+    tiers.pipeline.compile(lowered, "canonicalize,cse,raise-lax-to-array", ctx=CTX)
     assert _array_ops(lowered) == want_ops
 
 
@@ -248,7 +248,7 @@ def test_convert_array_to_lax_keeps_numbers(name: str) -> None:
     fn, ref, args, op, _ = HIGHLEVEL[name]
     module = module_of(fn, args, "")
     before = reference.run(module, args)
-    pipeline.run("convert-array-to-lax", CTX, module)
+    pipeline.compile(module, "convert-array-to-lax", ctx=CTX)
     module.verify()
     assert not _array_ops(module)
     close(reference.run(module, args), before)
@@ -259,7 +259,7 @@ def test_convert_array_to_lax_fails_on_a_leftover(monkeypatch: pytest.MonkeyPatc
     module = module_of(hl.relu, (X,), "")
     monkeypatch.delitem(DECOMPOSITIONS, array.ReluOp)
     with pytest.raises(PassFailedException, match="'array.relu' is left after it"):
-        pipeline.run("convert-array-to-lax", CTX, module)
+        pipeline.compile(module, "convert-array-to-lax", ctx=CTX)
 
 
 def test_what_is_not_raised() -> None:
@@ -346,7 +346,7 @@ def test_never_raised_when_an_intermediate_escapes(name: str) -> None:
     fn, args, op = PRIVATE[name]
     clean = module_of(fn, args, "inline,canonicalize,fold-constants,canonicalize,cse,dce")
     whole = clean.clone()
-    pipeline.run("raise-lax-to-array", CTX, whole)
+    pipeline.compile(whole, "raise-lax-to-array", ctx=CTX)
     (full,) = _raised(whole, op)  # the op as raised from the whole subgraph
     body = list(next(iter(clean.body.block.ops)).body.block.ops)
     interior = [i for i, o in enumerate(body[:-2]) if not _is_leaf(o)]
@@ -354,7 +354,7 @@ def test_never_raised_when_an_intermediate_escapes(name: str) -> None:
     for i in interior:
         module = _also_return(clean, i)
         expected = reference.run(module, args)
-        pipeline.run("raise-lax-to-array", CTX, module)
+        pipeline.compile(module, "raise-lax-to-array", ctx=CTX)
         module.verify()
         # smaller patterns may still raise (the escaping value is their root): never the whole
         assert full not in _raised(module, op), f"raised though {body[i].name} (op {i}) escapes"

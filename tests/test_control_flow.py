@@ -278,7 +278,7 @@ def test_every_preset_keeps_the_numbers(program: str, pipeline: str) -> None:
     want = [np.asarray(w) for w in jax.tree_util.tree_leaves(jax.jit(fn)(*args))]
     flat = jax.tree_util.tree_leaves(args)
     module = imported(fn, *args)
-    tiers.pipeline.run(pipeline, _CTX, module)
+    tiers.pipeline.compile(module, pipeline, ctx=_CTX)
     module.verify()
     close(reference.run(module, flat), want, rtol=2e-4, atol=1e-5)
     close(jax.jit(jax_target.to_callable(module))(*flat), want, rtol=2e-4, atol=1e-5)
@@ -290,7 +290,7 @@ def test_every_preset_keeps_the_numbers(program: str, pipeline: str) -> None:
 def test_kernels_mode_runs_kernels_inside_loops(program: str) -> None:
     fn, args = PROGRAMS[program]
     module = imported(fn, *args)
-    pipeline.run("O2", _CTX, module)
+    pipeline.compile(module, "O2", ctx=_CTX)
     compiled = jax_target.compile(module, mode="kernels")
     want = [np.asarray(w) for w in jax.tree_util.tree_leaves(jax.jit(fn)(*args))]
     close(compiled(*jax.tree_util.tree_leaves(args)), want, rtol=2e-4, atol=1e-5)
@@ -316,7 +316,7 @@ def defined_before(value: SSAValue, op: Operation) -> bool:
 def test_fuse_stays_inside_each_region() -> None:
     fn, args = PROGRAMS["rnn"]
     module = imported(fn, *args)
-    pipeline.run("O2", _CTX, module)
+    pipeline.compile(module, "O2", ctx=_CTX)
     module.verify()
     kernels = [op for op in module.walk() if isinstance(op, fused.KernelOp)]
     assert kernels, "the loop body has elementwise chains to fuse"
@@ -337,7 +337,7 @@ def test_cse_merges_equal_loops_and_dce_drops_dead_ones() -> None:
 
     module = imported(fn, fl(2))
     assert len(ops_named(module, "lax.scan")) == 2 and len(ops_named(module, "lax.while")) == 1
-    pipeline.run("cse,dce", _CTX, module)
+    pipeline.compile(module, "cse,dce", ctx=_CTX)
     assert len(ops_named(module, "lax.scan")) == 1 and not ops_named(module, "lax.while")
     x = fl(2)
     close(reference.run(module, [x]), [np.asarray(jax.jit(fn)(x))])

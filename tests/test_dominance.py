@@ -5,11 +5,10 @@ from __future__ import annotations
 import pytest
 from xdsl.utils.exceptions import VerifyException
 
-from tiers import pipeline
 from tiers.dialects import lax
 from tiers.pipeline.context import make_context
 from tiers.pipeline.dominance import DominanceError, check_dominance
-from tiers.pipeline.verify import parse_module
+from tiers.pipeline.verify import parse_module, verify
 
 CTX = make_context()
 IR = """
@@ -34,7 +33,7 @@ def module():
 def test_valid_ir_passes() -> None:
     m = module()
     check_dominance(m)
-    pipeline.verify_result("O2", CTX, m)
+    verify(m)  # xDSL's verifier and the dominance check, as `pipeline.compile` runs them
 
 
 def test_op_moved_below_its_user_is_caught() -> None:
@@ -49,7 +48,7 @@ def test_op_moved_below_its_user_is_caught() -> None:
         check_dominance(m)
     assert info.value.op is exp
     with pytest.raises(VerifyException):
-        pipeline.verify_result("cse", CTX, m)
+        verify(m)
 
 
 def test_region_reading_a_later_value_is_caught() -> None:

@@ -9,8 +9,9 @@ from xdsl.dialects import func
 from xdsl.passes import ModulePass
 
 import tiers
-from tiers import passes, pipeline
+from tiers import pipeline
 from tiers.frontend import eager
+from tiers.pipeline import registry
 
 tnp = tiers.numpy
 
@@ -72,7 +73,7 @@ def test_hit_path_does_no_tracing_ir_or_pass_work(monkeypatch):
 
     monkeypatch.setattr(eager, "_make", forbidden)
     monkeypatch.setattr(eager.jax, "make_jaxpr", forbidden)
-    monkeypatch.setattr(eager.pipeline, "run", forbidden)
+    monkeypatch.setattr(eager.pipeline, "compile", forbidden)
     np.testing.assert_array_equal(tnp.tanh(a).numpy(), want)
 
 
@@ -103,10 +104,10 @@ class CountingPass(ModulePass):
 def test_plugin_passes_run_on_eager_ops_and_key_the_cache(monkeypatch):
     a = tiers.constant(np.arange(4.0, dtype=np.float32))
     tnp.cos(a)
-    builtin = passes.tiers_passes
-    monkeypatch.setattr(passes, "tiers_passes",
+    builtin = registry.tiers_passes
+    monkeypatch.setattr(registry, "tiers_passes",
                         lambda: {**builtin(), CountingPass.name: lambda: CountingPass})
-    pipeline.get_all_passes.cache_clear()  # what registering a plugin does
+    registry.invalidate()  # what registering a plugin does
     try:
         tnp.cos(a)
         assert info()["misses"] == 2  # another set of passes: another kernel
@@ -116,8 +117,7 @@ def test_plugin_passes_run_on_eager_ops_and_key_the_cache(monkeypatch):
         assert CountingPass.applied == 1
     finally:
         monkeypatch.undo()
-        pipeline.get_all_passes.cache_clear()
-        pipeline.parse.cache_clear()
+        registry.invalidate()
 
 
 def test_cache_is_bounded_lru():

@@ -15,7 +15,6 @@ import numpy as np
 import pytest
 from xdsl.dialects.builtin import ModuleOp
 
-import tiers.frontend.import_rules  # noqa: F401 - registers the importer's rules
 from tiers import pipeline as pipeline_api
 from tiers.dialects import fused, lax
 from tiers.frontend.importer import import_jaxpr
@@ -31,8 +30,7 @@ FUSE = "inline,canonicalize,fold-constants,cse,dce,fuse"
 
 def optimized(fn: Callable[..., Any], *args: Any, pipeline: str = FUSE) -> ModuleOp:
     module = import_jaxpr(jax.make_jaxpr(fn)(*args), "main")
-    pipeline_api.run(pipeline, CTX, module)
-    module.verify()
+    pipeline_api.compile(module, pipeline, ctx=CTX)  # verified
     return module
 
 

@@ -26,7 +26,6 @@ from xdsl.dialects import func
 from xdsl.dialects.builtin import FunctionType, ModuleOp, StringAttr
 from xdsl.ir import Block, Region
 
-import tiers.frontend.import_rules  # noqa: F401 - registers the importer's rules
 import tiers.targets.jax as jax_target
 from tiers.dialects import dtypes, lax, params
 from tiers.dialects.syntax import group

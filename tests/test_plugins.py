@@ -18,8 +18,8 @@ from xdsl.passes import ModulePass
 
 import tiers
 from tiers import passes, pipeline
-from tiers.frontend import eager
 from tiers.pipeline import registry as plugins
+from tiers.pipeline.config import SETTINGS
 
 BIN = Path(sys.executable).parent
 WRONG = Path(__file__).parent / "plugins" / "wrong_plugin.py"
@@ -93,12 +93,12 @@ def test_load_plugin_file_registers_passes_and_invalidates_caches(tmp_path):
                      '"fresh-drop-return"').replace('"needs-', '"fresh-needs-')
                      .replace('"drop-stop-gradient"', '"fresh-drop-stop-gradient"'))
     before = pipeline.get_all_passes()
-    token = eager._plugin_token()
+    generation = SETTINGS.generation
     provider = pipeline.load_plugin(fresh)
     assert provider.name == "fresh_plugin" and provider.origin == str(fresh.resolve())
     after = pipeline.get_all_passes()
     assert after is not before and "fresh-triple" in after and "fresh-triple" not in before
-    assert eager._plugin_token() != token  # eager kernels are keyed by the plugin set
+    assert SETTINGS.generation != generation  # eager kernels and pipelines key on it
     assert pipeline.load_plugin(str(fresh)) == provider  # loading again changes nothing
     assert pipeline.get_all_passes() is after
     assert pipeline.parse("fresh-triple")[0].name == "fresh-triple"

@@ -47,8 +47,7 @@ def imported(fn: Callable[..., Any], *args: Any) -> ModuleOp:
 
 def optimized(fn: Callable[..., Any], args: tuple[Any, ...], pipeline: str) -> ModuleOp:
     module = imported(fn, *args)
-    tiers.pipeline.run(pipeline, _CTX, module)
-    tiers.pipeline.verify_result(pipeline, _CTX, module)  # xDSL's verifier and the dominance check
+    tiers.pipeline.compile(module, pipeline, ctx=_CTX)  # verifies, dominance included
     return module
 
 
@@ -383,7 +382,7 @@ def chain_in_loop(n: int) -> ModuleOp:
 
 def _seconds(pipeline: str, module: ModuleOp) -> float:
     start = time.perf_counter()
-    tiers.pipeline.run(pipeline, _CTX, module)
+    tiers.pipeline.compile(module, pipeline, ctx=_CTX)
     return time.perf_counter() - start
 
 

@@ -1,7 +1,8 @@
 """Every `lax` op has a rule in each table: the importer's, the JAX target's, the reference's.
 
 An op is defined once and every table must know it (DESIGN.md: its dialect op, its importer
-rule, its JAX rule, its reference rule); these tests name every op that a table lacks.
+rule, its JAX rule, its reference rule); these tests name every op that a table lacks. Each
+table joins two halves defined in their own modules (lax, array); the halves are disjoint.
 """
 
 from __future__ import annotations
@@ -10,10 +11,14 @@ import pytest
 
 from tiers.dialects import array, lax
 from tiers.dialects.primitives import primitive
-from tiers.frontend import import_rules
-from tiers.frontend.importer import Emitter
+from tiers.frontend import highlevel, import_rules
+from tiers.frontend.emitter import Emitter
 from tiers.targets import reference
+from tiers.targets.jax import array_rules as jax_array_rules
+from tiers.targets.jax import lax_rules as jax_lax_rules
 from tiers.targets.jax import rules as jax_rules
+from tiers.targets.reference import array_rules as reference_array_rules
+from tiers.targets.reference import lax_rules as reference_lax_rules
 
 # Ops the importer makes without a rule keyed by their PRIMITIVE: `lax.constant` holds jaxpr
 # literals and constvars (`Emitter.constant`), `lax.generic` any primitive without an op of
@@ -57,3 +62,18 @@ def test_every_primitive_name_is_a_jax_primitive() -> None:
         except KeyError:
             unknown.append(f"{cls.name} ('{cls.PRIMITIVE}')")
     assert not unknown, f"ops whose PRIMITIVE names no JAX primitive: {unknown}"
+
+
+@pytest.mark.parametrize("table, halves", [
+    (import_rules.RULES, (import_rules.LAX_RULES, highlevel.HIGHLEVEL_RULES)),
+    (jax_rules.RULES, (jax_lax_rules.LAX_RULES, jax_array_rules.ARRAY_RULES)),
+    (reference.RULES, (reference_lax_rules.LAX_RULES, reference_array_rules.ARRAY_RULES)),
+], ids=["importer", "jax", "reference"])
+def test_table_joins_its_halves(table: dict, halves: tuple[dict, dict]) -> None:
+    lax_half, array_half = halves
+    both = [getattr(k, "name", k) for k in set(lax_half) & set(array_half)]
+    assert not both, f"rules defined in both halves (one would hide the other): {both}"
+    # Plugins may have added their own rules to the joined table; none of tiers' is lost.
+    assert table.items() >= {**lax_half, **array_half}.items()
+    assert all(isinstance(k, str) or issubclass(k, lax.LaxOp) for k in lax_half)
+    assert all(isinstance(k, str) or issubclass(k, array.ArrayOp) for k in array_half)

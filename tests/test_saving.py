@@ -285,6 +285,6 @@ def test_loading_and_calling_never_trace_or_import(artifact: Path, monkeypatch) 
 
     monkeypatch.setattr(jit_module, "import_jaxpr", no)
     monkeypatch.setattr(call, "import_jaxpr", no)
-    monkeypatch.setattr(call.pipeline, "run", no)
+    monkeypatch.setattr(call.pipeline, "compile", no)
     loaded = tiers.load(artifact)
     _close(loaded(*_inputs(5)), model(*_inputs(5)))

@@ -19,19 +19,17 @@ from pathlib import Path
 from typing import IO
 
 from xdsl.dialects.builtin import ModuleOp
-from xdsl.passes import ModulePass
-from xdsl.utils.arg_spec import ArgSpec
 from xdsl.utils.exceptions import (
     DiagnosticException,
     ParseError,
 )
 from xdsl.xdsl_opt_main import xDSLOptMain
 
-from tiers import __version__, pipeline
+from tiers import pipeline
 from tiers.passes.statistics import collect, format_statistics
-from tiers.pipeline.check import check, dialects_of
+from tiers.pipeline.check import dialects_of
 from tiers.pipeline.context import make_context
-from tiers.pipeline.instrument import Debug, PassFailure, run_passes
+from tiers.pipeline.instrument import Debug, PassFailure
 from tiers.pipeline.verify import (
     IRParseError,
     LocatingParser,
@@ -39,6 +37,7 @@ from tiers.pipeline.verify import (
     format_parse_error,
     verify,
 )
+from tiers.version import __version__
 
 
 class ToolError(Exception):
@@ -60,18 +59,11 @@ def run_tool(body: Callable[[], None]) -> None:
 # ---------------------------------------------------------------------------------------
 
 
-def pipeline_specs(spec: str, tool: str = "tiers-opt") -> list[ArgSpec]:
-    """The passes of `spec` (presets expanded); `ToolError` for bad syntax or unknown names."""
+def parse_pipeline(spec: str, tool: str = "tiers-opt") -> pipeline.Pipeline:
+    """The `Pipeline` of `spec` (presets expanded); `ToolError` for bad syntax, unknown
+    names, bad options or an order that cannot work."""
     try:
-        return pipeline.specs(spec)
-    except pipeline.PipelineError as e:
-        raise ToolError(f"{tool}: error: {e}") from None
-
-
-def build_pipeline(specs: Sequence[ArgSpec], tool: str = "tiers-opt") -> tuple[ModulePass, ...]:
-    """Instantiate the passes of `specs`; `ToolError` for options a pass does not take."""
-    try:
-        return pipeline.build(list(specs))
+        return pipeline.parse(spec)
     except pipeline.PipelineError as e:
         raise ToolError(f"{tool}: error: {e}") from None
 
@@ -172,7 +164,7 @@ class TiersOptMain(xDSLOptMain):
 
     def setup_pipeline(self) -> None:
         a = self.args
-        self.passes = build_pipeline(pipeline_specs(a.passes))
+        self.passes = parse_pipeline(a.passes)
         self.debug = Debug(
             print_ir_before=tuple(a.print_ir_before), print_ir_after=tuple(a.print_ir_after),
             print_ir_after_all=a.print_ir_after_all or a.print_between_passes,
@@ -184,7 +176,7 @@ class TiersOptMain(xDSLOptMain):
         if not self.args.disable_verify:
             verify(prog, self._spans)  # the input itself, before any pass is blamed
         try:
-            check(self.passes, dialects_of(prog))
+            self.passes.check(dialects_of(prog))
         except pipeline.PipelineError as e:
             raise ToolError(f"tiers-opt: error: {e}") from None
         name = self.get_input_name()
@@ -193,8 +185,9 @@ class TiersOptMain(xDSLOptMain):
         def replay() -> ModuleOp:
             return LocatingParser(self.ctx, text, name, offset).parse_module(generic)
 
-        run_passes(self.passes, self.ctx, prog, self.debug, name=Path(name).name,
-                   replay=replay, spans=self._spans)
+        pipeline.compile(prog, self.passes, ctx=self.ctx, debug=self.debug,
+                         verify=not self.args.disable_verify, name=Path(name).name,
+                         replay=replay, spans=self._spans)
 
     def run(self) -> None:
         try:

@@ -18,6 +18,7 @@ import os
 from collections.abc import Sequence
 from typing import Any
 
+import jax
 import numpy as np
 from xdsl.context import Context
 from xdsl.dialects import func
@@ -26,13 +27,16 @@ from xdsl.ir import Attribute
 from xdsl.parser import Parser
 from xdsl.utils.exceptions import DiagnosticException, ParseError, VerifyException
 
-from tiers import __version__
 from tiers.dialects import dtypes
-from tiers.pipeline import PRESETS, Debug
+from tiers.frontend.saving import ArtifactError, Loaded, decode_tree, read_artifact, wide_dtypes
+from tiers.pipeline import PRESETS
 from tiers.pipeline.context import make_context
-from tiers.pipeline.instrument import run_passes
+from tiers.pipeline.driver import compile
 from tiers.pipeline.verify import IRParseError, OpSpans, parse_module, verify
-from tiers.tools.opt import ToolError, build_pipeline, pipeline_specs, run_tool
+from tiers.targets.jax import compile as jax_compile
+from tiers.targets.walk import MissingRule
+from tiers.tools.opt import ToolError, parse_pipeline, run_tool
+from tiers.version import __version__
 
 TOOL = "tiers-run"
 KEYWORDS = ("zeros", "ones", "iota")
@@ -252,13 +256,12 @@ def _first_line(error: Exception) -> str:
 
 
 def run_pipeline(spec: str, module: ModuleOp, spans: OpSpans, path: str) -> None:
-    """Apply pipeline `spec` (presets allowed), verifying after each pass, as `tiers-opt`
-    does (the same instrumented runner: a failing pass is named and leaves a reproducer)."""
-    passes = build_pipeline(pipeline_specs(spec, TOOL), TOOL)
+    """Apply pipeline `spec` (presets allowed) through `tiers.pipeline.compile`, verifying as
+    every entry point does; a pass that raises is named and leaves a reproducer."""
+    passes = parse_pipeline(spec, TOOL)
     name = os.path.splitext(os.path.basename(path))[0]
     try:
-        run_passes(passes, make_context(), module, Debug(verify_each=True), name=name,
-                   spans=spans)
+        compile(module, passes, name=name, spans=spans)
     except DiagnosticException as e:
         raise ToolError(_first_line(e)) from None
 
@@ -292,11 +295,6 @@ def _is_wide(element: Attribute) -> bool:
 
 def execute(module: ModuleOp, fn: func.FuncOp, inputs: Sequence[np.ndarray]) -> list[np.ndarray]:
     """Compile `fn` with the JAX target and run it on `inputs`."""
-    import jax
-
-    from tiers.targets.jax import compile as jax_compile
-    from tiers.targets.walk import MissingRule
-
     if _uses_64_bits(module):
         # The IR says 64 bits; without x64, JAX would silently compute in 32.
         jax.config.update("jax_enable_x64", True)
@@ -366,10 +364,6 @@ def is_artifact(path: str) -> bool:
 
 def run_artifact(args: argparse.Namespace) -> None:
     """Run a saved artifact: its StableHLO, or with `-p` its imported IR re-optimized."""
-    import jax
-
-    from tiers.frontend.saving import ArtifactError, Loaded, decode_tree, read_artifact, wide_dtypes
-
     try:
         manifest, members = read_artifact(args.file)
         if wide_dtypes(manifest):  # as for IR files: 64-bit values need JAX's x64 mode
@@ -382,7 +376,7 @@ def run_artifact(args: argparse.Namespace) -> None:
     check_output_path(args.output, fn)
     inputs = read_inputs(args.input, fn)
     if args.passes:
-        pipeline_specs(args.passes, TOOL)  # a bad pipeline: one line, as for IR files
+        parse_pipeline(args.passes, TOOL)  # a bad pipeline: one line, as for IR files
         call = loaded.recompile(args.passes)
     else:
         call = loaded

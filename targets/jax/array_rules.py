@@ -1,8 +1,9 @@
 """JAX rules of `array` ops, and the JAX definitions of what those ops mean.
 
-The functions here (`layer_norm`, `attention`, ...) are the one JAX spelling of each op:
-the JAX target runs them, and `tiers.frontend.highlevel` lowers and differentiates its
-primitives with them. Ops that `jax.nn` / `jax.numpy` have call those directly.
+The functions here (`layer_norm`, `attention`, ...) are the one JAX spelling of each op: the
+JAX target runs them, and `tiers.frontend.highlevel` lowers and differentiates its primitives
+with them. Ops that `jax.nn` / `jax.numpy` have call those directly. `ARRAY_RULES`, which
+closes the file, is one half of the JAX target's table (`rules.py` joins the two halves).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from tiers.dialects import array
-from tiers.targets.jax.rules import _register
+from tiers.targets.walk import OpRule
 
 
 def layer_norm(x: Any, scale: Any = None, bias: Any = None, *, axis: int,
@@ -57,18 +58,20 @@ def attention(q: Any, k: Any, v: Any, mask: Any = None, *, scale: float) -> Any:
     return jnp.einsum("...ts,...se->...te", jax.nn.softmax(logits, axis=-1), v)
 
 
-_register(array.ReluOp, lambda op, x: jax.nn.relu(x))
-_register(array.GeluOp, lambda op, x: jax.nn.gelu(x, approximate=op.flag("approximate")))
-_register(array.SiluOp, lambda op, x: jax.nn.silu(x))
-_register(array.SoftmaxOp, lambda op, x: jax.nn.softmax(x, axis=op.int("axis")))
-_register(array.LogSoftmaxOp, lambda op, x: jax.nn.log_softmax(x, axis=op.int("axis")))
-_register(array.LogsumexpOp, lambda op, x: jax.nn.logsumexp(x, axis=op.int("axis")))
-_register(array.MeanOp, lambda op, x: jnp.mean(x, op.ints("axes")))
-_register(array.VarOp, lambda op, x: jnp.var(x, op.ints("axes"), ddof=op.int("ddof")))
-_register(array.LayerNormOp, lambda op, x, *affine: layer_norm(
-    x, *affine, axis=op.int("axis"), epsilon=op.float("epsilon")))
-_register(array.RmsNormOp, lambda op, x, *scale: rms_norm(
-    x, *scale, axis=op.int("axis"), epsilon=op.float("epsilon")))
-_register(array.MatmulOp, lambda op, a, b: jnp.matmul(a, b))
-_register(array.AttentionOp, lambda op, q, k, v, *mask: attention(
-    q, k, v, *mask, scale=op.float("scale")))
+ARRAY_RULES: dict[type, OpRule] = {
+    array.ReluOp: lambda op, x: jax.nn.relu(x),
+    array.GeluOp: lambda op, x: jax.nn.gelu(x, approximate=op.flag("approximate")),
+    array.SiluOp: lambda op, x: jax.nn.silu(x),
+    array.SoftmaxOp: lambda op, x: jax.nn.softmax(x, axis=op.int("axis")),
+    array.LogSoftmaxOp: lambda op, x: jax.nn.log_softmax(x, axis=op.int("axis")),
+    array.LogsumexpOp: lambda op, x: jax.nn.logsumexp(x, axis=op.int("axis")),
+    array.MeanOp: lambda op, x: jnp.mean(x, op.ints("axes")),
+    array.VarOp: lambda op, x: jnp.var(x, op.ints("axes"), ddof=op.int("ddof")),
+    array.LayerNormOp: lambda op, x, *affine: layer_norm(
+        x, *affine, axis=op.int("axis"), epsilon=op.float("epsilon")),
+    array.RmsNormOp: lambda op, x, *scale: rms_norm(
+        x, *scale, axis=op.int("axis"), epsilon=op.float("epsilon")),
+    array.MatmulOp: lambda op, a, b: jnp.matmul(a, b),
+    array.AttentionOp: lambda op, q, k, v, *mask: attention(
+        q, k, v, *mask, scale=op.float("scale")),
+}

@@ -1,8 +1,9 @@
 """The reference target: tiers IR evaluated by numpy, the independent oracle for tests.
 
 The same walk as the JAX target (`tiers.targets.walk.Walker`), with the numpy rules of
-`rules.py`. It is slow and eager on purpose: every op runs on its own, in float64 where that
-is exact or more accurate, so results can be trusted to check the JAX target and passes.
+`rules.py` (which joins `lax_rules.py` and `array_rules.py`). It is slow and eager on purpose:
+every op runs on its own, in float64 where that is exact or more accurate, so results can be
+trusted to check the JAX target and passes.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ import numpy as np
 from xdsl.dialects.builtin import ModuleOp, TensorType
 
 from tiers.dialects import dtypes
-from tiers.targets.reference.rules import FLOAT_DTYPES, RULES
+from tiers.targets.reference.common import FLOAT_DTYPES
+from tiers.targets.reference.rules import RULES
 from tiers.targets.walk import Walker, find_function
 
 __all__ = ["RULES", "run", "to_callable"]

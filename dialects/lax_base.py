@@ -1,0 +1,80 @@
+"""What every module of the `lax` dialect shares: the op base class, the canonicalization
+trait and the small helpers for tensor types, properties and verifier errors.
+
+`lax.py` (the ops) and `lax_regions.py` (the control-flow ops) both build on this module,
+and `lax.py` re-exports its public names, so `from tiers.dialects import lax` sees them all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import ClassVar
+
+from xdsl.dialects.builtin import DenseArrayBase, IntegerAttr, TensorType, i1, i64
+from xdsl.ir import Attribute, Operation, SSAValue
+from xdsl.pattern_rewriter import RewritePattern
+from xdsl.traits import HasCanonicalizationPatternsTrait
+from xdsl.utils.exceptions import VerifyException
+
+from tiers.dialects import syntax
+
+Tensor = TensorType[Attribute]
+
+
+def ints(values: Sequence[int]) -> DenseArrayBase:
+    """An i64 array property, e.g. `axes [0, 1]`."""
+    return DenseArrayBase.from_list(i64, [int(v) for v in values])
+
+
+def int_attr(value: int) -> IntegerAttr:
+    """An i64 integer property, e.g. `dimension 1`."""
+    return IntegerAttr(int(value), i64)
+
+
+def bool_attr(value: bool) -> IntegerAttr:
+    """A flag property, an i1 integer, e.g. `reverse false`."""
+    return IntegerAttr(int(bool(value)), i1)
+
+
+def shape(value: SSAValue | Attribute) -> tuple[int, ...]:
+    """The shape of a tensor value or tensor type."""
+    t = value.type if isinstance(value, SSAValue) else value
+    assert isinstance(t, TensorType)
+    return tuple(t.get_shape())
+
+
+def elem(value: SSAValue | Attribute) -> Attribute:
+    """The element type of a tensor value or tensor type."""
+    t = value.type if isinstance(value, SSAValue) else value
+    assert isinstance(t, TensorType)
+    return t.element_type
+
+
+def fail(op: Operation, message: str) -> None:
+    """Raise the verifier error `'lax.xxx': message`."""
+    raise VerifyException(f"'{op.name}': {message}")
+
+
+@dataclass(frozen=True)
+class LaxCanonicalization(HasCanonicalizationPatternsTrait):
+    """The op's patterns for xDSL's `canonicalize`, kept in `tiers.passes.canonicalization`
+    by op class, so the algebra lives in one place and the dialect stays declarations."""
+
+    def get_patterns(self, op: type[Operation]) -> tuple[RewritePattern, ...]:
+        # The one upward import of the dialects floor (tests/test_layering.py allows it):
+        # passes sit above dialects, so the patterns are fetched lazily, when `canonicalize`
+        # first asks, as MLIR's getCanonicalizationPatterns is called by the driver.
+        from tiers.passes.canonicalization import patterns_for
+
+        return patterns_for(op)
+
+    @classmethod
+    def get_canonicalization_patterns(cls) -> tuple[RewritePattern, ...]:
+        return ()
+
+
+class LaxOp(syntax.SyntaxOp):
+    """Base of every `lax` op: the shared syntax and the primitive it stands for."""
+
+    PRIMITIVE: ClassVar[str]

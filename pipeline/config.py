@@ -1,0 +1,50 @@
+"""The one home of tiers' process-wide settings, and of the environment variables behind them.
+
+Every setting lives on `SETTINGS` as a plain attribute (a read costs ~30 ns, so the eager hot
+path reads it directly). Each environment variable is read once, here, when tiers is imported:
+
+| variable | setting | meaning |
+|---|---|---|
+| `TIERS_VERIFY=1` | `verify_each` | verify the IR after every pass, everywhere (a debug mode) |
+| `TIERS_REPRODUCER_DIR` | `reproducer_dir` | where crash reproducers of failing passes go |
+| `TIERS_RUN_EAGERLY=1` | `run_eagerly` | start with `tiers.config.run_functions_eagerly(True)` |
+
+Users change settings through `tiers.config` (frontend/config.py), whose setters also restore
+the previous value as context managers. `generation` counts changes of the plugin set
+(`registry.load_plugin` bumps it): caches of anything built from registered passes key on it,
+so a cached entry never outlives the passes it was built with.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # instrument.py imports this module: only the type, for annotations
+    from tiers.pipeline.instrument import Debug
+
+
+def _flag(value: str | None) -> bool:
+    return (value or "").strip().lower() not in ("", "0", "false", "no", "off")
+
+
+class Settings:
+    """Everything a user may set for the process (see the module docstring)."""
+
+    __slots__ = ("eager_pipeline", "eager_cache_size", "debug", "reproducer_dir",
+                 "verify_each", "run_eagerly", "generation")
+
+    def __init__(self, environ: Mapping[str, str]) -> None:
+        self.eager_pipeline = "default"  # pipeline text of eager kernels (tiers.config)
+        self.eager_cache_size = 4096  # compiled eager kernels kept
+        self.debug: Debug | None = None  # instrumentation of runs without their own `Debug`
+        self.reproducer_dir = environ.get("TIERS_REPRODUCER_DIR") or os.path.join(
+            tempfile.gettempdir(), "tiers-reproducers")
+        self.verify_each = _flag(environ.get("TIERS_VERIFY"))
+        self.run_eagerly = _flag(environ.get("TIERS_RUN_EAGERLY"))
+        self.generation = 0  # the plugin set's version; bumped when it changes
+
+
+SETTINGS = Settings(os.environ)
