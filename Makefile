@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PLUGIN := $(VENV)/.plugin-installed
 
-.PHONY: demo test lint pytest lit bench fuzz clean
+.PHONY: demo test lint typecheck pytest lit bench fuzz clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -23,10 +23,16 @@ $(PLUGIN): $(STAMP) examples/plugin/pyproject.toml
 demo: $(STAMP)
 	$(BIN)/python examples/demo.py
 
-test: $(STAMP) $(PLUGIN) lint pytest lit
+test: $(STAMP) $(PLUGIN) lint typecheck pytest lit
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
+
+# mypy, configured in pyproject.toml (the package only; cache in $(VENV)/mypy_cache). It finds
+# the package as `tiers` through a link to this directory, whatever the checkout is called.
+typecheck: $(STAMP)
+	mkdir -p $(VENV)/typecheck && ln -sfn $(CURDIR) $(VENV)/typecheck/tiers
+	$(BIN)/mypy
 
 pytest: $(STAMP) $(PLUGIN)
 	$(BIN)/python -m pytest -W error

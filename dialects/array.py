@@ -11,10 +11,10 @@ All ops are `Pure`. The syntax is `lax`'s (see `syntax.py`).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from xdsl.dialects.builtin import DenseArrayBase, FloatAttr, IntegerAttr, TensorType, f64, i1
-from xdsl.ir import Attribute, Dialect, Operation, SSAValue
+from xdsl.ir import Attribute, Dialect, Operation, OpResult, SSAValue
 from xdsl.irdl import (
     irdl_op_definition,
     operand_def,
@@ -163,6 +163,10 @@ class LogsumexpOp(AxisOp):
 class StatOp(ArrayOp):
     """Leaves declare `x`, `result`, `axes` (IRDL orders a subclass' fields first)."""
 
+    if TYPE_CHECKING:  # for the checker only: IRDL rejects a bare annotation on an op class
+        x: SSAValue
+        result: OpResult
+
     def verify_(self) -> None:
         self._check_float(self.x)
         axes, rank = self.ints("axes"), len(shape(self.x))
@@ -215,6 +219,9 @@ class NormOp(ArrayOp):
     """Leaves declare `x`, their scale/bias operands, `result`, `axis`, `epsilon`."""
 
     MAX_PARAMS: ClassVar[int]
+    if TYPE_CHECKING:  # for the checker only: IRDL rejects a bare annotation on an op class
+        x: SSAValue
+        result: OpResult
 
     @property
     def params(self) -> Sequence[SSAValue]:
@@ -384,4 +391,4 @@ def all_ops() -> list[type[ArrayOp]]:
             if isinstance(v, type) and issubclass(v, ArrayOp) and "name" in v.__dict__]
 
 
-Array = Dialect("array", all_ops(), [])
+Array = Dialect("array", [*all_ops()], [])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ml_dtypes
 import numpy as np
+from numpy.typing import DTypeLike
 from xdsl.dialects.builtin import (
     BFloat16Type,
     Float16Type,
@@ -15,7 +16,10 @@ from xdsl.dialects.builtin import (
 )
 from xdsl.ir import Attribute
 
-_BY_NAME: dict[str, Attribute] = {
+# Every element type tiers' IR uses (all of them valid in a dense elements attribute).
+Element = IntegerType | Float16Type | BFloat16Type | Float32Type | Float64Type
+
+_BY_NAME: dict[str, Element] = {
     "bool": IntegerType(1),
     "int8": IntegerType(8),
     "int16": IntegerType(16),
@@ -39,9 +43,9 @@ class UnsupportedDType(TypeError):
     """A dtype tiers' IR has no element type for (complex, float8, PRNG keys, ...)."""
 
 
-def element_type(dtype: object) -> Attribute:
+def element_type(dtype: DTypeLike) -> Element:
     """The xDSL element type of a numpy/JAX dtype."""
-    name = np.dtype(dtype).name  # type: ignore[arg-type]
+    name = np.dtype(dtype).name
     try:
         return _BY_NAME[name]
     except KeyError:
@@ -58,20 +62,20 @@ def to_numpy(element: Attribute) -> np.dtype:
         raise UnsupportedDType(f"element type {element} has no numpy dtype") from None
 
 
-def tensor_type(shape: tuple[int, ...], dtype: object) -> TensorType:
+def tensor_type(shape: tuple[int, ...], dtype: DTypeLike) -> TensorType[Element]:
     """`tensor<shape x dtype>`; rank-0 for scalars (memoized: attribute construction verifies,
     which dominates import time otherwise)."""
-    key = (tuple(shape), np.dtype(dtype))  # type: ignore[arg-type]
+    key = (tuple(shape), np.dtype(dtype))
     t = _TENSOR_TYPES.get(key)
     if t is None:
         t = _TENSOR_TYPES[key] = TensorType(element_type(dtype), key[0])
     return t
 
 
-_TENSOR_TYPES: dict[tuple[tuple[int, ...], np.dtype], TensorType] = {}
+_TENSOR_TYPES: dict[tuple[tuple[int, ...], np.dtype], TensorType[Element]] = {}
 
 
-def tensor_of(element: Attribute, shape: tuple[int, ...]) -> TensorType:
+def tensor_of(element: Attribute, shape: tuple[int, ...]) -> TensorType[Element]:
     """`tensor<shape x element>`, memoized like `tensor_type`."""
     return tensor_type(shape, to_numpy(element))
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Sequence
-from typing import ClassVar
+from typing import ClassVar, Self
 
 import numpy as np
 from xdsl.dialects.builtin import (
@@ -790,6 +790,7 @@ class BitcastConvertTypeOp(LaxOp):
         if (is_bool(a) or is_bool(b)) and a != b:
             fail(self, f"cannot bitcast between bool and {b if is_bool(a) else a}")
         inp, out = shape(self.operand), shape(self.result)
+        want: tuple[int, ...] | None
         wa, wb = a.bitwidth, b.bitwidth  # type: ignore[attr-defined]
         if wa == wb:
             want = inp
@@ -1568,7 +1569,7 @@ class GenericOp(LaxOp):
         syntax.print_op(self, printer, skip=("prim",))
 
     @classmethod
-    def parse(cls, parser: Parser) -> IRDLOperation:
+    def parse(cls, parser: Parser) -> Self:
         prim = parser.parse_str_literal()
         return syntax.parse_op(cls, parser, {"prim": StringAttr(prim)})
 
@@ -1597,7 +1598,7 @@ class ShardingConstraintOp(LaxOp):
         syntax.print_op(self, printer, skip=("spec",))
 
     @classmethod
-    def parse(cls, parser: Parser) -> IRDLOperation:
+    def parse(cls, parser: Parser) -> Self:
         parser.parse_keyword("spec")
         return syntax.parse_op(cls, parser, {"spec": parser.parse_attribute()})
 

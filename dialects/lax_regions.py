@@ -123,7 +123,8 @@ def _print_operands(printer: Printer, values: Sequence[SSAValue]) -> None:
     printer.print_string(")")
 
 
-def _resolve(parser: Parser, operands: list, types: Sequence[Attribute], pos: int) -> list:
+def _resolve(parser: Parser, operands: list, types: Sequence[Attribute], pos: int
+             ) -> Sequence[SSAValue]:
     if len(operands) != len(types):
         parser.raise_error(f"{len(types)} types for {len(operands)} operands", pos)
     return parser.resolve_operands(operands, types, pos)

@@ -104,12 +104,20 @@ def spec_attr(spec: Sequence[Any]) -> ArrayAttr:
 
 def read_spec(attr: Attribute) -> list[tuple[str, ...]]:
     """The axis names of each dimension of a spec attribute; `ShardingError` if malformed."""
-    ok = isinstance(attr, ArrayAttr) and all(
-        isinstance(d, ArrayAttr) and all(isinstance(n, StringAttr) for n in d) for d in attr)
-    if not ok:
-        raise ShardingError(f"a partition spec must be an array of arrays of axis names, "
-                            f"like [[\"x\"], []], got {attr}")
-    return [tuple(n.data for n in d) for d in attr]
+    if not isinstance(attr, ArrayAttr):
+        raise _malformed_spec(attr)
+    dims: list[tuple[str, ...]] = []
+    for d in attr:
+        names = [n.data for n in d if isinstance(n, StringAttr)] if isinstance(d, ArrayAttr) else []
+        if not isinstance(d, ArrayAttr) or len(names) != len(d):
+            raise _malformed_spec(attr)
+        dims.append(tuple(names))
+    return dims
+
+
+def _malformed_spec(attr: Attribute) -> ShardingError:
+    return ShardingError(f"a partition spec must be an array of arrays of axis names, "
+                         f"like [[\"x\"], []], got {attr}")
 
 
 def check(mesh: Attribute, spec: Attribute, rank: int) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from typing import Self, TypeVar
 
 from xdsl.dialects.builtin import (
     AnyFloat,
@@ -94,7 +95,7 @@ def parse_type_list(parser: Parser) -> list[Attribute]:
     if parser.parse_optional_punctuation("(") is not None:
         if parser.parse_optional_punctuation(")") is not None:
             return []
-        types = [parser.parse_type()]
+        types: list[Attribute] = [parser.parse_type()]
         while parser.parse_optional_punctuation(",") is not None:
             types.append(parser.parse_type())
         parser.parse_punctuation(")")
@@ -121,9 +122,12 @@ def print_op(op: IRDLOperation, printer: Printer, skip: Sequence[str] = ()) -> N
     print_types(printer, op)
 
 
+OpT = TypeVar("OpT", bound=IRDLOperation)
+
+
 def parse_op(
-    cls: type[IRDLOperation], parser: Parser, properties: dict[str, Attribute] | None = None
-) -> IRDLOperation:
+    cls: type[OpT], parser: Parser, properties: dict[str, Attribute] | None = None
+) -> OpT:
     """Parse the shared custom format into an instance of `cls`."""
     pos = parser.pos
     operands = []
@@ -191,14 +195,14 @@ class SyntaxOp(IRDLOperation):
         print_op(self, printer)
 
     @classmethod
-    def parse(cls, parser: Parser) -> IRDLOperation:
+    def parse(cls, parser: Parser) -> Self:
         return parse_op(cls, parser)
 
     def ints(self, name: str) -> tuple[int, ...]:
         """The values of an i64 array property."""
         attr = self.properties[name]
         assert isinstance(attr, DenseArrayBase)
-        return tuple(attr.get_values())  # type: ignore[arg-type]
+        return tuple(attr.get_values())
 
     def int(self, name: str) -> int:
         attr = self.properties[name]

@@ -33,6 +33,7 @@ from xdsl.dialects.builtin import ModuleOp
 from tiers import pipeline
 from tiers.frontend.importer import import_jaxpr
 from tiers.passes.collector import gc_paused
+from tiers.pipeline import Debug, Pipeline
 from tiers.targets import jax as jax_target
 
 
@@ -40,9 +41,11 @@ from tiers.targets import jax as jax_target
 class Options:
     """How tiers compiles a call: a primitive param, so hashable and part of JAX's caches."""
 
-    pipeline: pipeline.Pipeline = field(default_factory=lambda: pipeline.parse("default"))
+    # `Pipeline` and `Debug`, not `pipeline.X`: in the class body the field `pipeline` shadows
+    # the module.
+    pipeline: Pipeline = field(default_factory=lambda: pipeline.parse("default"))
     verify_each: bool = False  # verify after every pass (`tiers.jit(verify=True)`)
-    debug: pipeline.Debug | None = None
+    debug: Debug | None = None
 
     def __repr__(self) -> str:  # as it shows in a printed jaxpr
         return f"tiers(pipeline={self.pipeline.spec!r})"

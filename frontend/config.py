@@ -6,16 +6,22 @@ variables that set them at start-up); these functions are how users change them.
 Each setter takes effect at once and also works as a context manager that restores the previous
 value on exit: `tiers.config.run_functions_eagerly(True)` or
 `with tiers.config.run_functions_eagerly(True): ...`. Like TensorFlow's switches they are global
-to the process, not per thread.
+to the process, not per thread. Each checks its argument first: a value of the wrong type is a
+TypeError naming the setter and what it takes, and leaves the setting as it was.
+
+`bad_argument` and `check_pipeline` are the argument checks the whole Python API shares
+(`tiers.jit`, `Session`, `Recording.function`), so every entry point words them alike.
 """
 
 from __future__ import annotations
 
+import operator
 import os
 from collections.abc import Callable
 from typing import Any
 
 import jax
+import numpy as np
 
 from tiers import pipeline
 from tiers.pipeline.config import SETTINGS
@@ -24,7 +30,7 @@ from tiers.pipeline.config import SETTINGS
 class Setting:
     """The previous value of a setting; restores it when used as a context manager."""
 
-    def __init__(self, restore: Callable[[], None]):
+    def __init__(self, restore: Callable[[], object]):
         self._restore = restore
 
     def __enter__(self) -> Setting:
@@ -36,6 +42,37 @@ class Setting:
 
 _resize_hooks: list[Callable[[int], None]] = []  # the eager cache trims itself
 
+# What a pipeline argument may be, as error messages say it.
+PIPELINE = ("pipeline text (a preset such as 'O1' or passes such as 'cse,dce') or a "
+            "tiers.pipeline.Pipeline")
+
+
+def shown(value: Any) -> str:
+    """`value` as an error message shows a bad argument: its type, then a short repr."""
+    text = " ".join(repr(value).split())  # one line, even for arrays
+    return f"{type(value).__name__} {text if len(text) <= 60 else text[:57] + '...'}"
+
+
+def bad_argument(where: str, name: str, expected: str, value: Any) -> TypeError:
+    """The TypeError for argument `name` of `where` (what it takes, what it got), as Python
+    and JAX word theirs; the caller raises it, so the user's call is the last user frame."""
+    return TypeError(f"{where}: {name} must be {expected}, got {shown(value)}")
+
+
+def check_pipeline(spec: Any, where: str) -> pipeline.Pipeline:
+    """`spec` (text or a `Pipeline`) parsed: TypeError for any other type, `PipelineError` (a
+    ValueError) naming the known passes for an unknown one."""
+    if not isinstance(spec, str | pipeline.Pipeline):
+        raise bad_argument(where, "pipeline", PIPELINE, spec)
+    return pipeline.parse(spec)
+
+
+def _flag(flag: Any, where: str) -> bool:
+    # bool() would take any object ("no" is true); JAX's bool options take bools only.
+    if not isinstance(flag, bool | np.bool_):
+        raise bad_argument(where, "flag", "a bool", flag)
+    return bool(flag)
+
 
 def run_functions_eagerly(flag: bool = True) -> Setting:
     """Make every `tiers.jit` function run its Python code op by op (or compile again).
@@ -45,21 +82,25 @@ def run_functions_eagerly(flag: bool = True) -> Setting:
     compiled executable, so compiled calls cost nothing extra while it is off. It therefore also
     runs plain `jax.jit` functions op by op, as `jax.disable_jit()` does.
     """
+    flag = _flag(flag, "tiers.config.run_functions_eagerly")
     previous = functions_run_eagerly()
-    jax.config.update("jax_disable_jit", bool(flag))
+    jax.config.update("jax_disable_jit", flag)
     return Setting(lambda: jax.config.update("jax_disable_jit", previous))
 
 
 def functions_run_eagerly() -> bool:
     """Whether `tiers.jit` functions currently run op by op."""
-    return bool(jax.config.jax_disable_jit)
+    # JAX's options are dynamic attributes of `jax.config`, which its typing does not declare.
+    return bool(jax.config.jax_disable_jit)  # type: ignore[attr-defined]
 
 
-def set_eager_pipeline(spec: str) -> Setting:
+def set_eager_pipeline(spec: str | pipeline.Pipeline) -> Setting:
     """Compile eager ops with pipeline `spec` (a preset or pass list; checked at once)."""
-    pipeline.parse(spec)  # an unknown pass fails here, naming the known ones
+    # An unknown pass fails here, naming the known ones. The setting is text (it keys the
+    # eager kernel cache), so a `Pipeline` is kept as the text it was parsed from.
+    check_pipeline(spec, "tiers.config.set_eager_pipeline")
     previous = SETTINGS.eager_pipeline
-    SETTINGS.eager_pipeline = spec
+    SETTINGS.eager_pipeline = spec if isinstance(spec, str) else spec.spec
 
     def restore() -> None:
         SETTINGS.eager_pipeline = previous
@@ -74,10 +115,17 @@ def eager_pipeline() -> str:
 
 def set_eager_cache_size(n: int) -> Setting:
     """Keep at most `n` compiled eager kernels (least recently used ones are dropped first)."""
+    if isinstance(n, bool):  # an int to Python, but never meant as a size
+        raise bad_argument("tiers.config.set_eager_cache_size", "n", "an int", n)
+    try:
+        n = operator.index(n)  # ints and numpy integers, as Python's own size arguments
+    except TypeError:
+        raise bad_argument("tiers.config.set_eager_cache_size", "n", "an int", n) from None
     if n < 1:
-        raise ValueError(f"the eager cache needs room for at least one kernel, got {n}")
+        raise ValueError("tiers.config.set_eager_cache_size: the eager cache needs room for at "
+                         f"least one kernel, got n={n}")
     previous = SETTINGS.eager_cache_size
-    SETTINGS.eager_cache_size = int(n)
+    SETTINGS.eager_cache_size = n
     for hook in _resize_hooks:
         hook(SETTINGS.eager_cache_size)
 
@@ -100,6 +148,9 @@ def on_cache_resize(hook: Callable[[int], None]) -> None:
 def set_debug(debug: pipeline.Debug | None) -> Setting:
     """Instrument every pipeline run without its own `debug` (tiers.jit, eager ops): a
     `tiers.pipeline.Debug` (print IR after passes, timing, semantic checks), or None."""
+    if debug is not None and not isinstance(debug, pipeline.Debug):
+        raise bad_argument("tiers.config.set_debug", "debug", "a tiers.pipeline.Debug or None",
+                           debug)
     previous, SETTINGS.debug = SETTINGS.debug, debug
 
     def restore() -> None:
@@ -111,7 +162,16 @@ def set_debug(debug: pipeline.Debug | None) -> Setting:
 def set_reproducer_dir(path: str | os.PathLike) -> Setting:
     """Write crash reproducers of failing passes under `path` (default: the system temp dir's
     `tiers-reproducers`, or $TIERS_REPRODUCER_DIR); the error message names the file."""
-    previous, SETTINGS.reproducer_dir = SETTINGS.reproducer_dir, os.fspath(path)
+    where = "tiers.config.set_reproducer_dir"
+    try:
+        folder = os.fspath(path)
+    except TypeError:
+        raise bad_argument(where, "path", "a str or os.PathLike", path) from None
+    if not isinstance(folder, str):  # bytes paths: the setting and messages are text
+        raise bad_argument(where, "path", "a str or os.PathLike", path)
+    if not folder:
+        raise ValueError(f"{where}: path must name a folder, got ''")
+    previous, SETTINGS.reproducer_dir = SETTINGS.reproducer_dir, folder
 
     def restore() -> None:
         SETTINGS.reproducer_dir = previous
@@ -122,7 +182,8 @@ def set_reproducer_dir(path: str | os.PathLike) -> Setting:
 def set_verify_each(flag: bool = True) -> Setting:
     """Verify the IR after every pass of every pipeline (as `TIERS_VERIFY=1` does); the result
     of a pipeline is verified anyway (`tiers.pipeline.compile` says when)."""
-    previous, SETTINGS.verify_each = SETTINGS.verify_each, bool(flag)
+    flag = _flag(flag, "tiers.config.set_verify_each")
+    previous, SETTINGS.verify_each = SETTINGS.verify_each, flag
 
     def restore() -> None:
         SETTINGS.verify_each = previous

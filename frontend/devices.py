@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, TypeAlias
 
 import jax
 from xdsl.dialects import func
@@ -20,7 +20,7 @@ from xdsl.dialects.builtin import ArrayAttr, DictionaryAttr
 
 from tiers.dialects import sharding
 
-DeviceLike = jax.Device | str | int
+DeviceLike: TypeAlias = jax.Device | str | int
 
 
 def devices(backend: str | None = None) -> list[jax.Device]:
@@ -109,6 +109,7 @@ def annotate(fn: func.FuncOp, device: jax.Device | None, ins: list[Any],
     meshes: dict[str, Any] = {}
 
     def spec_of(s: Any) -> DictionaryAttr:
+        mesh: jax.sharding.Mesh | jax.sharding.AbstractMesh
         if isinstance(s, jax.sharding.PartitionSpec):  # resolved against the context mesh
             # Inside tracing only the abstract mesh is known: axes, not device ids.
             mesh, spec = jax.sharding.get_abstract_mesh(), s

@@ -334,7 +334,7 @@ def call(op: Op, args: tuple, kwargs: dict) -> Any:
     except _Uncacheable:
         return _tensors(op.fn(*_unwrap(args), **{k: _unwrap(v) for k, v in kwargs.items()}))
     kernel = CACHE.get(key)
-    outs = _NOT_RUN
+    outs: Any = _NOT_RUN  # or the outputs `CACHE.build` ran while making the kernel
     if kernel is None:
         kernel, outs = CACHE.build(key, functools.partial(_make, op, args, kwargs, dyn))
     if outs is _NOT_RUN:
@@ -352,12 +352,14 @@ def call(op: Op, args: tuple, kwargs: dict) -> Any:
 
 
 def _run(kernel: Kernel, dyn: list) -> list[Any]:
+    run = kernel.run
+    assert run is not None, "a kernel without `run` is called directly (`_direct`)"
     if _DISABLE_JIT.value:
         # Functions run eagerly (`tiers.config`), which is JAX's `jax_disable_jit`; eager ops
         # still run their compiled kernels rather than walking the IR op by op in Python.
         with jax.disable_jit(False):
-            return kernel.run(*dyn)
-    return kernel.run(*dyn)
+            return run(*dyn)
+    return run(*dyn)
 
 
 def _direct(op: Op, args: tuple, kwargs: dict, dyn: list) -> Any:

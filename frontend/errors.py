@@ -13,8 +13,12 @@ _INTERNAL = tuple(os.path.dirname(m.__file__ or "") + os.sep for m in (jax,)) + 
     os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep,)
 
 
-class TracedControlFlowError(TypeError):
-    """Python `if`/`while`/`bool()` on a traced value inside `tiers.jit`."""
+class TracedControlFlowError(jax.errors.ConcretizationTypeError):
+    """Python `if`/`while`/`bool()` on a traced value inside `tiers.jit`: JAX's error type, so
+    code catching `jax.errors.ConcretizationTypeError` (or `TypeError`) still does."""
+
+    def __init__(self, message: str):  # JAX's takes a tracer; ours is built from its text
+        TypeError.__init__(self, message)
 
 
 class CarriedTypeError(TypeError):

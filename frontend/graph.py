@@ -6,15 +6,25 @@ Each node keeps the JAX function and its arguments; its outputs' shapes and dtyp
 `jax.eval_shape`. `Session.run` traces a function that evaluates the needed nodes with JAX and
 compiles it with `tiers.jit` (the session's pipeline), once per set of fetches and feeds; the
 jit's own cache then compiles once per feed shape/dtype signature.
+
+Errors come where TF1 gives them, and say where: an op whose shapes or dtypes cannot work is
+rejected when written (the same abstract evaluation eager ops get), its message led by the
+user's line; an op that fails only for the fed sizes fails in `Session.run`, naming the line
+that built it. Feeds are checked against their placeholders by name, and a closed session
+refuses to run, as TF1's does.
 """
 
 from __future__ import annotations
 
 import contextlib
 import itertools
+import linecache
+import os
+import sys
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from types import FrameType
 from typing import Any
 
 import jax
@@ -22,8 +32,11 @@ import jax.numpy as jnp
 import numpy as np
 
 from tiers.frontend import eager
+from tiers.frontend.config import bad_argument, check_pipeline, shown
 from tiers.frontend.jit import jit
-from tiers.frontend.tensor import Operators, Tensor, accept_operand_type
+from tiers.frontend.tensor import Operators, Tensor, accept_operand_type, holds_numbers
+from tiers.pipeline import Pipeline
+from tiers.pipeline.check import IMPORT_DIALECTS
 
 Shape = tuple[int | None, ...] | None
 
@@ -39,6 +52,7 @@ class Node:
     kwargs: dict = field(default_factory=dict)
     inputs: list[GraphTensor] = field(default_factory=list)
     outputs: list[GraphTensor] = field(default_factory=list)
+    site: tuple[str, int] | None = None  # the user's file and line that built it
 
 
 class GraphTensor(Operators):
@@ -62,8 +76,8 @@ class GraphTensor(Operators):
     def ndim(self) -> int | None:
         return None if self.shape is None else len(self.shape)
 
-    __eq__ = object.__eq__  # type: ignore[assignment]
-    __ne__ = object.__ne__  # type: ignore[assignment]
+    __eq__ = object.__eq__
+    __ne__ = object.__ne__
     __hash__ = object.__hash__  # type: ignore[assignment]
 
     def __bool__(self) -> bool:
@@ -113,7 +127,12 @@ class Graph:
 
     def get_tensor_by_name(self, name: str) -> GraphTensor:
         """The tensor called `name` (`"add:0"`, or `"add"` for output 0)."""
+        if not isinstance(name, str):
+            raise bad_argument("Graph.get_tensor_by_name", "name", "a str", name)
         node_name, _, index = name.partition(":")
+        if index and not index.isdigit():
+            raise ValueError(f"'{name}' is not a tensor name: tensor names are "
+                             "'<op name>:<output index>'")
         for node in self.nodes:
             for tensor in node.outputs if node.name == node_name else ():
                 if tensor.index == int(index or 0):
@@ -121,13 +140,15 @@ class Graph:
         raise KeyError(f"no tensor '{name}' in the graph")
 
     def add_node(self, name: str, fn: Callable[..., Any] | None, args: tuple = (),
-                 kwargs: dict | None = None) -> Node:
-        """A new node; its outputs are for the caller to attach."""
+                 kwargs: dict | None = None, site: tuple[str, int] | None = None) -> Node:
+        """A new node built at `site` (default: the caller's line outside tiers); its outputs
+        are for the caller to attach."""
+        site = site or _user_site()
         with self._lock:
             n = self._names.get(name, 0)
             self._names[name] = n + 1
             node = Node(len(self.nodes), name if n == 0 else f"{name}_{n}", fn, args,
-                        kwargs or {}, _graph_tensors((args, kwargs)))
+                        kwargs or {}, _graph_tensors((args, kwargs)), site=site)
             self.nodes.append(node)
         return node
 
@@ -144,14 +165,48 @@ def placeholder(dtype: Any, shape: Any = None, name: str | None = None) -> Graph
     """A graph input to be fed in `Session.run`; `None` in `shape` (or as it) means any size.
 
     TF1's order is `(dtype, shape)`; `(shape, dtype)` is accepted too, told apart by type.
+    A bad dtype, shape or name is an error here, before any node is added.
     """
     if isinstance(dtype, tuple | list) and shape is not None:
         dtype, shape = shape, dtype
+    if name is not None and not isinstance(name, str):
+        raise bad_argument("tiers.placeholder", "name", "a str or None", name)
+    dims, kind = _placeholder_shape(shape), _placeholder_dtype(dtype)
     graph = get_default_graph()
     node = graph.add_node(name or "Placeholder", None)
-    shape = None if shape is None else tuple(None if d is None else int(d) for d in shape)
-    node.outputs.append(GraphTensor(graph, node, 0, shape, jnp.dtype(dtype)))
+    node.outputs.append(GraphTensor(graph, node, 0, dims, kind))
     return node.outputs[0]
+
+
+def _placeholder_dtype(dtype: Any) -> np.dtype:
+    """`dtype` as a numpy dtype JAX arrays may have (bool or numeric), else a TypeError."""
+    expected = "a numeric or boolean dtype (such as tiers.float32)"
+    try:
+        kind = None if dtype is None else jnp.dtype(dtype)  # np.dtype(None) is float64
+    except TypeError:
+        kind = None
+    if kind is None or not holds_numbers(kind):
+        raise bad_argument("tiers.placeholder", "dtype", expected, dtype)
+    return kind
+
+
+def _placeholder_shape(shape: Any) -> Shape:
+    """`shape` (None, an int, or a sequence of ints and Nones) as a Shape, else an error."""
+    if shape is None:
+        return None
+    expected = "None or a sequence of sizes (ints >= 0, None for any size)"
+    dims = (shape,) if isinstance(shape, int) else shape
+    if isinstance(dims, str) or not isinstance(dims, tuple | list | range):
+        raise bad_argument("tiers.placeholder", "shape", expected, shape)
+    out = []
+    for d in dims:
+        if d is not None and (isinstance(d, bool) or not isinstance(d, int | np.integer)):
+            raise bad_argument("tiers.placeholder", "shape", expected, shape)
+        if d is not None and d < 0:
+            raise ValueError(f"tiers.placeholder: shape {tuple(dims)} has the negative size "
+                             f"{d}; a size known only when fed is None")
+        out.append(None if d is None else int(d))
+    return tuple(out)
 
 
 def _graph_tensors(tree: Any) -> list[GraphTensor]:
@@ -173,8 +228,12 @@ def _symbolic_call(op: eager.Op, args: tuple, kwargs: dict) -> Any:
     if graphs or (eager.LOCAL.graphs and inputs and graph is not get_default_graph()):
         raise ValueError(f"{op.name}: its graph tensors belong to another graph than the "
                          "default one; ops may only combine tensors of one graph")
-    structure = _infer(op.fn, args, kwargs, inputs)  # before adding: errors leave no node
-    node = graph.add_node(op.name.rsplit(".", 1)[-1], op.fn, args, kwargs)
+    site = _user_site()
+    try:  # before adding: errors leave no node
+        structure = _infer(op.fn, args, kwargs, inputs)
+    except Exception as e:  # noqa: BLE001 - whatever JAX raised, with the user's line
+        raise _located(e, site, f"{op.name}: ") from None
+    node = graph.add_node(op.name.rsplit(".", 1)[-1], op.fn, args, kwargs, site)
     if structure is None:  # unknown until fed: assume one tensor
         node.outputs.append(GraphTensor(graph, node, 0, None, None))
         return node.outputs[0]
@@ -192,12 +251,14 @@ def _infer(fn: Callable[..., Any], args: tuple, kwargs: dict, inputs: list[Graph
     """The outputs of a node as ShapeDtypeStructs (unknown sizes as -1), or None if unknown.
 
     An input with unknown sizes is tried with two different sizes; output dims that differ
-    are unknown. If that fails too, nothing is known until the feeds arrive.
+    are unknown. If both fail, the op may still work for the sizes the feeds will have (a
+    reshape to 6 elements), unless `_sure_error` shows it cannot: then that error is raised
+    now, as for known shapes. Otherwise nothing is known until the feeds arrive.
     """
 
-    def shapes(size: int) -> Any:
-        specs = [jax.ShapeDtypeStruct(_concrete(t.shape, size), t.dtype or jnp.float32)
-                 for t in inputs]
+    def at(shapes: list[tuple]) -> Any:
+        specs = [jax.ShapeDtypeStruct(shape, t.dtype or jnp.float32)
+                 for shape, t in zip(shapes, inputs)]
 
         def evaluate(*values: Any) -> Any:
             full_args, full_kwargs = _substitute((args, kwargs), dict(zip(inputs, values)))
@@ -205,14 +266,57 @@ def _infer(fn: Callable[..., Any], args: tuple, kwargs: dict, inputs: list[Graph
 
         return jax.eval_shape(evaluate, *specs)
 
+    def sized(size: int) -> Any:
+        return at([_concrete(t.shape, size) for t in inputs])
+
     if all(t.shape is not None and None not in t.shape and t.dtype is not None
            for t in inputs):
-        return shapes(0)  # shape errors surface here, when the op is written
+        return sized(0)  # shape errors surface here, when the op is written
+    tried = [_attempt(sized, 2), _attempt(sized, 3)]
+    if not any(isinstance(r, Exception) for r in tried):
+        return jax.tree_util.tree_map(_merge, *tried)
+    # Inputs of unknown rank or dtype are never judged: their stand-ins are guesses.
+    if all(isinstance(r, Exception) for r in tried) and all(
+            t.shape is not None and t.dtype is not None for t in inputs):
+        error = _sure_error(tried, lambda: sized(720720), lambda: at(_symbolic(inputs)))
+        if error is not None:
+            raise error
+    return None
+
+
+def _attempt(compute: Callable[..., Any], *args: Any) -> Any:
+    """`compute(*args)`, or the exception it raised."""
     try:
-        a, b = shapes(2), shapes(3)
-    except Exception:  # noqa: BLE001 - any failure: sizes matter, they come with the feeds
+        return compute(*args)
+    except Exception as e:  # noqa: BLE001 - any failure: `_infer` judges them together
+        return e
+
+
+def _sure_error(tried: list[Any], large: Callable[[], Any],
+                symbolic: Callable[[], Any]) -> Exception | None:
+    """The error of an op that fails whatever its unknown sizes, else None.
+
+    Sure means: it fails alike (one exception type) for sizes 2, 3 and 720720 (divisible by
+    1..16, so a split or reshape that needs a multiple works there), and fails with that type
+    too when each unknown size is a symbol (JAX's shape polymorphism), where a condition on
+    the sizes is inconclusive rather than false. Neither test is sound alone: a symbolic
+    `(n, 3) - (3, n)` fails though n = 3 works, a reshape to (-1, 17) fails at every size
+    tried. The symbolic error is the one raised: it names no stand-in size.
+    """
+    tried = [*tried, _attempt(large)]
+    kind = type(tried[0])
+    if not all(isinstance(r, Exception) and type(r) is kind for r in tried):
         return None
-    return jax.tree_util.tree_map(_merge, a, b)
+    error = _attempt(symbolic)
+    return error if type(error) is kind else None
+
+
+def _symbolic(inputs: list[GraphTensor]) -> list[tuple]:
+    """The inputs' shapes with each unknown size a distinct symbol (n, or n0, n1, ...)."""
+    count = sum(d is None for t in inputs for d in t.shape or ())
+    names = ["n"] if count == 1 else [f"n{i}" for i in range(count)]
+    symbols = iter(jax.export.symbolic_shape(", ".join(names)))
+    return [tuple(next(symbols) if d is None else d for d in t.shape or ()) for t in inputs]
 
 
 def _merge(a: Any, b: Any) -> Any:
@@ -231,6 +335,39 @@ def _concrete(shape: Shape, size: int) -> tuple[int, ...]:
 
 def _shape_of(leaf: jax.ShapeDtypeStruct) -> Shape:
     return tuple(None if d == -1 else d for d in leaf.shape)
+
+
+# Where a node is built: the innermost frame outside tiers and JAX (tiers' tests and examples
+# are user code), as frontend/errors.py finds the user's line of a tracing error.
+_TIERS = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
+_JAX = os.path.dirname(os.path.abspath(jax.__file__)) + os.sep
+_USER_DIRS = ("tests" + os.sep, "examples" + os.sep)
+
+
+def _user_site() -> tuple[str, int] | None:
+    """The file and line of the innermost caller outside tiers and JAX (a cheap frame walk:
+    every graph node records one)."""
+    frame: FrameType | None = sys._getframe(1)
+    while frame is not None:
+        filename = frame.f_code.co_filename
+        inside = filename.startswith(_JAX) or (filename.startswith(_TIERS) and not
+                                               filename[len(_TIERS):].startswith(_USER_DIRS))
+        if not inside:
+            return filename, frame.f_lineno
+        frame = frame.f_back
+    return None
+
+
+def _located(error: Exception, site: tuple[str, int] | None, what: str) -> Exception:
+    """`error`, its message led by the user's line at `site` and `what`; the same type."""
+    where = "an unknown location"
+    if site is not None:
+        source = linecache.getline(*site).strip()
+        where = f"{site[0]}:{site[1]}" + (f": {source}" if source else "")
+    if type(error) in (TypeError, ValueError, IndexError, NotImplementedError):
+        return type(error)(f"{where}\n{what}{error}")
+    error.add_note(f"{where}\n{what.rstrip(': ')}")  # JAX's own error types keep theirs
+    return error
 
 
 def _fmt(shape: Shape) -> str:
@@ -256,10 +393,15 @@ class Session:
 
     _ids = itertools.count()
 
-    def __init__(self, graph: Graph | None = None, pipeline: str = "default"):
+    def __init__(self, graph: Graph | None = None, pipeline: str | Pipeline = "default"):
+        if graph is not None and not isinstance(graph, Graph):
+            raise bad_argument("tiers.Session", "graph", "a tiers.Graph or None", graph)
+        # An unknown pass fails here, as for tiers.jit, not at the first run.
+        check_pipeline(pipeline, "tiers.Session").check(IMPORT_DIALECTS)
         self.graph = graph or get_default_graph()
         self.pipeline = pipeline
         self._compiled: dict[tuple, Any] = {}
+        self._closed = False
 
     def __enter__(self) -> Session:
         _sessions.stack = [*getattr(_sessions, "stack", []), self]
@@ -270,8 +412,9 @@ class Session:
         self.close()
 
     def close(self) -> None:
-        """Drop the compiled programs."""
+        """Drop the compiled programs; the session cannot run again (as in TF1)."""
         self._compiled.clear()
+        self._closed = True
 
     def run(self, fetches: Any, feed_dict: dict | None = None) -> Any:
         """The values of `fetches` (a graph tensor or a pytree of them) as numpy arrays."""
@@ -287,7 +430,12 @@ class Session:
         return program.lower(*inputs).as_text(stage)
 
     def _prepare(self, fetches: Any, feed_dict: dict | None) -> tuple[list, Any, Any, list]:
+        if self._closed:
+            raise RuntimeError("Attempted to use a closed Session.")  # TF1's words
+        if feed_dict is not None and not isinstance(feed_dict, Mapping):
+            raise bad_argument("Session.run", "feed_dict", "a dict or None", feed_dict)
         leaves, tree = jax.tree_util.tree_flatten(fetches)
+        leaves = [self._fetch(x) for x in leaves]
         targets = tuple(x for x in leaves if type(x) is GraphTensor)
         for t in targets:
             if t.graph is not self.graph:
@@ -305,7 +453,17 @@ class Session:
         traces = sum(p.cache_info()["traces"] for p in self._compiled.values())
         return {"programs": len(self._compiled), "traces": traces}
 
-    def _resolve(self, feed_dict: dict) -> dict[GraphTensor, Any]:
+    def _fetch(self, x: Any) -> Any:
+        """A fetch: a graph tensor, one named by a string (as in TF1), or a value as is."""
+        if type(x) is GraphTensor:
+            return x
+        if isinstance(x, str):
+            return self.graph.get_tensor_by_name(x)
+        if isinstance(x, Tensor | jax.Array) or holds_numbers(np.asarray(x).dtype):
+            return x  # a value (a non-array result of an op, such as a shape) fetches itself
+        raise TypeError(f"Session.run: fetch {shown(x)} is not a graph tensor or its name")
+
+    def _resolve(self, feed_dict: Mapping) -> dict[GraphTensor, Any]:
         out = {}
         for key, value in feed_dict.items():
             tensor = self.graph.get_tensor_by_name(key) if isinstance(key, str) else key
@@ -322,7 +480,14 @@ def _check_feed(t: GraphTensor, value: Any) -> Any:
         raise TypeError(f"cannot feed graph tensor '{value.name}' for {what} '{t.node.name}'")
     array = value._value if type(value) is Tensor else value
     if not hasattr(array, "dtype") or not hasattr(array, "shape"):
-        array = np.asarray(array)
+        try:
+            array = np.asarray(array)
+        except ValueError as e:  # ragged nested lists
+            raise ValueError(f"cannot feed a ragged value for {what} '{t.node.name}' of shape "
+                             f"{_fmt(t.shape)}: {e}") from None
+    if not isinstance(array, jax.Array) and not holds_numbers(array.dtype):  # strings, objects
+        raise TypeError(f"cannot feed a value of dtype {array.dtype} for {what} "
+                        f"'{t.node.name}'" + (f" of dtype {t.dtype}" if t.dtype else ""))
     if t.shape is not None and (len(array.shape) != len(t.shape) or any(
             d is not None and d != s for d, s in zip(t.shape, array.shape))):
         raise ValueError(f"cannot feed a value of shape {tuple(array.shape)} for {what} "
@@ -357,8 +522,13 @@ def _program(targets: tuple[GraphTensor, ...], fed: tuple[GraphTensor, ...]
     def evaluate(*values: Any) -> list[Any]:
         env: dict[GraphTensor, Any] = dict(zip(fed, values))
         for node in order:
+            assert node.fn is not None, "placeholders are fed (`missing` is empty)"
             args, kwargs = _substitute((node.args, node.kwargs), env)
-            outs = jax.tree_util.tree_leaves(node.fn(*args, **kwargs))
+            try:
+                outs = jax.tree_util.tree_leaves(node.fn(*args, **kwargs))
+            except Exception as e:  # noqa: BLE001 - at the line that built the op
+                raise _located(e, node.site, f"graph op '{node.name}', built at the line "
+                               "above, failed in Session.run: ") from None
             for tensor in node.outputs:
                 env.setdefault(tensor, outs[tensor.index])
         return [env[t] for t in targets]

@@ -90,9 +90,10 @@ def _batch_along(p: Primitive, impl: Callable[..., Any], args: Sequence[Any],
     if all(d is None for d in dims[1:]):
         return p.bind(x, *args[1:], **shifted), 0
     y = p.bind(x, **shifted)
+    axis: int = params["axis"] + 1  # = shifted["axis"], which mypy types as int | tuple
     for i, (a, d) in enumerate(zip(args[1:], dims[1:], strict=True)):
         shape = [size, *(1,) * (x.ndim - 1)]
-        shape[shifted["axis"]] = x.shape[shifted["axis"]]
+        shape[axis] = x.shape[axis]
         a = jnp.reshape(_front(a, d, size), shape)
         y = y * a if i == 0 else y + a
     return y, 0

@@ -12,7 +12,7 @@ become `lax.generic`; any other raises `UnsupportedPrimitive` naming the user's 
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import jax
@@ -23,7 +23,7 @@ from jax.extend import core as jcore
 from xdsl.builder import Builder, InsertPoint
 from xdsl.dialects import func
 from xdsl.dialects.builtin import FloatAttr, StringAttr, TensorType, f64
-from xdsl.ir import Block, Region, SSAValue
+from xdsl.ir import Attribute, Block, Region, SSAValue
 
 from tiers.dialects import lax, params, sharding
 from tiers.dialects.primitives import remember
@@ -182,7 +182,7 @@ def _index_flags(p: dict) -> dict:
 @_rule("gather")
 def _gather(em: Emitter, x: SSAValue, indices: SSAValue):
     p, dn = em.params, em.params["dimension_numbers"]
-    props = {name: lax.ints(getattr(dn, name)) for name in (
+    props: dict[str, Attribute] = {name: lax.ints(getattr(dn, name)) for name in (
         "offset_dims", "collapsed_slice_dims", "start_index_map", "operand_batching_dims",
         "start_indices_batching_dims")}
     props.update(_index_flags(p), slice_sizes=lax.ints(p["slice_sizes"]))
@@ -202,7 +202,7 @@ def _scatter(em: Emitter, x: SSAValue, indices: SSAValue, updates: SSAValue):
     if p.get("update_consts"):
         raise UnsupportedPrimitive(
             f"{em.where()}: {em.eqn.primitive.name} with a custom combiner")
-    props = {name: lax.ints(getattr(dn, name)) for name in (
+    props: dict[str, Attribute] = {name: lax.ints(getattr(dn, name)) for name in (
         "update_window_dims", "inserted_window_dims", "scatter_dims_to_operand_dims",
         "operand_batching_dims", "scatter_indices_batching_dims")}
     props.update(_index_flags(p))
@@ -244,8 +244,9 @@ def _top_k(em: Emitter, x: SSAValue):
 @_rule("dot_general")
 def _dot_general(em: Emitter, lhs: SSAValue, rhs: SSAValue):
     (lc, rc), (lb, rb) = em.params["dimension_numbers"]
-    props = {"lhs_contracting": lax.ints(lc), "rhs_contracting": lax.ints(rc),
-             "lhs_batch": lax.ints(lb), "rhs_batch": lax.ints(rb)}
+    props: dict[str, Attribute] = {
+        "lhs_contracting": lax.ints(lc), "rhs_contracting": lax.ints(rc),
+        "lhs_batch": lax.ints(lb), "rhs_batch": lax.ints(rb)}
     precision = _precision(em, em.params.get("precision"))
     if precision is not None:
         props["precision"] = StringAttr(precision)
@@ -411,7 +412,7 @@ def _key_jaxpr(name: str, impl: Any, params: tuple, avals: tuple) -> Any:
     signature is traced once per process and imported once per module)."""
     p = dict(params)
     keys_shape = avals[0][0]
-    impls = {
+    impls: dict[str, Callable[..., Any]] = {
         "random_seed": lambda seeds: prng.random_seed_impl_base(seeds, impl=impl),
         "random_split": lambda keys: prng.random_split_impl_base(
             impl, keys, len(keys_shape), shape=p["shape"]),

@@ -13,6 +13,7 @@ import os
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from types import FrameType
 from typing import Any
 
 import numpy as np
@@ -27,10 +28,9 @@ from xdsl.dialects.builtin import (
     LocationAttr,
     ModuleOp,
     StringAttr,
-    TensorType,
     UnknownLoc,
 )
-from xdsl.ir import Block, Region, SSAValue
+from xdsl.ir import Attribute, Block, Region, SSAValue
 
 from tiers.dialects import dtypes, lax
 from tiers.frontend.emitter import Emitter, ImportError_, UnsupportedPrimitive, aval_type, is_key
@@ -76,7 +76,7 @@ def caller_site() -> tuple[LocationAttr, str]:
     deep inside a library (`tiers.jit(jnp.gcd)`) may show no user frame at all; importing
     runs inside the user's first call, whose line is still on the stack.
     """
-    frame = sys._getframe(1)
+    frame: FrameType | None = sys._getframe(1)
     while frame is not None and not _is_user_file(frame.f_code.co_filename):
         frame = frame.f_back
     if frame is None:
@@ -182,7 +182,8 @@ class Importer:
 
         def read(em: Emitter, atom: Any) -> SSAValue:
             if isinstance(atom, jcore.Literal):
-                return em.constant(atom.val, atom.aval.dtype)
+                # JAX types `Literal.aval` as an AbstractValue; a literal's is a ShapedArray.
+                return em.constant(atom.val, atom.aval.dtype)  # type: ignore[attr-defined]
             return env[atom]
 
         for eqn in jaxpr.eqns:
@@ -212,7 +213,7 @@ class Importer:
         return [read(em, v) for v in jaxpr.outvars]
 
     def import_region(self, closed: Any, captured: Sequence[SSAValue],
-                      arg_types: Sequence[TensorType], site: Emitter) -> Region:
+                      arg_types: Sequence[Attribute], site: Emitter) -> Region:
         """A one-block region of a control-flow op computing `closed` (a ClosedJaxpr).
 
         The jaxpr's leading inputs are `captured`, values of the enclosing blocks that the

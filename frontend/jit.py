@@ -18,6 +18,11 @@ The compile path, and why transformations stay exact:
 The cost: a transformed call is compiled by tiers as its own program (the forward pass with
 its residuals and the backward pass of `jax.grad` are two tiers programs), as `jax.jit`'s
 are two XLA programs.
+
+Bad arguments fail at `jit(...)`, as `jax.jit`'s do: a non-callable or an option of the wrong
+type is a TypeError naming it, an unknown pass a `PipelineError` (a ValueError). Shapes must be
+static: an argument with a symbolic shape (`jax.export.symbolic_shape`) is a
+`SymbolicShapeError` (a NotImplementedError) when traced, before tiers imports anything.
 """
 
 from __future__ import annotations
@@ -25,8 +30,9 @@ from __future__ import annotations
 import contextlib
 import functools
 import inspect
+import operator
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -38,16 +44,22 @@ from xdsl.printer import Printer
 
 from tiers.frontend import devices
 from tiers.frontend.call import Options, optimize, tiers_call_p
+from tiers.frontend.config import PIPELINE, bad_argument, check_pipeline
 from tiers.frontend.errors import explain_carried_type, explain_concretization
 from tiers.frontend.importer import import_jaxpr
 from tiers.frontend.retrace import RetraceLog, signature
 from tiers.frontend.tensor import Tensor
 from tiers.passes.collector import gc_paused
-from tiers.pipeline import Debug, Pipeline, parse
+from tiers.pipeline import Debug, Pipeline
 from tiers.pipeline.check import IMPORT_DIALECTS
 from tiers.targets.walk import find_function
 
 _UNSET: Any = object()  # jax.jit's "not given" (None is a valid sharding there)
+
+
+class SymbolicShapeError(NotImplementedError):
+    """An argument of a `tiers.jit` function has a symbolic shape (`jax.export.symbolic_shape`):
+    tiers' IR has static shapes only, so shape polymorphism is not supported."""
 
 
 @dataclass
@@ -83,7 +95,7 @@ class JitFunction:
                  debug: Debug | bool | None = None):
         self._fn = fn
         # Placement goes to JAX's jit as is; `_program` records it in the IR (frontend/devices).
-        self.device = None if device is None else devices.resolve(device)
+        self.device = None if device is None else _device(device)
         if self.device is not None:
             if in_shardings is not _UNSET or out_shardings is not _UNSET:
                 raise ValueError("tiers.jit takes a device or shardings, not both")
@@ -93,7 +105,7 @@ class JitFunction:
                                        ("out_shardings", out_shardings)) if v is not _UNSET}
         # Parsed and checked once, here: an unknown pass or an order that cannot work on what
         # the importer produces fails at decoration, naming the known passes.
-        self.pipeline = parse(pipeline)
+        self.pipeline = check_pipeline(pipeline, "tiers.jit")
         self.pipeline.check(IMPORT_DIALECTS)
         # `debug`: a `tiers.pipeline.Debug` (printing, timing, checks), True for its defaults.
         self.debug = Debug() if debug is True else (debug or None)
@@ -110,7 +122,7 @@ class JitFunction:
 
         @functools.wraps(fn)  # JAX reads the signature for static_argnames and the name
         def trace(*args: Any, **kwargs: Any) -> Any:
-            if jax.config.jax_disable_jit:
+            if jax.config.jax_disable_jit:  # type: ignore[attr-defined]  # see config.py
                 # `tiers.config.run_functions_eagerly` is JAX's `jax_disable_jit`: JAX's
                 # dispatcher then calls us with the original arguments instead of an executable.
                 # So the switch costs a compiled call nothing (this runs only on a miss).
@@ -126,9 +138,9 @@ class JitFunction:
         """Bind `tiers_call` on the user's function: JAX traces it into the call's jaxpr, and
         tiers compiles that jaxpr when JAX lowers the call (frontend/call.py says why)."""
         flat_fn, leaves, out_tree = self._flatten(args, kwargs)
-        wrapped = lu.wrap_init(flat_fn, debug_info=api_util.debug_info(
-            "tiers.jit", self._fn, args, kwargs, static_argnums=self.static_argnums,
-            static_argnames=self.static_argnames))
+        debug_info = self._debug_info(args, kwargs)
+        self._check_static_shapes(leaves, debug_info)
+        wrapped = lu.wrap_init(flat_fn, debug_info=debug_info)
         with _explained():
             outs = tiers_call_p.bind(*leaves, subfuns=(wrapped,), name=self.name,
                                      options=self.options)
@@ -142,6 +154,25 @@ class JitFunction:
             # arrays keep jax.jit's exact cost and return arrays, as jax.jit does.
             outs = [Tensor(x) for x in outs]
         return jax.tree_util.tree_unflatten(out_tree(), outs)
+
+    def _debug_info(self, args: tuple, kwargs: dict) -> Any:
+        """JAX's description of this call (the function, its arguments' names)."""
+        return api_util.debug_info("tiers.jit", self._fn, args, kwargs,
+                                   static_argnums=self.static_argnums,
+                                   static_argnames=self.static_argnames)
+
+    def _check_static_shapes(self, leaves: list[Any], debug_info: Any) -> None:
+        """`SymbolicShapeError` naming the first argument whose shape is symbolic."""
+        for i, leaf in enumerate(leaves):
+            aval = jax.typeof(leaf)
+            if all(isinstance(d, int) for d in getattr(aval, "shape", ())):
+                continue
+            names = getattr(debug_info, "arg_names", None) or ()
+            name = names[i] if len(names) == len(leaves) else f"#{i}"
+            raise SymbolicShapeError(
+                f"tiers.jit({self.name}): argument {name} has the symbolic shape "
+                f"{aval.str_short()}; shape polymorphism (jax.export.symbolic_shape) is not "
+                "supported, tiers compiles static shapes: lower or export with concrete ones")
 
     def _static_pos(self, args: tuple) -> set[int]:
         n = len(args)
@@ -176,6 +207,7 @@ class JitFunction:
     def _program(self, args: tuple, kwargs: dict) -> Program:
         """Trace, import and optimize for these arguments, keeping the imported text."""
         flat_fn, leaves, out_tree = self._flatten(args, kwargs)
+        self._check_static_shapes(leaves, self._debug_info(args, kwargs))
         with _explained():
             closed = jax.make_jaxpr(flat_fn)(*map(_spec, leaves))
         with gc_paused():
@@ -254,6 +286,49 @@ def _explained() -> Iterator[None]:
         raise explained from None
 
 
+def _device(device: Any) -> jax.Device:
+    """The device `device` names; its errors say they are about `tiers.jit`'s `device`."""
+    try:
+        return devices.resolve(device)
+    except (TypeError, ValueError) as e:
+        raise type(e)(f"tiers.jit: device: {e}") from None
+
+
+def _int_or_ints(value: Any, name: str) -> int | tuple[int, ...]:
+    """`value` (an int or ints, as jax.jit takes `static_argnums`), or a TypeError naming it."""
+    try:
+        if isinstance(value, Iterable):
+            return tuple(operator.index(v) for v in value)
+        return operator.index(value)
+    except TypeError:
+        raise bad_argument("tiers.jit", name, "an int or a sequence of ints", value) from None
+
+
+def _str_or_strs(value: Any, name: str) -> str | tuple[str, ...]:
+    """`value` (a str or strs, as jax.jit takes `static_argnames`), or a TypeError naming it."""
+    if isinstance(value, str):
+        return value
+    items = tuple(value) if isinstance(value, Iterable) else None
+    if items is None or not all(isinstance(v, str) for v in items):
+        raise bad_argument("tiers.jit", name, "a str or a sequence of strs", value)
+    return items
+
+
+def _checked(options: dict[str, Any]) -> dict[str, Any]:
+    """`jit`'s options with their types checked, as `jax.jit` checks its own at once: a
+    TypeError names the first bad one (the pipeline's passes are checked by `JitFunction`)."""
+    pipeline, verify, debug = options["pipeline"], options["verify"], options["debug"]
+    if not isinstance(pipeline, str | Pipeline):
+        raise bad_argument("tiers.jit", "pipeline", PIPELINE, pipeline)
+    if not (verify is None or isinstance(verify, bool)):
+        raise bad_argument("tiers.jit", "verify", "a bool or None", verify)
+    if not (debug is None or isinstance(debug, bool | Debug)):
+        raise bad_argument("tiers.jit", "debug", "a tiers.pipeline.Debug, a bool or None", debug)
+    return {**options,
+            "static_argnums": _int_or_ints(options["static_argnums"], "static_argnums"),
+            "static_argnames": _str_or_strs(options["static_argnames"], "static_argnames")}
+
+
 def _static_args(fn: Callable[..., Any], argnums: int | Sequence[int],
                  argnames: str | Sequence[str]) -> tuple[tuple[int, ...], tuple[str, ...]]:
     """Static arguments by position and by name, each completed from the other (as jax.jit)."""
@@ -291,15 +366,18 @@ def jit(fn: Callable[..., Any] | None = None, *, pipeline: str | Pipeline = "def
     `PartitionSpec`s under `jax.set_mesh`). Both are recorded in the IR (`tiers.device`,
     `tiers.mesh`, `tiers.sharding`), which the JAX target honours when compiling IR alone.
     """
-    options = dict(pipeline=pipeline, static_argnums=static_argnums,
-                   static_argnames=static_argnames, verify=verify, device=device,
-                   in_shardings=in_shardings, out_shardings=out_shardings, debug=debug)
+    if fn is not None and not callable(fn):  # what jax.jit checks first
+        raise bad_argument("tiers.jit", "fn", "a callable", fn)
+    options = _checked(dict(pipeline=pipeline, static_argnums=static_argnums,
+                            static_argnames=static_argnames, verify=verify, device=device,
+                            in_shardings=in_shardings, out_shardings=out_shardings,
+                            debug=debug))
     if fn is None:
         return lambda f: jit(f, **options)
     compiler = JitFunction(fn, **options)
     # Hand out JAX's own C++ dispatcher so a call that hits the cache costs exactly a
     # `jax.jit` call; tiers' inspection API rides on it as attributes.
-    front = compiler.jitted
+    front: Any = compiler.jitted  # JAX's dispatcher, given tiers' attributes here
     front.lower = compiler.lower
     front.cache_info = compiler.cache_info
     front.pipeline = pipeline

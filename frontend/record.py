@@ -19,11 +19,12 @@ import numpy as np
 from jax.extend.core import jaxpr_as_fun
 from xdsl.dialects.builtin import ModuleOp
 
-from tiers.frontend.config import eager_pipeline
+from tiers.frontend.config import bad_argument, check_pipeline, eager_pipeline, shown
 from tiers.frontend.eager import LOCAL, Kernel, Op, spec
 from tiers.frontend.importer import import_jaxpr
 from tiers.frontend.jit import jit
-from tiers.frontend.tensor import Tensor
+from tiers.frontend.tensor import Tensor, holds_numbers
+from tiers.pipeline import Pipeline
 
 
 class ReplayError(ValueError):
@@ -85,19 +86,30 @@ class Recording:
         return import_jaxpr(closed, "main")
 
     def function(self, inputs: Sequence[Any], outputs: Any,
-                 pipeline: str | None = None) -> Callable[..., Any]:
+                 pipeline: str | Pipeline | None = None) -> Callable[..., Any]:
         """A compiled replay: arrays for `inputs` -> the values of `outputs` (same structure).
 
         Values computed before the block (or by JAX directly) that are not listed in `inputs`
         are constants. The program goes through `pipeline` (default: the eager pipeline).
+        The replay takes exactly one array per input, of the recorded shape and dtype.
         """
+        inputs = _inputs(inputs)
         leaves, tree = jax.tree_util.tree_flatten(outputs, is_leaf=lambda x: type(x) is Tensor)
-        inputs = [_raw(x) for x in inputs]
+        for leaf in leaves:
+            if not _is_array(leaf) and not isinstance(leaf, int | float | complex):
+                raise TypeError(f"Recording.function: outputs must hold Tensors or arrays, got "
+                                f"{shown(leaf)}")
+        if pipeline is not None:
+            check_pipeline(pipeline, "Recording.function")
         program = self._program(inputs, [_raw(x) for x in leaves])
         recorded = [jax.typeof(x) for x in inputs]
 
         def replay(*values: Any) -> Any:
             values = tuple(_raw(v) for v in values)  # Tensors in (tiers.jit answers Tensors)
+            if len(values) != len(recorded):  # what Python says of a call with too few
+                avals = ", ".join(a.str_short() for a in recorded) or "none"
+                raise TypeError(f"the replay takes {len(recorded)} input(s), one per entry of "
+                                f"`inputs` ({avals}), but {len(values)} were given")
             for i, (value, aval) in enumerate(zip(values, recorded, strict=True)):
                 if (value.shape, value.dtype) != (aval.shape, aval.dtype):
                     raise ValueError(f"input {i} was recorded as {aval.str_short()}, "
@@ -139,6 +151,22 @@ class Recording:
 def record() -> Recording:
     """Record the eager ops run in a `with` block (on this thread) into tiers IR."""
     return Recording()
+
+
+def _is_array(x: Any) -> bool:
+    return isinstance(x, Tensor | jax.Array | np.ndarray)
+
+
+def _inputs(inputs: Any) -> list[Any]:
+    """`function`'s inputs as arrays: a sequence of Tensors or arrays (wired by identity, so
+    Python numbers cannot be inputs), else a TypeError naming the bad entry."""
+    if _is_array(inputs) or isinstance(inputs, str) or not isinstance(inputs, Sequence):
+        raise bad_argument("Recording.function", "inputs", "a list of Tensors or arrays",
+                           inputs)
+    for i, x in enumerate(inputs):
+        if not _is_array(x) or isinstance(x, np.ndarray) and not holds_numbers(x.dtype):
+            raise bad_argument("Recording.function", f"inputs[{i}]", "a Tensor or an array", x)
+    return [_raw(x) for x in inputs]
 
 
 def _raw(x: Any) -> Any:

@@ -1,12 +1,14 @@
 """`tiers.save` / `tiers.load`: one compiled function in one file, text and documented bytes only.
 
-An artifact (by convention `NAME.tiers`) is a zip archive holding:
+An artifact (by convention `NAME.tiers`) is a zip archive holding exactly these members:
 
-    manifest.json     {"format": "tiers-artifact", "format_version": 1, "entry": "main",
+    manifest.json     {"format": "tiers-artifact", "format_version": 2, "entry": "main",
                        "pipeline": "...", "versions": {"tiers", "jax", "jaxlib", "xdsl",
-                       "python", "plugins": {distribution: version}}, "x64": bool,
-                       "signature": {"inputs": SIG, "outputs": SIG},
-                       "sha256": {member name: hex digest of its bytes}}
+                       "python": str, "plugins": {distribution: version}}, "x64": bool,
+                       "placement": PLACEMENT, "signature": {"inputs": SIG, "outputs": SIG},
+                       "members": {name: {"size": bytes, "sha256": hex digest}} (the 3 below)}
+    manifest.sha256   `HEX  manifest.json`, the sha256 of manifest.json (`sha256sum` format):
+                      one digest covers the manifest and, through its "members", every member
     imported.mlir     the IR right after import from the jaxpr (MLIR syntax, with locations)
     optimized.mlir    the IR after `pipeline` (what the JAX target compiled)
     stablehlo.bin     `jax.export.Exported.serialize()` of the same function: the StableHLO
@@ -14,53 +16,77 @@ An artifact (by convention `NAME.tiers`) is a zip archive holding:
                       (`jax.export.deserialize(bytes).call(*args)`, args as saved)
 
 SIG is `{"tree": TREE, "leaves": [{"shape": [...], "dtype": "float32", "weak_type": bool}]}`.
-TREE encodes the pytree: `{"leaf": i}` (the i-th leaf), `{"tuple": [TREE...]}`,
-`{"list": [TREE...]}`, `{"dict": [[key, TREE]...]}` (str keys, sorted, as JAX orders them) and
-`{"none": null}`. Other pytree nodes (namedtuples, dataclasses, custom registered classes) and
-static arguments are not supported: pass arrays in tuples, lists and dicts, and bind static
-values with `functools.partial` before saving. Leaves are arrays (or scalars, taken as
-arrays); `tiers.Tensor` leaves are saved as the arrays they hold.
+TREE encodes the pytree: `{"leaf": i}` (the i-th leaf; leaves are numbered in order),
+`{"tuple": [TREE...]}`, `{"list": [TREE...]}`, `{"dict": [[key, TREE]...]}` (str keys, sorted,
+as JAX orders them) and `{"none": null}`; the inputs' TREE is the tuple of arguments. PLACEMENT
+is `{}`, `{"device": "cpu:0"}` or `{"mesh": {"axes": [str], "shape": [int], "devices": [int] or
+null}}`. Other pytree nodes (namedtuples, dataclasses, custom registered classes) and static
+arguments are not supported: pass arrays in tuples, lists and dicts, and bind static values
+with `functools.partial` before saving. Leaves are arrays (or scalars, taken as arrays);
+`tiers.Tensor` leaves are saved as the arrays they hold.
 
-Reading checks the archive (zip CRCs and the sha256 of each member), the format name and
-version (a newer version is refused, naming both) and gives `ArtifactError` with one clear
-line for anything else. Saving writes a temporary file in the target directory and renames it
-over the target (`os.replace`), so a failed save leaves any earlier artifact intact.
+Format version 1 (the first) had `"sha256": {name: hex digest}` instead of "members" and no
+manifest.sha256; it is still read, with its manifest checked against the schema only.
+
+Loading checks, before using anything: the zip directory (exactly these members, each within
+its size limit and, for version 2, of the size the manifest gives: checked from the zip header
+before inflating, and again after), the manifest's digest, the format version (a newer one is
+refused, naming both), the manifest against its schema (types, ranges, required keys:
+`_check_manifest`) and the signature against the StableHLO. A member is inflated only when it
+is needed (calling needs stablehlo.bin; the IR texts are read on first use), and its digest
+is checked then. Every failure is an `ArtifactError` with one line. Saving writes a temporary
+file in the target directory and renames it over the target (`replace_file`), so a failed save
+leaves any earlier artifact intact; an existing file keeps its mode, a new one gets the
+umask's.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
+import functools
 import hashlib
 import importlib.metadata
-import io
 import json
+import math
 import os
+import re
+import secrets
+import stat
+import struct
 import sys
-import tempfile
 import zipfile
 import zlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import IO, Any, NoReturn, TypeGuard
 
 import jax
 import numpy as np
 import xdsl
+from xdsl.dialects.builtin import StringAttr
+from xdsl.utils.exceptions import DiagnosticException, VerifyException
 
 from tiers import pipeline as pipelines
-from tiers.dialects import sharding
+from tiers.dialects import dtypes, sharding
 from tiers.frontend.jit import _print, jit
 from tiers.frontend.tensor import Tensor
 from tiers.pipeline.context import make_context
-from tiers.pipeline.verify import parse_module, verify
+from tiers.pipeline.verify import IRParseError, parse_module, verify
 from tiers.targets import jax as jax_target
 from tiers.targets.walk import find_function
 from tiers.version import __version__
 
 FORMAT = "tiers-artifact"
-FORMAT_VERSION = 1
-MANIFEST, IMPORTED, OPTIMIZED, STABLEHLO = (
-    "manifest.json", "imported.mlir", "optimized.mlir", "stablehlo.bin")
+FORMAT_VERSION = 2
+MANIFEST, MANIFEST_SHA256, IMPORTED, OPTIMIZED, STABLEHLO = (
+    "manifest.json", "manifest.sha256", "imported.mlir", "optimized.mlir", "stablehlo.bin")
+PAYLOAD = (IMPORTED, OPTIMIZED, STABLEHLO)
+# Largest member sizes read, checked from the zip header before inflating. StableHLO is a
+# flatbuffer, which cannot pass 2 GiB; the IR texts hold the same constants.
+MANIFEST_LIMIT, MEMBER_LIMIT = 16 << 20, 2 << 30
+DEFLATE_RATIO = 1032  # deflate's largest expansion: a header claiming more is lying
+TREE_DEPTH = 100
 
 
 class ArtifactError(Exception):
@@ -69,6 +95,13 @@ class ArtifactError(Exception):
 
 class SignatureError(ArtifactError, TypeError):
     """Arguments that do not fit a loaded function's saved signature."""
+
+
+def _brief(error: BaseException) -> str:
+    """The first line of a foreign exception's message (never empty, never long)."""
+    lines = str(error).strip().splitlines()
+    text = lines[0] if lines else type(error).__name__
+    return text if len(text) <= 200 else text[:197] + "..."
 
 
 def leaf_paths(tree: Any, where: str = "args") -> list[str]:
@@ -86,9 +119,9 @@ def leaf_paths(tree: Any, where: str = "args") -> list[str]:
 # -- pytrees as JSON ---------------------------------------------------------------------------
 
 
-def encode_tree(tree: Any) -> tuple[Any, list[Any]]:
+def encode_tree(tree: Any, verb: str = "save") -> tuple[Any, list[Any]]:
     """`(TREE, leaves)` of a pytree of tuples, lists, str-keyed dicts and None; leaves in
-    JAX's flattening order."""
+    JAX's flattening order. `verb` names what is done with it in messages."""
 
     leaves: list[Any] = []
 
@@ -99,7 +132,7 @@ def encode_tree(tree: Any) -> tuple[Any, list[Any]]:
             return {type(x).__name__: [walk(v, f"{where}[{i}]") for i, v in enumerate(x)]}
         if type(x) is dict:
             if not all(isinstance(k, str) for k in x):
-                raise ArtifactError(f"{where}: dict keys must be str to be saved, got "
+                raise ArtifactError(f"{where}: dict keys must be str, got "
                                     f"{sorted(map(repr, x))}")
             return {"dict": [[k, walk(x[k], f"{where}[{k!r}]")] for k in sorted(x)]}
         if isinstance(x, Tensor):
@@ -108,16 +141,15 @@ def encode_tree(tree: Any) -> tuple[Any, list[Any]]:
                       | jax.ShapeDtypeStruct):
             leaves.append(x)
             return {"leaf": len(leaves) - 1}
-        raise ArtifactError(f"{where}: cannot save a {type(x).__name__} in a pytree (saved "
+        raise ArtifactError(f"{where}: cannot {verb} a {type(x).__name__} in a pytree (saved "
                             "pytrees hold arrays in tuples, lists, str-keyed dicts and None)")
 
     return walk(tree, "args"), leaves
 
 
 def decode_tree(tree: Any, leaves: Sequence[Any]) -> Any:
-    """The pytree TREE encodes, with `leaves` in its leaf positions."""
-    if not isinstance(tree, dict) or len(tree) != 1:
-        raise ArtifactError(f"malformed pytree in the manifest: {tree!r}")
+    """The pytree TREE encodes, with `leaves` in its leaf positions (TREE as checked by
+    `_check_manifest`)."""
     (kind, body), = tree.items()
     if kind == "leaf":
         return leaves[body]
@@ -126,9 +158,7 @@ def decode_tree(tree: Any, leaves: Sequence[Any]) -> Any:
     if kind in ("tuple", "list"):
         items = [decode_tree(t, leaves) for t in body]
         return tuple(items) if kind == "tuple" else items
-    if kind == "dict":
-        return {k: decode_tree(t, leaves) for k, t in body}
-    raise ArtifactError(f"malformed pytree in the manifest: unknown node '{kind}'")
+    return {k: decode_tree(t, leaves) for k, t in body}
 
 
 def _leaf_spec(x: Any) -> dict[str, Any]:
@@ -140,6 +170,190 @@ def _leaf_spec(x: Any) -> dict[str, Any]:
 def _struct(spec: dict[str, Any]) -> jax.ShapeDtypeStruct:
     return jax.ShapeDtypeStruct(tuple(spec["shape"]), jax.numpy.dtype(spec["dtype"]),
                                 weak_type=spec["weak_type"])
+
+
+# -- the manifest's schema -----------------------------------------------------------------------
+
+
+class _Bad(Exception):
+    """A manifest that breaks the schema; the message names the field by its JSON path."""
+
+
+_HEX64 = re.compile(r"[0-9a-f]{64}")
+_SYMBOL = re.compile(r"[A-Za-z_][A-Za-z0-9_$.]*")  # MLIR's bare-id
+_KEYS = {1: ("format", "format_version", "entry", "pipeline", "versions", "x64", "placement",
+             "signature", "sha256"),
+         2: ("format", "format_version", "entry", "pipeline", "versions", "x64", "placement",
+             "signature", "members")}
+_VERSION_KEYS = ("tiers", "jax", "jaxlib", "xdsl", "python", "plugins")
+
+
+def _json(value: Any) -> str:
+    text = json.dumps(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _at(where: str, key: str | int) -> str:
+    if isinstance(key, int):
+        return f"{where}[{key}]"
+    if not re.fullmatch(r"\w+", key):
+        return f"{where}[{_json(key)}]"
+    return f"{where}.{key}" if where else key
+
+
+def _need(ok: bool, where: str, want: str, got: Any) -> None:
+    if not ok:
+        raise _Bad(f"{where} must be {want}, got {_json(got)}")
+
+
+def _is_int(x: Any) -> TypeGuard[int]:
+    return isinstance(x, int) and not isinstance(x, bool)
+
+
+def _fields(obj: Any, where: str, keys: Sequence[str], *, more: bool = False) -> None:
+    """`obj` is an object with `keys` (and, unless `more`, no others)."""
+    _need(isinstance(obj, dict), where or "the manifest", "an object", obj)
+    for key in keys:
+        if key not in obj:
+            raise _Bad(f"{_at(where, key)} is missing")
+    for key in obj:
+        if not more and key not in keys:
+            raise _Bad(f"{_at(where, key)} is not a field of {where or 'the manifest'}")
+
+
+def _check_manifest(m: Any) -> None:
+    """Raise `_Bad` unless `m` (parsed JSON, format and version already known to be good)
+    holds every field of its format version with the right types and ranges."""
+    version = m["format_version"]
+    _fields(m, "", _KEYS[version])
+    _need(isinstance(m["entry"], str) and bool(_SYMBOL.fullmatch(m["entry"])), "entry",
+          "a function name", m["entry"])
+    _need(isinstance(m["pipeline"], str), "pipeline", "a string", m["pipeline"])
+    _need(isinstance(m["x64"], bool), "x64", "true or false", m["x64"])
+    _check_versions(m["versions"])
+    _check_placement(m["placement"])
+    _fields(m["signature"], "signature", ("inputs", "outputs"))
+    for side in ("inputs", "outputs"):
+        _check_sig(m["signature"][side], f"signature.{side}")
+    _need("tuple" in m["signature"]["inputs"]["tree"], "signature.inputs.tree",
+          "a tuple (of the arguments)", m["signature"]["inputs"]["tree"])
+    wide = wide_dtypes(m)
+    if wide and not m["x64"]:
+        raise _Bad(f"x64 is false, yet the signature holds {', '.join(wide)} (JAX keeps "
+                   "64-bit types only with x64)")
+    table = "members" if version >= 2 else "sha256"
+    _fields(m[table], table, PAYLOAD)
+    for name in PAYLOAD:
+        entry, where = m[table][name], _at(table, name)
+        if version >= 2:
+            _fields(entry, where, ("size", "sha256"))
+            size = entry["size"]
+            _need(_is_int(size) and 0 <= size <= MEMBER_LIMIT, f"{where}.size",
+                  f"a size in bytes up to {MEMBER_LIMIT}", size)
+            entry, where = entry["sha256"], f"{where}.sha256"
+        _need(isinstance(entry, str) and bool(_HEX64.fullmatch(entry)), where,
+              "a sha256 digest (64 lowercase hex digits)", entry)
+
+
+def _check_versions(versions: Any) -> None:
+    _fields(versions, "versions", _VERSION_KEYS, more=True)
+    for key, value in versions.items():
+        if key != "plugins":
+            _need(isinstance(value, str), _at("versions", key), "a version string", value)
+    _need(isinstance(versions["plugins"], dict), "versions.plugins", "an object",
+          versions["plugins"])
+    for dist, value in versions["plugins"].items():
+        _need(isinstance(value, str), _at("versions.plugins", dist), "a version string", value)
+
+
+def _check_placement(placement: Any) -> None:
+    _need(isinstance(placement, dict) and len(placement) <= 1, "placement",
+          '{}, {"device": ...} or {"mesh": ...}', placement)
+    if "device" in placement:
+        device = placement["device"]
+        _need(isinstance(device, str) and bool(re.fullmatch(r"\w+:\d+", device)),
+              "placement.device", 'a device like "cpu:0"', device)
+    elif "mesh" in placement:
+        mesh = placement["mesh"]
+        _fields(mesh, "placement.mesh", ("axes", "shape", "devices"))
+        axes, shape, ids = mesh["axes"], mesh["shape"], mesh["devices"]
+        _need(isinstance(axes, list) and all(isinstance(a, str) for a in axes)
+              and len(set(axes)) == len(axes), "placement.mesh.axes", "distinct axis names",
+              axes)
+        _need(isinstance(shape, list) and len(shape) == len(axes)
+              and all(_is_int(s) and s >= 1 for s in shape), "placement.mesh.shape",
+              f"{len(axes)} positive sizes (one per axis)", shape)
+        n = math.prod(shape)
+        _need(ids is None or (isinstance(ids, list) and len(ids) == n == len(set(ids))
+                              and all(_is_int(i) and i >= 0 for i in ids)),
+              "placement.mesh.devices", f"null or {n} distinct device ids", ids)
+    elif placement:
+        raise _Bad(f"placement must be {{}}, {{\"device\": ...}} or {{\"mesh\": ...}}, got "
+                   f"{_json(placement)}")
+
+
+def _check_sig(sig: Any, where: str) -> None:
+    _fields(sig, where, ("tree", "leaves"))
+    leaves = sig["leaves"]
+    _need(isinstance(leaves, list), f"{where}.leaves", "a list", leaves)
+    for i, leaf in enumerate(leaves):
+        _check_leaf(leaf, f"{where}.leaves[{i}]")
+    found = _check_tree(sig["tree"], f"{where}.tree", len(leaves), 0, 0)
+    if found != len(leaves):
+        raise _Bad(f"{where}.tree has {found} leaves, {where}.leaves {len(leaves)}")
+
+
+def _check_leaf(leaf: Any, where: str) -> None:
+    _fields(leaf, where, ("shape", "dtype", "weak_type"))
+    shape, dtype = leaf["shape"], leaf["dtype"]
+    _need(isinstance(shape, list) and all(_is_int(d) and 0 <= d < 2**63 for d in shape),
+          f"{where}.shape", "a list of sizes", shape)
+    try:
+        ok = isinstance(dtype, str) and jax.numpy.dtype(dtype).name == dtype
+        ok = ok and dtypes.element_type(jax.numpy.dtype(dtype)) is not None
+    except (TypeError, ValueError):  # no dtype, or one the IR lacks (UnsupportedDType)
+        ok = False
+    _need(ok, f"{where}.dtype", "a dtype tiers' IR holds (float32, int32, bool, ...)", dtype)
+    _need(isinstance(leaf["weak_type"], bool), f"{where}.weak_type", "true or false",
+          leaf["weak_type"])
+
+
+def _check_tree(tree: Any, where: str, n: int, first: int, depth: int) -> int:
+    """Check TREE; the number of the leaf after its last (leaves come numbered in order)."""
+    if depth > TREE_DEPTH:
+        root = where[:where.index(".tree") + 5]
+        raise _Bad(f"{root} is nested deeper than {TREE_DEPTH} levels")
+    _need(isinstance(tree, dict) and len(tree) == 1
+          and next(iter(tree)) in ("leaf", "none", "tuple", "list", "dict"), where,
+          'one of {"leaf": i}, {"none": null}, {"tuple": [...]}, {"list": [...]}, '
+          '{"dict": [...]}', tree)
+    (kind, body), = tree.items()
+    where = _at(where, kind)
+    if kind == "leaf":
+        _need(_is_int(body) and body == first < n, where,
+              f"{first}, the next leaf (of {n})", body)
+        return first + 1
+    if kind == "none":
+        _need(body is None, where, "null", body)
+        return first
+    _need(isinstance(body, list), where, "a list", body)
+    if kind == "dict":
+        for i, pair in enumerate(body):
+            _need(isinstance(pair, list) and len(pair) == 2 and isinstance(pair[0], str),
+                  _at(where, i), "a [key, TREE] pair with a str key", pair)
+        keys = [k for k, _ in body]
+        _need(keys == sorted(set(keys)), where, "sorted by key, each key once", keys)
+        body = [t for _, t in body]
+    for i, child in enumerate(body):
+        first = _check_tree(child, _at(where, i), n, first, depth + 1)
+    return first
+
+
+def wide_dtypes(manifest: dict[str, Any]) -> list[str]:
+    """The 64-bit dtypes of the saved signature (JAX keeps them only with x64 enabled)."""
+    sig = manifest["signature"]
+    leaves = sig["inputs"]["leaves"] + sig["outputs"]["leaves"]
+    return sorted({s["dtype"] for s in leaves if jax.numpy.dtype(s["dtype"]).itemsize == 8})
 
 
 # -- saving --------------------------------------------------------------------------------------
@@ -165,8 +379,7 @@ def save(fn: Callable[..., Any], path: str | os.PathLike, *example_args: Any,
 
     compiler = getattr(fn, "tiers_compiler", None)
     if compiler is None:
-        fn = jit(fn, pipeline=pipeline or "default")
-        compiler = fn.tiers_compiler
+        compiler = jit(fn, pipeline=pipeline or "default").tiers_compiler
     elif pipeline is not None and pipelines.parse(pipeline) != compiler.pipeline:
         raise ValueError(f"{fn.__name__} was compiled with pipeline '{compiler.pipeline.spec}'; "
                          "save it with that pipeline or wrap the plain function instead")
@@ -179,25 +392,34 @@ def save(fn: Callable[..., Any], path: str | os.PathLike, *example_args: Any,
     spec_args = decode_tree(in_tree, specs)
     lowered = compiler.lower(*spec_args)
     program = lowered.program
-    exported = jax.export.export(fn)(*spec_args)
+    exported = jax.export.export(compiler.jitted)(*spec_args)
     out_specs = [_leaf_spec(a) for a in exported.out_avals]
     out_tree = _encode_treedef(exported.out_tree)
-    manifest: dict[str, Any] = {
-        "format": FORMAT, "format_version": FORMAT_VERSION, "entry": "main",
-        "pipeline": compiler.pipeline.spec, "versions": _versions(),
-        "x64": bool(jax.config.jax_enable_x64), "placement": _placement(program.module),
-        "signature": {"inputs": {"tree": in_tree, "leaves": [_leaf_spec(x) for x in leaves]},
-                      "outputs": {"tree": out_tree, "leaves": out_specs}},
-    }
     members = {
         IMPORTED: lowered.as_text("import").encode(),
         OPTIMIZED: _debug_text(program.module).encode(),
         STABLEHLO: bytes(exported.serialize()),
     }
-    manifest["sha256"] = {name: hashlib.sha256(data).hexdigest()
-                          for name, data in members.items()}
-    members = {MANIFEST: json.dumps(manifest, indent=1).encode(), **members}
-    _write_atomically(os.fspath(path), members)
+    manifest: dict[str, Any] = {
+        "format": FORMAT, "format_version": FORMAT_VERSION, "entry": "main",
+        "pipeline": compiler.pipeline.spec, "versions": _versions(),
+        "x64": bool(jax.config.jax_enable_x64),  # type: ignore[attr-defined]  # see config.py
+        "placement": _placement(program.module),
+        "signature": {"inputs": {"tree": in_tree, "leaves": [_leaf_spec(x) for x in leaves]},
+                      "outputs": {"tree": out_tree, "leaves": out_specs}},
+        "members": {name: {"size": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+                    for name, data in members.items()},
+    }
+    text = json.dumps(manifest, indent=1).encode()
+    digest = f"{hashlib.sha256(text).hexdigest()}  {MANIFEST}\n".encode()
+    members = {MANIFEST: text, MANIFEST_SHA256: digest, **members}
+
+    def write(f: IO[bytes]) -> None:
+        with zipfile.ZipFile(f, "w", zipfile.ZIP_DEFLATED) as z:
+            for name, data in members.items():
+                z.writestr(name, data)
+
+    replace_file(os.fspath(path), write)
 
 
 def _placement(module: Any) -> dict[str, Any]:
@@ -206,7 +428,9 @@ def _placement(module: Any) -> dict[str, Any]:
 
     attrs = find_function(module, "main").attributes
     if sharding.DEVICE in attrs:
-        return {"device": attrs[sharding.DEVICE].data}
+        device = attrs[sharding.DEVICE]
+        assert isinstance(device, StringAttr), "`devices.annotate` writes a string"
+        return {"device": device.data}
     if sharding.MESH in attrs:
         axes, shape, ids = sharding.read_mesh(attrs[sharding.MESH])
         return {"mesh": {"axes": axes, "shape": shape, "devices": ids}}
@@ -225,106 +449,292 @@ def _encode_treedef(treedef: Any) -> Any:
     return tree
 
 
-def _write_atomically(path: str, members: dict[str, bytes]) -> None:
-    """Write the zip to a temporary file next to `path`, then rename it over `path`."""
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{os.path.basename(path)}.",
-                               suffix=".tmp")
+def _temporary(target: str) -> tuple[int, str]:
+    """A new file next to `target`, created 0666 so the kernel applies the umask (reading the
+    umask means setting it, which races with other threads creating files)."""
+    folder, base = os.path.split(target)
+    while True:
+        tmp = os.path.join(folder, f".{base}.{secrets.token_hex(6)}.tmp")
+        try:
+            return os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666), tmp
+        except FileExistsError:
+            continue
+
+
+def replace_file(path: str, write: Callable[[IO[bytes]], None]) -> None:
+    """Write the file at `path` (through a symbolic link) with `write`, atomically: into a
+    temporary file next to it, renamed over it when complete, so a failure leaves any old file
+    intact. An existing file keeps its mode (and must be writable); a new file gets
+    0666 less the umask, as `open` gives. `OSError` naming `path` if it cannot be written."""
+    target = os.path.realpath(path)
+    mode: int | None
+    try:
+        st_mode = os.stat(target).st_mode
+        if stat.S_ISDIR(st_mode):
+            raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), path)
+        if not os.access(target, os.W_OK):
+            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), path)
+        mode = stat.S_IMODE(st_mode)
+    except FileNotFoundError:
+        mode = None  # a new file: the mode `_temporary` got, as `open` would give
+    try:
+        fd, tmp = _temporary(target)
+    except OSError as e:
+        raise OSError(e.errno, e.strerror, path) from None
     try:
         with os.fdopen(fd, "wb") as f:
-            with zipfile.ZipFile(f, "w", zipfile.ZIP_DEFLATED) as z:
-                for name, data in members.items():
-                    z.writestr(name, data)
+            if mode is not None:
+                os.fchmod(f.fileno(), mode)
+            write(f)
             f.flush()
             os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
+        os.replace(tmp, target)
+    except BaseException as e:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
+        if isinstance(e, OSError) and e.errno is not None:
+            raise OSError(e.errno, e.strerror, path) from None
         raise
+
+
+# -- reading -------------------------------------------------------------------------------------
+
+
+class Artifact:
+    """An artifact file: its manifest, checked (see the module docstring); its members read
+    on demand with `read`, each checked against the manifest."""
+
+    def __init__(self, path: str | os.PathLike):
+        self.path = os.fspath(path)
+        self._identity: tuple[int, ...] = ()
+        with self._zip(check_identity=False) as z:
+            infos = self._directory(z)
+            data = self._inflate(z, infos[MANIFEST], MANIFEST_LIMIT)
+            digest = None
+            if MANIFEST_SHA256 in infos:
+                digest = self._inflate(z, infos[MANIFEST_SHA256], 128)
+            self.manifest = self._manifest(data, digest)
+            self.version: int = self.manifest["format_version"]
+            for name in PAYLOAD:
+                if name not in infos:
+                    self._fail(f"is a corrupted tiers artifact: {name} is missing")
+                self._check_header(infos[name], MEMBER_LIMIT, self._size(name))
+
+    def _fail(self, message: str) -> NoReturn:
+        raise ArtifactError(f"'{self.path}' {message}")
+
+    @contextlib.contextmanager
+    def _zip(self, check_identity: bool = True) -> Iterator[zipfile.ZipFile]:
+        """The open zip; zip-level failures (truncation, bad CRCs, bad headers) as
+        `ArtifactError`. The file must be the one first read (`check_identity`)."""
+        try:
+            if stat.S_ISDIR(os.stat(self.path).st_mode):
+                raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR))
+            if not stat.S_ISREG(os.stat(self.path).st_mode):  # a FIFO would block `open`
+                self._fail("is not a tiers artifact (not a regular file)")
+            f = open(self.path, "rb")  # noqa: SIM115 - closed below; errors need `open` alone
+        except OSError as e:
+            raise ArtifactError(f"cannot read '{self.path}': {e.strerror}") from None
+        with f:
+            seen = os.fstat(f.fileno())
+            identity = (seen.st_dev, seen.st_ino, seen.st_size, seen.st_mtime_ns)
+            if check_identity and identity != self._identity:
+                self._fail("changed since it was loaded; load it again")
+            self._identity = identity
+            if f.read(2) != b"PK":
+                self._fail("is not a tiers artifact (not a zip archive; artifacts are written "
+                           "by tiers.save)")
+            f.seek(0)
+            try:
+                with zipfile.ZipFile(f) as z:
+                    yield z
+            except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, zlib.error, OSError,
+                    ValueError, NotImplementedError, RuntimeError, struct.error) as e:
+                self._fail(f"is a corrupted or truncated tiers artifact ({_brief(e)})")
+
+    def _directory(self, z: zipfile.ZipFile) -> dict[str, zipfile.ZipInfo]:
+        infos: dict[str, zipfile.ZipInfo] = {}
+        for info in z.infolist():
+            if info.filename in infos:
+                self._fail(f"is a corrupted tiers artifact: it holds {info.filename} twice")
+            infos[info.filename] = info
+        if MANIFEST not in infos:
+            self._fail(f"is not a tiers artifact (a zip archive without {MANIFEST})")
+        extra = sorted(set(infos) - {MANIFEST, MANIFEST_SHA256, *PAYLOAD})
+        if extra:
+            self._fail(f"is not an artifact as tiers.save writes it: unexpected member "
+                       f"{extra[0]!r} (it holds {MANIFEST}, {MANIFEST_SHA256}, "
+                       f"{', '.join(PAYLOAD)})")
+        return infos
+
+    def _check_header(self, info: zipfile.ZipInfo, limit: int, size: int | None) -> None:
+        """Refuse, from the zip directory alone, a member too big or not as declared."""
+        name, n, packed = info.filename, info.file_size, info.compress_size
+        if info.flag_bits & 0x1:
+            self._fail(f"is a corrupted tiers artifact: {name} is encrypted")
+        if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+            self._fail(f"is a corrupted tiers artifact: {name} uses compression method "
+                       f"{info.compress_type} (tiers writes deflate)")
+        if n > limit:
+            self._fail(f"is a corrupted tiers artifact: {name} declares {n} bytes, over the "
+                       f"limit of {limit}")
+        if size is not None and n != size:
+            self._fail(f"is a corrupted tiers artifact: {name} is {n} bytes in the zip "
+                       f"directory, {size} in {MANIFEST}")
+        most = packed if info.compress_type == zipfile.ZIP_STORED else packed * DEFLATE_RATIO
+        if n > most + 64:
+            self._fail(f"is a corrupted tiers artifact: {name} declares {n} bytes, more than "
+                       f"its {packed} compressed bytes can hold")
+
+    def _inflate(self, z: zipfile.ZipFile, info: zipfile.ZipInfo, limit: int,
+                 size: int | None = None) -> bytes:
+        """Member `info`'s bytes: its header checked first, its inflated size after."""
+        self._check_header(info, limit, size)
+        with z.open(info) as member:
+            data = member.read(info.file_size + 1)
+        if len(data) != info.file_size:
+            self._fail(f"is a corrupted tiers artifact: {info.filename} inflates to "
+                       f"{len(data)} bytes, not the {info.file_size} its header declares")
+        return data
+
+    def _manifest(self, data: bytes, digest: bytes | None) -> dict[str, Any]:
+        """The parsed manifest: JSON, format, version, checksum and schema checked in turn."""
+        matches = digest is None or digest == f"{hashlib.sha256(data).hexdigest()}  " \
+            f"{MANIFEST}\n".encode()
+        tampered = f"is a corrupted tiers artifact: {MANIFEST} does not match its checksum"
+        try:
+            manifest = json.loads(data.decode(), object_pairs_hook=_unique_keys,
+                                  parse_constant=_no_constant)
+        except (ValueError, RecursionError, _Bad) as e:
+            if not matches:
+                self._fail(tampered)
+            self._fail(f"has an unreadable {MANIFEST} ({_brief(e)})")
+        if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+            self._fail(tampered if not matches else
+                       f"is not a tiers artifact ({MANIFEST} does not say format \"{FORMAT}\")")
+        version = manifest.get("format_version")
+        if _is_int(version) and version > FORMAT_VERSION:
+            written = manifest.get("versions")
+            written = written.get("tiers") if isinstance(written, dict) else None
+            self._fail(f"has artifact format version {version} (written by tiers "
+                       f"{written if isinstance(written, str) else '?'}); this tiers reads "
+                       f"versions up to {FORMAT_VERSION}: upgrade tiers")
+        if not matches:
+            self._fail(tampered)
+        try:
+            if not (_is_int(version) and version >= 1):
+                raise _Bad(f"format_version must be an integer from 1 to {FORMAT_VERSION}, "
+                           f"got {_json(version)}")
+            if digest is None and version >= 2:
+                self._fail(f"is a corrupted tiers artifact: {MANIFEST_SHA256} is missing")
+            _check_manifest(manifest)
+        except _Bad as e:
+            self._fail(f"has an invalid {MANIFEST}: {e}")
+        return manifest
+
+    def _size(self, name: str) -> int | None:
+        return self.manifest["members"][name]["size"] if self.version >= 2 else None
+
+    def read(self, name: str) -> bytes:
+        """Payload member `name`: within its size limit, of its size and sha256 digest."""
+        table = self.manifest["members" if self.version >= 2 else "sha256"]
+        with self._zip() as z:
+            data = self._inflate(z, z.getinfo(name), MEMBER_LIMIT, self._size(name))
+        want = table[name]["sha256"] if self.version >= 2 else table[name]
+        if hashlib.sha256(data).hexdigest() != want:
+            self._fail(f"is a corrupted tiers artifact: {name} does not match its checksum")
+        return data
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    obj: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in obj:
+            raise _Bad(f"the key {_json(key)} appears twice in one object")
+        obj[key] = value
+    return obj
+
+
+def _no_constant(name: str) -> Any:
+    raise _Bad(f"{name} is not JSON")
+
+
+def read_artifact(path: str | os.PathLike) -> Artifact:
+    """The artifact at `path`, its manifest checked; `ArtifactError` with one line if not."""
+    return Artifact(path)
 
 
 # -- loading -------------------------------------------------------------------------------------
 
 
-def read_artifact(path: str | os.PathLike) -> tuple[dict[str, Any], dict[str, bytes]]:
-    """The manifest and the members of the artifact at `path`, all checked."""
-    path = os.fspath(path)
-    try:
-        with open(path, "rb") as f:
-            data = f.read()
-    except OSError as e:
-        raise ArtifactError(f"cannot read '{path}': {e.strerror}") from None
-    if not data.startswith(b"PK"):
-        raise ArtifactError(f"'{path}' is not a tiers artifact (not a zip archive; artifacts "
-                            "are written by tiers.save)")
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as z:
-            names = set(z.namelist())
-            if MANIFEST not in names:
-                raise ArtifactError(f"'{path}' is not a tiers artifact (a zip archive without "
-                                    f"{MANIFEST})")
-            members = {name: z.read(name) for name in names}
-    except (zipfile.BadZipFile, EOFError, zipfile.LargeZipFile, zlib.error) as e:
-        raise ArtifactError(f"'{path}' is a corrupted or truncated tiers artifact ({e})") from None
-    try:
-        manifest = json.loads(members[MANIFEST])
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise ArtifactError(f"'{path}': unreadable {MANIFEST} ({e})") from None
-    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
-        raise ArtifactError(f"'{path}' is not a tiers artifact ({MANIFEST} does not say "
-                            f"format \"{FORMAT}\")")
-    version = manifest.get("format_version")
-    if not isinstance(version, int):
-        raise ArtifactError(f"'{path}': {MANIFEST} has no integer format_version")
-    if version > FORMAT_VERSION:
-        written = manifest.get("versions", {}).get("tiers", "?")
-        raise ArtifactError(f"'{path}' has artifact format version {version} (written by tiers "
-                            f"{written}); this tiers reads versions up to {FORMAT_VERSION}: "
-                            "upgrade tiers")
-    for name, digest in manifest.get("sha256", {}).items():
-        if name not in members:
-            raise ArtifactError(f"'{path}' is a corrupted tiers artifact: {name} is missing")
-        if hashlib.sha256(members[name]).hexdigest() != digest:
-            raise ArtifactError(f"'{path}' is a corrupted tiers artifact: {name} does not match "
-                                "its checksum")
-    for name in (IMPORTED, OPTIMIZED, STABLEHLO):
-        if name not in members:
-            raise ArtifactError(f"'{path}' is a corrupted tiers artifact: {name} is missing")
-    return manifest, members
-
-
-def wide_dtypes(manifest: dict[str, Any]) -> list[str]:
-    """The 64-bit dtypes of the saved signature (JAX keeps them only with x64 enabled)."""
-    sig = manifest["signature"]
-    leaves = sig["inputs"]["leaves"] + sig["outputs"]["leaves"]
-    return sorted({s["dtype"] for s in leaves if np.dtype(s["dtype"]).itemsize == 8})
-
-
 class Loaded:
     """A saved function: call it like the original (no tracing, no tiers compiler); its IR,
-    pipeline, versions and signature are attributes."""
+    pipeline, versions and signature are attributes (the IR texts read on first use)."""
 
-    def __init__(self, path: str, manifest: dict[str, Any], members: dict[str, bytes]):
-        self.path = path
-        self.manifest = manifest
+    def __init__(self, artifact: Artifact):
+        self.path = artifact.path
+        self.artifact = artifact
+        self.manifest = manifest = artifact.manifest
         self.pipeline: str = manifest["pipeline"]
         self.versions: dict[str, Any] = manifest["versions"]
         self.signature: dict[str, Any] = manifest["signature"]
-        self.imported_text = members[IMPORTED].decode()
-        self.optimized_text = members[OPTIMIZED].decode()
-        self.stablehlo = members[STABLEHLO]
-        try:
-            self.exported = jax.export.deserialize(bytearray(self.stablehlo))
-        except Exception as e:  # noqa: BLE001 - flatbuffers raise assorted errors on bad bytes
-            raise ArtifactError(f"'{path}': cannot read its StableHLO ({e})") from None
         wide = wide_dtypes(manifest)
-        if wide and not jax.config.jax_enable_x64:
-            raise ArtifactError(f"'{path}' computes with 64-bit types ({', '.join(wide)}); "
+        if wide and not jax.config.jax_enable_x64:  # type: ignore[attr-defined]
+            raise ArtifactError(f"'{self.path}' computes with 64-bit types ({', '.join(wide)}); "
                                 "enable them first: jax.config.update('jax_enable_x64', True)")
+        try:
+            self.exported = jax.export.deserialize(bytearray(artifact.read(STABLEHLO)))
+        except ArtifactError:
+            raise
+        except Exception as e:  # noqa: BLE001 - flatbuffers raise assorted errors on bad bytes
+            raise ArtifactError(f"'{self.path}': cannot read its StableHLO ({_brief(e)})"
+                                ) from None
         self._in = [_struct(s) for s in self.signature["inputs"]["leaves"]]
         self._out_tree = self.signature["outputs"]["tree"]
-        self._call = self._placed(manifest.get("placement", {}))
+        self._check_exported()
+        self._call = self._placed(manifest["placement"])
+
+    @functools.cached_property
+    def imported_text(self) -> str:
+        """The IR as imported (imported.mlir)."""
+        return self._text(IMPORTED)
+
+    @functools.cached_property
+    def optimized_text(self) -> str:
+        """The IR after the pipeline (optimized.mlir)."""
+        return self._text(OPTIMIZED)
+
+    @property
+    def stablehlo(self) -> bytes:
+        """The serialized `jax.export.Exported` (stablehlo.bin), read again from the file."""
+        return self.artifact.read(STABLEHLO)
+
+    def _text(self, name: str) -> str:
+        try:
+            return self.artifact.read(name).decode()
+        except UnicodeDecodeError as e:
+            raise ArtifactError(f"'{self.path}': {name} is not UTF-8 text ({e.reason} at "
+                                f"byte {e.start})") from None
+
+    def _check_exported(self) -> None:
+        """The manifest's signature is the StableHLO's (a mismatch would fail inside JAX)."""
+        exp = self.exported
+        for side, avals, treedef in (("inputs", exp.in_avals, exp.in_tree),
+                                     ("outputs", exp.out_avals, exp.out_tree)):
+            sig = self.signature[side]
+            want = decode_tree(sig["tree"], [_aval(_struct(s)) for s in sig["leaves"]])
+            got = jax.tree_util.tree_unflatten(treedef, [_aval(a) for a in avals])
+            if side == "inputs":
+                want = (want, {})  # JAX's calling convention: (args, kwargs)
+            if want != got:
+                raise ArtifactError(
+                    f"'{self.path}': its {MANIFEST} and {STABLEHLO} disagree on the {side}: "
+                    f"{_plain(want if side == 'outputs' else want[0])} vs "
+                    f"{_plain(got if side == 'outputs' else got[0])}")
+        platform = jax.export.default_export_platform()
+        if "device" not in self.manifest["placement"] and platform not in exp.platforms:
+            raise ArtifactError(f"'{self.path}' was compiled for {', '.join(exp.platforms)}; "
+                                f"this process runs on {platform}")
 
     def _placed(self, placement: dict[str, Any]) -> Callable[..., Any]:
         """The exported call in a `jax.jit` that puts it where it was saved to run."""
@@ -343,7 +753,8 @@ class Loaded:
                 outs = jax.tree_util.tree_unflatten(exp.out_tree, exp.out_shardings_jax(mesh))
                 return jax.jit(exp.call, in_shardings=ins, out_shardings=outs)
         except sharding.ShardingError as e:
-            raise ArtifactError(f"'{self.path}' was saved to run on {placement}: {e}") from None
+            raise ArtifactError(f"'{self.path}' was saved to run on {placement}: "
+                                f"{_brief(e)}") from None
         return jax.jit(exp.call)
 
     def __call__(self, *args: Any) -> Any:
@@ -354,32 +765,58 @@ class Loaded:
         return decode_tree(self._out_tree, outs)
 
     def _leaves(self, args: tuple) -> list[Any]:
-        """The input leaves of `args`, checked against the signature; `ArtifactError` if not."""
+        """The input leaves of `args`, checked against the signature; `SignatureError` if not."""
         want_tree = self.signature["inputs"]["tree"]
         try:
-            tree, leaves = encode_tree(tuple(args))
+            tree, leaves = encode_tree(tuple(args), verb="pass")
         except ArtifactError as e:
             raise SignatureError(f"{self.path}: {e}") from None
         if tree != want_tree:
             raise SignatureError(f"{self.path}: expected arguments shaped like "
-                                f"{_show(want_tree, self._in)}, got {_show(tree, leaves)}")
-        out = []
-        for where, x, want in zip(leaf_paths(want_tree), leaves, self._in, strict=True):
-            if isinstance(x, int | float | bool | complex) and want.weak_type:
-                x = np.asarray(x, want.dtype)
+                                 f"{_show(want_tree, self._in)}, got {_show(tree, leaves)}")
+        return [self._leaf(x, where, want)
+                for where, x, want in zip(leaf_paths(want_tree), leaves, self._in, strict=True)]
+
+    def _leaf(self, x: Any, where: str, want: jax.ShapeDtypeStruct) -> Any:
+        """`x` if it has `want`'s shape and dtype (a Python scalar may take a weak type)."""
+        if isinstance(x, jax.ShapeDtypeStruct):
+            raise SignatureError(f"{self.path}: {where} must be an array {_aval(want)}, got a "
+                                 f"ShapeDtypeStruct")
+        scalar = isinstance(x, int | float | bool | complex) and want.weak_type
+        if scalar and np.can_cast(np.min_scalar_type(x), want.dtype, casting="same_kind"):
+            try:  # a Python scalar takes a weak type's dtype, as under `jax.jit`
+                with np.errstate(over="raise"):
+                    return np.asarray(x, want.dtype)
+            except (OverflowError, FloatingPointError):
+                raise SignatureError(f"{self.path}: {where} must be {_aval(want)}, got {x}, "
+                                     "out of its range") from None
+        try:
             got = jax.typeof(x)
-            if tuple(got.shape) != want.shape or got.dtype != want.dtype:
-                raise SignatureError(f"{self.path}: {where} must be {_aval(want)}, "
-                                     f"got {_aval(got)}")
-            out.append(x)
-        return out
+        except (TypeError, OverflowError):  # no JAX type: strings, objects, huge ints
+            what = (f"an array of {x.dtype}" if isinstance(x, np.ndarray) else
+                    f"{x}, out of its range" if isinstance(x, int) else type(x).__name__)
+            raise SignatureError(f"{self.path}: {where} must be {_aval(want)}, got {what}"
+                                 ) from None
+        if tuple(got.shape) != want.shape or got.dtype != want.dtype:
+            raise SignatureError(f"{self.path}: {where} must be {_aval(want)}, "
+                                 f"got {_aval(got)}")
+        return x
 
     def module(self, stage: str = "import") -> Any:
-        """The saved IR of `stage` ("import" or "optimized") as a verified xDSL module."""
+        """The saved IR of `stage` ("import" or "optimized") as a verified xDSL module;
+        `ArtifactError` if this tiers cannot parse or verify it."""
 
-        text = {"import": self.imported_text, "optimized": self.optimized_text}[stage]
-        module, spans = parse_module(make_context(), text.encode(), f"{self.path}:{stage}")
-        verify(module, spans)  # xDSL's verifier and the dominance check, located errors
+        texts = {"import": lambda: self.imported_text, "optimized": lambda: self.optimized_text}
+        if stage not in texts:
+            raise ValueError(f"stage must be 'import' or 'optimized', not {stage!r}")
+        name = f"{self.path}:{stage}"
+        try:
+            module, spans = parse_module(make_context(), texts[stage]().encode(), name)
+            verify(module, spans)  # xDSL's verifier and the dominance check, located errors
+        except (IRParseError, VerifyException, DiagnosticException) as e:
+            raise ArtifactError(f"'{self.path}': its {stage} IR does not load in this tiers "
+                                f"(saved by tiers {self.versions['tiers']}): {_brief(e)}"
+                                ) from None
         return module
 
     def recompile(self, pipeline: str, stage: str = "import") -> Callable[..., Any]:
@@ -404,15 +841,22 @@ def _aval(x: Any) -> str:
     return f"{np.dtype(x.dtype).name}{list(x.shape)}"
 
 
+def _plain(tree: Any) -> str:
+    return repr(tree).replace("'", "")
+
+
 def _show(tree: Any, leaves: Sequence[Any]) -> str:
     """A pytree of avals as text, e.g. `(float32[4, 8], {'b': float32[8]})`."""
-    shown = decode_tree(tree, [_aval(jax.typeof(x) if not isinstance(x, jax.ShapeDtypeStruct)
-                                     else x) for x in leaves])
-    return repr(shown).replace("'", "")
+    shown = []
+    for x in leaves:
+        try:
+            shown.append(_aval(x if isinstance(x, jax.ShapeDtypeStruct) else jax.typeof(x)))
+        except (TypeError, OverflowError):
+            shown.append(type(x).__name__)
+    return _plain(decode_tree(tree, shown))
 
 
 def load(path: str | os.PathLike) -> Loaded:
-    """The function saved at `path` by `tiers.save`, ready to call; `ArtifactError` if the
-    file is not a readable artifact."""
-    manifest, members = read_artifact(path)
-    return Loaded(os.fspath(path), manifest, members)
+    """The function saved at `path` by `tiers.save`, ready to call; `ArtifactError` (one line)
+    if the file is not a readable artifact."""
+    return Loaded(read_artifact(path))

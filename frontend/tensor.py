@@ -4,6 +4,10 @@ Arithmetic on Tensors runs `tiers.numpy` ops, so every operator is an eager op w
 compiled kernel (frontend/eager.py). A Tensor is a JAX pytree node with one leaf, so `jax.jit`,
 `tiers.jit`, `jax.grad` and the tree utilities take Tensors wherever they take arrays; inside
 traced code a Tensor may wrap a tracer, and ops on it then return plain JAX values.
+
+`Tensor(value)` takes what `jnp.asarray` takes (a `jax.Array` is kept as is); anything JAX
+cannot hold as an array (a string, an object array, None) is a TypeError at construction, not
+at the first use.
 """
 
 from __future__ import annotations
@@ -12,8 +16,11 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import jax
+import jax.numpy as jnp
 import numpy as np
+from jax._src.array import ArrayImpl
 
+from tiers.frontend.config import shown
 from tiers.frontend.devices import placement
 
 # The op behind each operator, filled in by frontend/namespaces.py once the op wrappers exist
@@ -70,7 +77,7 @@ class Operators:
     __rshift__, __rrshift__ = _binary("right_shift"), _binary("right_shift", True)
     __lt__, __le__ = _binary("less"), _binary("less_equal")
     __gt__, __ge__ = _binary("greater"), _binary("greater_equal")
-    __eq__, __ne__ = _binary("equal"), _binary("not_equal")  # type: ignore[assignment]
+    __eq__, __ne__ = _binary("equal"), _binary("not_equal")
     __neg__, __pos__ = _unary("negative"), _unary("positive")
     __abs__, __invert__ = _unary("abs"), _unary("invert")
     __hash__ = None  # type: ignore[assignment]  # `==` is elementwise, as for numpy arrays
@@ -118,8 +125,18 @@ class Tensor(Operators):
     __slots__ = ("_value",)
 
     def __init__(self, value: Any):
-        # No checks: JAX rebuilds pytrees with placeholder leaves (tracers, sentinels).
+        # The common case first: eager ops wrap each result (tracers are jax.Arrays too).
+        if type(value) is not ArrayImpl and not isinstance(value, jax.Array):
+            value = _array(value)
         self._value = value
+
+    @classmethod
+    def _leaf(cls, value: Any) -> Tensor:
+        """A Tensor around `value` unchecked: JAX rebuilds pytrees with placeholder leaves
+        (sentinels, ShapeDtypeStructs) that are no arrays."""
+        tensor = object.__new__(cls)
+        tensor._value = value
+        return tensor
 
     @property
     def value(self) -> Any:
@@ -150,7 +167,11 @@ class Tensor(Operators):
         """This value on `device` (a `jax.Device`, "platform[:id]", an index into
         `tiers.devices()`, or a `jax.sharding.Sharding`), committed there as by
         `jax.device_put`: ops on it run where it lives."""
-        return Tensor(jax.device_put(self._value, placement(device)))
+        try:
+            where = placement(device)
+        except (TypeError, ValueError) as e:
+            raise type(e)(f"Tensor.to: device: {e}") from None
+        return Tensor(jax.device_put(self._value, where))
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -206,7 +227,31 @@ class Tensor(Operators):
         return format(self._value, spec) if spec else repr(self)
 
 
+def holds_numbers(dtype: Any) -> bool:
+    """Whether JAX arrays may have `dtype`: a numeric or boolean dtype (bfloat16 included)."""
+    return bool(jnp.issubdtype(dtype, jnp.number) or jnp.issubdtype(dtype, jnp.bool_))
+
+
+def _array(value: Any) -> Any:
+    """`value` as a `jax.Array` for a Tensor to hold; a TypeError names what it cannot be."""
+    if isinstance(value, Tensor):
+        return value._value
+    dtype = getattr(value, "dtype", None)  # numpy's strings and objects: no JAX dtype
+    if (value is None or isinstance(value, str | bytes)  # jnp.asarray: a ValueError for None
+            or isinstance(dtype, np.dtype) and not holds_numbers(dtype)):
+        raise TypeError(f"tiers.Tensor: value must be numeric or boolean array data, got "
+                        f"{shown(value)}")
+    try:
+        return jnp.asarray(value)
+    except TypeError as e:  # strings, objects: JAX holds numbers and bools only
+        raise TypeError(f"tiers.Tensor: value must be numeric or boolean array data, got "
+                        f"{shown(value)}: {e}") from None
+    except ValueError as e:  # ragged nested lists
+        raise ValueError(f"tiers.Tensor: value is not an array, got {shown(value)}: {e}"
+                         ) from None
+
+
 accept_operand_type(Tensor)
 jax.tree_util.register_pytree_node(
-    Tensor, lambda t: ((t._value,), None), lambda _, children: Tensor(children[0])
+    Tensor, lambda t: ((t._value,), None), lambda _, children: Tensor._leaf(children[0])
 )

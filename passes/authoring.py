@@ -63,12 +63,12 @@ def _class_name(name: str) -> str:
 
 def _make(name: str, apply: Callable[[Any, Context, ModuleOp], None],
           options: Sequence[tuple[str, Any, Any]], doc: str, module: str,
-          requires: Sequence[str], produces: Sequence[str], removes: Sequence[str]
-          ) -> type[ModulePass]:
+          requires: Sequence[str], produces: Sequence[str], removes: Sequence[str],
+          **extra: Any) -> type[ModulePass]:
     fields = [(opt, typ, dataclasses.field(default=default)) for opt, typ, default in options]
     namespace = {"name": name, "apply": apply, "__doc__": doc, "__module__": module,
                  "requires": tuple(requires), "produces": tuple(produces),
-                 "removes": tuple(removes), "__annotations__": {"name": ClassVar[str]}}
+                 "removes": tuple(removes), "__annotations__": {"name": ClassVar[str]}, **extra}
     return dataclasses.make_dataclass(_class_name(name), fields, bases=(ModulePass,),
                                       namespace=namespace, frozen=True)
 
@@ -115,9 +115,8 @@ def function_pass(name: str, *, requires: Sequence[str] = (), produces: Sequence
         def apply(self: Any, ctx: Context, op: ModuleOp) -> None:
             fn(op, **{k: getattr(self, k) for k, _, _ in opts})
 
-        cls = _make(name, apply, opts, fn.__doc__ or f"`{name}`", fn.__module__, requires,
-                    produces, removes)
-        cls.function = staticmethod(fn)  # the algorithm stays callable without the pass
-        return cls
+        # `function`: the algorithm stays callable without the pass
+        return _make(name, apply, opts, fn.__doc__ or f"`{name}`", fn.__module__, requires,
+                     produces, removes, function=staticmethod(fn))
 
     return wrap

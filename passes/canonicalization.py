@@ -15,7 +15,7 @@ from collections.abc import Sequence
 
 import numpy as np
 from xdsl.dialects.builtin import DenseArrayBase, DenseIntOrFPElementsAttr, IntegerAttr
-from xdsl.ir import Operation, SSAValue
+from xdsl.ir import Block, Operation, SSAValue
 from xdsl.pattern_rewriter import PatternRewriter, RewritePattern
 from xdsl.traits import Commutative
 
@@ -40,7 +40,7 @@ def splat(value: SSAValue) -> float | int | bool | None:
     # operand of every add and mul, and about a shared literal again and again.
     v = _SPLATS.get(op, _UNKNOWN)
     if v is _UNKNOWN:
-        inner = op
+        inner: Operation | Block = op
         while isinstance(inner, lax.BroadcastInDimOp):
             inner = inner.operand.owner
         v = _SPLATS[op] = splat_value(inner.value) if isinstance(inner, lax.ConstantOp) \
@@ -168,7 +168,7 @@ class Involution(_Pattern):
     def match_and_rewrite(self, op: Operation, rewriter: PatternRewriter) -> None:
         inner = op.operands[0].owner
         if type(inner) is type(op):
-            _replace_with(rewriter, op, inner.operands[0])  # type: ignore[union-attr]
+            _replace_with(rewriter, op, inner.operands[0])
             self.applied()
 
 
@@ -179,7 +179,7 @@ class Idempotent(_Pattern):
     def match_and_rewrite(self, op: Operation, rewriter: PatternRewriter) -> None:
         inner = op.operands[0].owner
         if type(inner) is type(op):
-            _replace_with(rewriter, op, inner.results[0])  # type: ignore[union-attr]
+            _replace_with(rewriter, op, inner.results[0])
             self.applied()
 
 

@@ -61,15 +61,16 @@ def only_pure(cls: type[Operation]) -> bool:
     """Whether a regionless op of class `cls` is dead exactly when its results are unused and
     free of effects: `Pure` is its only effect trait, and it is no terminator or symbol, which
     xDSL's `would_be_trivially_dead` keeps. Such ops can skip xDSL's per-op effect queries."""
-    effects = cls.get_traits_of_type(MemoryEffect)
+    # xDSL looks traits up by their abstract base class, which mypy rejects (mypy#4717).
+    effects = cls.get_traits_of_type(MemoryEffect)  # type: ignore[type-abstract]
     return len(effects) == 1 and isinstance(effects[0], Pure) and not (
         cls.has_trait(IsTerminator, value_if_unregistered=True)
         or cls.has_trait(SymbolOpInterface, value_if_unregistered=True))
 
 
 def _class_info(cls: type[Operation]) -> _ClassInfo:
-    patterns = tuple(p for trait in cls.get_traits_of_type(HasCanonicalizationPatternsTrait)
-                     for p in trait.get_patterns(cls))
+    traits = cls.get_traits_of_type(HasCanonicalizationPatternsTrait)  # type: ignore[type-abstract]
+    patterns = tuple(p for trait in traits for p in trait.get_patterns(cls))
     folds = cls.has_trait(HasFolder, value_if_unregistered=False) and \
         not cls.has_trait(ConstantLike, value_if_unregistered=True)
     return _ClassInfo(patterns, folds, only_pure(cls))

@@ -302,7 +302,7 @@ def _evaluate_cond(op: lax.WhileOp) -> bool | None:
         if isinstance(inner, lax.ConstantOp):
             continue  # read by `known` when used
         if inner.regions or type(inner) not in RULES or not inner.has_trait(Pure) or any(
-                int(np.prod(r.type.get_shape())) > MAX_COND_ELEMENTS  # type: ignore[attr-defined]
+                int(np.prod(r.type.get_shape())) > MAX_COND_ELEMENTS
                 for r in inner.results):
             return None
         args = [known(v) for v in inner.operands]

@@ -72,7 +72,7 @@ class _ScopedKnownOps(KnownOps):
     def __contains__(self, k: Operation) -> bool:
         return self.get(k) is not None
 
-    def get(self, k: Operation, default: object = None):  # type: ignore[override]
+    def get(self, k: Operation, default: object = None):
         found = self.find(_Info(k))
         return default if found is None else found
 

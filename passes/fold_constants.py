@@ -10,11 +10,12 @@ folds whole constant chains, since each folded result is a constant for its user
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 from xdsl.context import Context
 from xdsl.dialects.builtin import BytesAttr, DenseIntOrFPElementsAttr, ModuleOp
-from xdsl.ir import Operation
+from xdsl.ir import Attribute, Operation
 from xdsl.passes import ModulePass
 from xdsl.rewriter import Rewriter
 from xdsl.traits import Pure
@@ -43,9 +44,12 @@ def _foldable(op: Operation, max_elements: int) -> bool:
     return True
 
 
-def _literal(value: object, type: lax.TensorType) -> DenseIntOrFPElementsAttr:
+def _literal(value: object, type: Attribute) -> DenseIntOrFPElementsAttr:
     """`value` as a dense attribute of the result's own type, as `dense` makes one but without
     building the type again (a tensor type costs more to build than the bytes)."""
+    # `_foldable` let through only tensors of an element type `dtypes` maps.
+    assert isinstance(type, lax.TensorType)
+    type = cast("lax.TensorType[dtypes.Element]", type)
     array = np.asarray(value, dtype=dtypes.to_numpy(type.element_type)).reshape(
         type.get_shape())
     raw = array.astype(np.int8 if array.dtype == np.bool_ else array.dtype.newbyteorder("<"),
@@ -65,7 +69,7 @@ def fold_constants(module: ModuleOp, max_elements: int = 1024) -> int:
         outs = [outs] if len(op.results) == 1 else list(outs)
         new = []
         for r, value in zip(op.results, outs, strict=True):
-            const = lax.ConstantOp(_literal(value, r.type))  # type: ignore[arg-type]
+            const = lax.ConstantOp(_literal(value, r.type))
             const.location = op.location
             new.append(const)
         Rewriter.replace_op(op, new, [c.result for c in new])

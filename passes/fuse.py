@@ -20,7 +20,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from xdsl.context import Context
-from xdsl.dialects.builtin import ArrayAttr, FusedLoc, ModuleOp, NoneAttr, UnknownLoc
+from xdsl.dialects.builtin import (
+    ArrayAttr,
+    FusedLoc,
+    LocationAttr,
+    ModuleOp,
+    NoneAttr,
+    UnknownLoc,
+)
 from xdsl.ir import Block, Operation, SSAValue
 from xdsl.passes import ModulePass
 from xdsl.rewriter import Rewriter
@@ -70,7 +77,8 @@ def fuse_block(block: Block, max_ops: int, duplicate_cheap: bool) -> list[fused.
     for op in list(block.ops):
         if duplicate_cheap and _cheap_broadcast(op):
             continue  # cloned into each group that uses it (`_outline`), never a member
-        producers = {group_of[v.owner] for v in _used_values(op) if v.owner in group_of}
+        producers = {group_of[o] for v in _used_values(op)
+                     if isinstance(o := v.owner, Operation) and o in group_of}
         fusible = isinstance(op, FUSIBLE) and not op.regions
         joinable = [g for g in producers if not g.closed] if fusible else []
         if sum(len(g.ops) for g in joinable) >= max_ops:
@@ -124,8 +132,12 @@ def _outline(block: Block, members: list[Operation], duplicate_cheap: bool) -> f
                     and (_cheap_constant(v) or _cheap_broadcast(owner))):
                 inputs.append(v)
                 continue
-            chain = [owner.operands[0].owner, owner] if owner.operands else [owner]
-            cloned.extend(c for c in chain if c not in cloned)  # type: ignore[misc]
+            chain = [owner]
+            if owner.operands:  # a cheap broadcast: its operand is a (cheap) constant's result
+                constant = owner.operands[0].owner
+                assert isinstance(constant, Operation), "a cheap broadcast reads a constant"
+                chain.insert(0, constant)
+            cloned.extend(c for c in chain if c not in cloned)
     outputs = [r for op in members for r in op.results
                if any(u.operation not in inside for u in r.uses)]
     body = Block(arg_types=[v.type for v in inputs])
@@ -155,7 +167,7 @@ def _outline(block: Block, members: list[Operation], duplicate_cheap: bool) -> f
     return kernel
 
 
-def _fused_location(locations: Iterable) -> object:
+def _fused_location(locations: Iterable[LocationAttr]) -> LocationAttr:
     unique = list(dict.fromkeys(loc for loc in locations if not isinstance(loc, UnknownLoc)))
     if not unique:
         return UnknownLoc()

@@ -279,7 +279,7 @@ def _var(m: Match, value: SSAValue) -> tuple[SSAValue, Ints, int]:
     return x, axes, n - int(c)
 
 
-def _over(m: Match, n: Operation, numerator: SSAValue) -> tuple[SSAValue, float]:
+def _over(m: Match, n: lax.DivOp | lax.MulOp, numerator: SSAValue) -> tuple[SSAValue, float]:
     # numerator / expand(sqrt(s + eps)) or numerator * expand(rsqrt(s + eps)) -> (s, eps)
     if isinstance(n, lax.DivOp):
         _same(n.lhs, numerator)

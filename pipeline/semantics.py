@@ -57,6 +57,7 @@ def inputs_for(module: ModuleOp, entry: str, samples: int = 2, seed: int = 0
             if not isinstance(t, TensorType):
                 raise TypeError(f"@{entry} takes a {t}, not a tensor: cannot generate inputs")
             dtype, shape = dtypes.to_numpy(t.element_type), tuple(t.get_shape())
+            value: np.ndarray
             if dtype == np.bool_:
                 value = rng.random(shape) < 0.5
             elif np.issubdtype(dtype, np.integer):

@@ -139,6 +139,21 @@ def test_verify_names_the_pass_after_which_it_failed():
         verify(module, spans, after="buggy")
 
 
+def test_verify_without_spans_points_at_the_source_location():
+    # Without the input's spans (IR built in memory) the diagnostic is at the op's
+    # `loc(...)`: xDSL's FileLineColLoc, whose line and column are IntAttrs.
+    text = """\
+func.func @main(%x: tensor<3xf32>) -> tensor<f32> {
+  %0 = lax.reduce_sum %x axes [5] : tensor<3xf32> -> tensor<f32> loc("model.py":12:3)
+  func.return %0 : tensor<f32>
+}
+"""
+    module, _ = parse_module(make_context(), text, "in-memory.mlir")
+    with pytest.raises(VerifyException, match=r"^model.py:12:3: error: 'lax.reduce_sum': axes "
+                       r"\[5\] must be distinct"):
+        verify(module)
+
+
 # ---------------------------------------------------------------------------------------
 # tiers-run
 # ---------------------------------------------------------------------------------------

@@ -4,10 +4,13 @@ written atomically, runnable by JAX alone and re-optimizable from its high-level
 from __future__ import annotations
 
 import collections
+import hashlib
 import json
 import os
+import stat
 import subprocess
 import sys
+import tracemalloc
 import zipfile
 from pathlib import Path
 
@@ -15,6 +18,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from bad_inputs import artifact_tools  # tests/ is on sys.path (no __init__.py)
 
 import tiers
 from tiers.frontend import saving
@@ -55,10 +59,15 @@ def test_round_trip_and_contents(artifact: Path) -> None:
     _close(loaded(x, params), jax.jit(model)(x, params))
     _close(loaded(tiers.asarray(x), params), model(x, params))  # Tensors are arrays
     with zipfile.ZipFile(artifact) as z:
-        assert sorted(z.namelist()) == sorted(
-            ["manifest.json", "imported.mlir", "optimized.mlir", "stablehlo.bin"])
-        manifest = json.loads(z.read("manifest.json"))
-    assert manifest["format"] == "tiers-artifact" and manifest["format_version"] == 1
+        assert z.namelist() == ["manifest.json", "manifest.sha256", "imported.mlir",
+                                "optimized.mlir", "stablehlo.bin"]
+        text = z.read("manifest.json")
+        manifest = json.loads(text)
+        digest = z.read("manifest.sha256")
+        sizes = {n: len(z.read(n)) for n in saving.PAYLOAD}
+    assert digest == f"{hashlib.sha256(text).hexdigest()}  manifest.json\n".encode()
+    assert {n: m["size"] for n, m in manifest["members"].items()} == sizes
+    assert manifest["format"] == "tiers-artifact" and manifest["format_version"] == 2
     assert manifest["pipeline"] == "default" == loaded.pipeline
     assert manifest["versions"]["jax"] == jax.__version__
     assert manifest["versions"]["tiers"] == tiers.__version__
@@ -108,13 +117,16 @@ def test_unsupported_pytrees_are_named(tmp_path: Path) -> None:
     assert not list(tmp_path.iterdir())
 
 
-def _rewrite(src: Path, dst: Path, change) -> None:
-    """Copy the zip at `src` to `dst`, passing each member's bytes through `change`."""
+def _rewrite(src: Path, dst: Path, change, resign: bool = False) -> None:
+    """Copy the zip at `src` to `dst`, passing each member's bytes through `change` (and,
+    with `resign`, making manifest.sha256 fit the new manifest)."""
     with zipfile.ZipFile(src) as z:
-        members = {n: z.read(n) for n in z.namelist()}
+        members = {n: change(n, z.read(n)) for n in z.namelist()}
+    if resign:
+        members["manifest.sha256"] = artifact_tools.sign(members["manifest.json"])
     with zipfile.ZipFile(dst, "w") as z:
         for name, data in members.items():
-            z.writestr(name, change(name, data))
+            z.writestr(name, data)
 
 
 def test_truncated_corrupted_wrong_and_newer_files(artifact: Path, tmp_path: Path) -> None:
@@ -124,10 +136,12 @@ def test_truncated_corrupted_wrong_and_newer_files(artifact: Path, tmp_path: Pat
     with pytest.raises(saving.ArtifactError, match="corrupted or truncated"):
         tiers.load(cut)
     flipped = tmp_path / "flipped.tiers"  # one byte of stored (uncompressed) IR changed
-    _rewrite(artifact, flipped, lambda n, d: d.replace(b"@main", b"@mainX", 1)
+    _rewrite(artifact, flipped, lambda n, d: d.replace(b"@main", b"@mbin", 1)
              if n == "optimized.mlir" else d)
+    loaded = tiers.load(flipped)  # an IR text is read, and checked, on first use
+    _close(loaded(*_inputs()), model(*_inputs()))
     with pytest.raises(saving.ArtifactError, match="optimized.mlir does not match its checksum"):
-        tiers.load(flipped)
+        loaded.optimized_text  # noqa: B018 - the read is the point
     crc = bytearray(data)  # a byte flipped inside the compressed stream: the zip CRC fails
     start = data.index(b"stablehlo.bin") + len(b"stablehlo.bin") + 40
     crc[start] ^= 0xFF
@@ -149,12 +163,12 @@ def test_truncated_corrupted_wrong_and_newer_files(artifact: Path, tmp_path: Pat
         if name != "manifest.json":
             return d
         m = json.loads(d)
-        m["format_version"], m["versions"]["tiers"] = 2, "9.0"
+        m["format_version"], m["versions"]["tiers"] = 3, "9.0"
         return json.dumps(m).encode()
 
-    _rewrite(artifact, newer, bump)
-    with pytest.raises(saving.ArtifactError, match=r"format version 2 \(written by tiers 9.0\);"
-                       r" this tiers reads versions up to 1: upgrade tiers"):
+    _rewrite(artifact, newer, bump)  # not re-signed: a newer format may sign otherwise
+    with pytest.raises(saving.ArtifactError, match=r"format version 3 \(written by tiers 9.0\);"
+                       r" this tiers reads versions up to 2: upgrade tiers"):
         tiers.load(newer)
     with pytest.raises(saving.ArtifactError, match="cannot read .*: No such file"):
         tiers.load(tmp_path / "missing.tiers")
@@ -166,6 +180,9 @@ def test_truncated_corrupted_wrong_and_newer_files(artifact: Path, tmp_path: Pat
         return json.dumps({**json.loads(d), "placement": {"device": "cpu:4096"}}).encode()
 
     _rewrite(artifact, elsewhere, move)
+    with pytest.raises(saving.ArtifactError, match="manifest.json does not match its checksum"):
+        tiers.load(elsewhere)
+    _rewrite(artifact, elsewhere, move, resign=True)
     with pytest.raises(saving.ArtifactError, match=r"was saved to run on \{'device': "
                        r"'cpu:4096'\}: no device cpu:4096 here"):
         tiers.load(elsewhere)
@@ -192,6 +209,96 @@ def test_failed_save_leaves_the_old_artifact_intact(artifact: Path, monkeypatch)
     _close(tiers.load(artifact)(*_inputs()), model(*_inputs()))
 
 
+def test_overwriting_keeps_the_mode_and_a_new_file_gets_the_umasks(tmp_path: Path) -> None:
+    path = tmp_path / "f.tiers"
+    mask = os.umask(0o027)
+    try:
+        tiers.save(lambda x: x * 2, path, np.ones(3, np.float32))
+    finally:
+        os.umask(mask)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o640  # as open() would have made it
+    path.chmod(0o604)
+    tiers.save(lambda x: x * 3, path, np.ones(3, np.float32))
+    assert stat.S_IMODE(path.stat().st_mode) == 0o604
+    np.testing.assert_allclose(tiers.load(path)(np.ones(3, np.float32)), [3, 3, 3])
+    with pytest.raises(FileNotFoundError, match=r"No such file or directory: '.*nowhere/f"):
+        tiers.save(lambda x: x, tmp_path / "nowhere" / "f.tiers", np.ones(3, np.float32))
+    assert os.listdir(tmp_path) == ["f.tiers"]
+
+
+def test_artifacts_of_format_version_1_still_load_and_run(tmp_path: Path) -> None:
+    path = artifact_tools.FILES / "art_v1.tiers"
+    loaded = tiers.load(path)
+    assert loaded.manifest["format_version"] == 1
+    want = artifact_tools.model(*artifact_tools.inputs())
+    _close(loaded(*artifact_tools.inputs()), want)
+    _close(loaded.recompile("O0")(*artifact_tools.inputs()), want)
+    # Its member digests are still checked, and its manifest against the schema.
+    bad = artifact_tools.broken(tmp_path, base=path.read_bytes(), resign=None,
+                                replace={"stablehlo.bin": b"\0" * 16})
+    with pytest.raises(saving.ArtifactError, match="stablehlo.bin does not match its checksum"):
+        tiers.load(bad)
+    bad = artifact_tools.broken(tmp_path, base=path.read_bytes(),
+                                manifest=lambda m: m["sha256"].update({"imported.mlir": [1]}))
+    with pytest.raises(saving.ArtifactError, match=r'sha256\["imported.mlir"\] must be a sha256'):
+        tiers.load(bad)
+
+
+def test_members_are_read_when_needed_and_never_past_their_declared_size(
+        tmp_path: Path, monkeypatch) -> None:
+    big = 64 << 20
+    path = artifact_tools.broken(tmp_path, replace={"imported.mlir": bytes(big)})
+    reads = []
+    real = saving.Artifact.read
+    monkeypatch.setattr(saving.Artifact, "read", lambda self, n: reads.append(n) or real(self, n))
+    tracemalloc.start()
+    try:
+        loaded = tiers.load(path)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 8 << 20, peak  # 64 MiB of imported.mlir not inflated
+    _close(loaded(*artifact_tools.inputs()), artifact_tools.model(*artifact_tools.inputs()))
+    assert reads == ["stablehlo.bin"]
+    assert len(loaded.imported_text) == big and reads[-1] == "imported.mlir"
+    # A member tiers does not know is refused by its name, uninflated.
+    junk = artifact_tools.broken(tmp_path, name="junk.tiers", add=(("junk", bytes(big)),))
+    tracemalloc.start()
+    try:
+        with pytest.raises(saving.ArtifactError, match="unexpected member 'junk'"):
+            tiers.load(junk)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 8 << 20, peak
+    # A header that claims 1 GiB is refused before inflating anything.
+    lie = artifact_tools.patch(artifact_tools.broken(tmp_path, name="lie.tiers"),
+                               "stablehlo.bin", size=1 << 30)
+    with pytest.raises(saving.ArtifactError, match="stablehlo.bin is 1073741824 bytes in the "
+                       "zip directory, [0-9]+ in manifest.json"):
+        tiers.load(lie)
+    lie = artifact_tools.patch(artifact_tools.broken(tmp_path, name="lie.tiers"),
+                               "manifest.json", size=1 << 30)
+    with pytest.raises(saving.ArtifactError, match="manifest.json declares 1073741824 bytes, "
+                       "over the limit"):
+        tiers.load(lie)
+    # A header that claims less than the member inflates to: zip's CRC check, then ours.
+    short = artifact_tools.patch(artifact_tools.broken(tmp_path, name="short.tiers"),
+                                 "manifest.json", size=100)
+    with pytest.raises(saving.ArtifactError, match="corrupted or truncated .*CRC"):
+        tiers.load(short)
+
+
+def test_a_file_changed_after_loading_is_not_read_as_the_old_one(tmp_path: Path) -> None:
+    path = tmp_path / "f.tiers"
+    tiers.save(lambda x: x * 2, path, np.ones(3, np.float32))
+    loaded = tiers.load(path)
+    tiers.save(lambda x: x * 3, path, np.ones(3, np.float32))
+    with pytest.raises(saving.ArtifactError, match="changed since it was loaded; load it again"):
+        loaded.optimized_text  # noqa: B018 - the read is the point
+    np.testing.assert_allclose(loaded(np.ones(3, np.float32)), [2, 2, 2])  # already in memory
+
+
 _JAX_ONLY = """
 import io, json, sys, zipfile
 import jax, numpy as np
@@ -216,7 +323,7 @@ def test_stablehlo_runs_in_a_process_that_imports_only_jax(artifact: Path,
          str(tmp_path / "out.npz")],
         capture_output=True, text=True, timeout=120, cwd=tmp_path)
     assert done.returncode == 0, done.stderr[-3000:]
-    assert done.stdout.strip() == "1"
+    assert done.stdout.strip() == "2"
     out = np.load(tmp_path / "out.npz")
     want = model(x, params)
     np.testing.assert_allclose(out["probs"], want["probs"], rtol=1e-5, atol=1e-6)

@@ -5,21 +5,33 @@ Everything `xdsl-opt` does works here too (`--split-input-file`, `--verify-diagn
 - `-p` also takes tiers' presets (`O0`, `O1`, `default`), alone or inside a pass list;
 - bad input gives one diagnostic and exit code 1, never a traceback: a parse error or a
   verifier failure reads `file:line:col: error: message` followed by the source line, an
-  unknown pass lists the known passes and presets.
+  unknown pass lists the known passes and presets;
+- `-o FILE` is written only once the whole run succeeded, all at once (a failed run leaves an
+  existing FILE as it was), and an empty input is an empty module, as in `mlir-opt`;
+- `-t` offers only the targets that print tiers IR (`mlir`).
 `ToolError` and `run_tool` are shared with `tiers-run`; the located diagnostics both print
-(`parse_module`, `verify`) live in `passes/verify.py`.
+(`parse_module`, `verify`) live in `pipeline/verify.py`.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import difflib
+import io
+import os
+import stat
 import sys
+import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import IO
+from typing import IO, NoReturn
 
 from xdsl.dialects.builtin import ModuleOp
+from xdsl.universe import Universe
+from xdsl.utils.arg_spec import parse_spec
 from xdsl.utils.exceptions import (
+    ArgSpecParseError,
     DiagnosticException,
     ParseError,
 )
@@ -34,10 +46,13 @@ from tiers.pipeline.verify import (
     IRParseError,
     LocatingParser,
     OpSpans,
+    deep_recursion,
     format_parse_error,
     verify,
 )
 from tiers.version import __version__
+
+TARGETS = ("mlir",)  # xDSL's other targets (llvm, riscv-asm, wgsl, ...) print other dialects
 
 
 class ToolError(Exception):
@@ -68,6 +83,79 @@ def parse_pipeline(spec: str, tool: str = "tiers-opt") -> pipeline.Pipeline:
         raise ToolError(f"{tool}: error: {e}") from None
 
 
+def check_pass_names(flag: str, names: Sequence[str], tool: str = "tiers-opt") -> tuple[str, ...]:
+    """The pass names given to `flag` (repeated or comma-separated, as MLIR takes them);
+    `ToolError` naming the known passes for one that is not."""
+    known = pipeline.get_all_passes()
+    given = tuple(n.strip() for arg in names for n in arg.split(",") if n.strip())
+    for name in given:
+        if name not in known:
+            close = difflib.get_close_matches(name, known, n=1)
+            hint = f" (did you mean '{close[0]}'?)" if close else ""
+            raise ToolError(f"{tool}: error: {flag}: unknown pass '{name}'{hint}\n"
+                            f"passes: {', '.join(sorted(known))}")
+    return given
+
+
+# ---------------------------------------------------------------------------------------
+# Output: written once the run succeeded, all at once.
+# ---------------------------------------------------------------------------------------
+
+
+class _Buffer(io.StringIO):
+    """The output of a run with `-o`, held until the run has succeeded."""
+
+    def close(self) -> None:
+        pass  # xdsl-opt closes its output stream when a run ends, even a failed one
+
+
+def check_output_path(path: str, tool: str = "tiers-opt") -> None:
+    """`ToolError` when `path` cannot be written (checked before any work, as mlir-opt opens
+    its output first): a folder, a missing folder, a read-only file."""
+    real = os.path.realpath(path)
+    folder = os.path.dirname(real)
+    if os.path.isdir(real):
+        reason = "Is a directory"
+    elif not os.path.isdir(folder):
+        reason = "No such file or directory"
+    elif (os.path.exists(real) and not _writable(real)
+          or not os.access(folder, os.W_OK | os.X_OK)):  # the folder holds the temporary file
+        reason = "Permission denied"
+    else:
+        return
+    raise ToolError(f"{tool}: error: cannot write '{path}': {reason}")
+
+
+def _writable(path: str) -> bool:
+    # Its write bits too: root may write anything, and `os.replace` needs only the folder,
+    # but a file marked read-only is not the compiler's to replace.
+    return os.access(path, os.W_OK) and bool(os.stat(path).st_mode & 0o222)
+
+
+def write_output(path: str, text: str) -> None:
+    """Replace `path` by `text` at once: a temporary file in the same folder, then
+    `os.replace`, so no reader (and no crash) sees half a file; an existing file keeps its
+    mode, a new one gets the umask's. `OSError` when it cannot."""
+    real = os.path.realpath(path)  # through a link, as writing to it would
+    try:
+        mode = stat.S_IMODE(os.stat(real).st_mode)
+    except FileNotFoundError:
+        umask = os.umask(0)
+        os.umask(umask)
+        mode = 0o666 & ~umask
+    fd, temp = tempfile.mkstemp(dir=os.path.dirname(real),
+                                prefix=f".{os.path.basename(real)}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.chmod(temp, mode)
+        os.replace(temp, real)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temp)
+        raise
+
+
 # ---------------------------------------------------------------------------------------
 # The driver.
 # ---------------------------------------------------------------------------------------
@@ -82,10 +170,17 @@ class TiersOptMain(xDSLOptMain):
         self._spans: OpSpans = {}
         self._line_offset = 0
         self._chunk = b""
-        # Plugins must be loaded before xdsl-opt builds its tables (in super().__init__).
+        self._output: _Buffer | None = None
+        # Plugins must be loaded before xdsl-opt builds its tables (in super().__init__), and
+        # xdsl-opt answers an unknown target with its usage text: both are read first.
         early = argparse.ArgumentParser(add_help=False)
+        early.error = _usage_error  # type: ignore[method-assign]
         early.add_argument("--load-plugin", action="append", default=[])
-        for plugin in early.parse_known_args(args)[0].load_plugin:
+        early.add_argument("-t", "--target", default="mlir")
+        known = early.parse_known_args(args)[0]
+        if known.target != "mlir":
+            _check_target(known.target)
+        for plugin in known.load_plugin:
             try:
                 pipeline.load_plugin(plugin)
             except pipeline.PluginError as e:
@@ -104,7 +199,14 @@ class TiersOptMain(xDSLOptMain):
         for name, factory in pipeline.get_all_passes().items():
             self.register_pass(name, factory)
 
+    def register_all_targets(self) -> None:
+        super().register_all_targets()
+        self.available_targets = {k: v for k, v in self.available_targets.items()
+                                  if k in TARGETS}
+
     def register_all_arguments(self, arg_parser: argparse.ArgumentParser) -> None:
+        # A bad flag is one line and exit code 1, as every other mistake (not usage + 2).
+        arg_parser.error = _usage_error  # type: ignore[method-assign]
         super().register_all_arguments(arg_parser)
         # The inherited help lists ~150 passes on one line; point at presets instead.
         arg_parser._option_string_actions["-p"].help = (
@@ -162,11 +264,19 @@ class TiersOptMain(xDSLOptMain):
         self._line_offset = start_offset  # so `--split-input-file` errors give file lines
         return super().parse_chunk(chunk, file_extension, start_offset)
 
+    def prepare_output(self) -> IO[str]:
+        if self.args.output_file in (None, "-"):  # `-o -` is stdout, as in mlir-opt
+            return sys.stdout
+        self._output = _Buffer()
+        return self._output
+
     def setup_pipeline(self) -> None:
         a = self.args
         self.passes = parse_pipeline(a.passes)
+        before = check_pass_names("--print-ir-before", a.print_ir_before)
+        after = check_pass_names("--print-ir-after", a.print_ir_after)
         self.debug = Debug(
-            print_ir_before=tuple(a.print_ir_before), print_ir_after=tuple(a.print_ir_after),
+            print_ir_before=before, print_ir_after=after,
             print_ir_after_all=a.print_ir_after_all or a.print_between_passes,
             print_ir_after_change=a.print_ir_after_change, print_ir_tree_dir=a.print_ir_tree_dir,
             timing=a.mlir_timing or a.time_passes, verify_each=not a.disable_verify,
@@ -190,14 +300,24 @@ class TiersOptMain(xDSLOptMain):
                          replay=replay, spans=self._spans)
 
     def run(self) -> None:
+        if self.args.output_file not in (None, "-"):
+            check_output_path(self.args.output_file)  # before any work, as mlir-opt does
         try:
-            if self.args.pass_statistics:
-                with collect() as stats:
+            with deep_recursion():  # xDSL verifies, rewrites and prints IR recursively
+                if self.args.pass_statistics:
+                    with collect() as stats:
+                        super().run()
+                    sys.stdout.flush()
+                    print(format_statistics(stats), file=sys.stderr, end="")
+                else:
                     super().run()
-                sys.stdout.flush()
-                print(format_statistics(stats), file=sys.stderr, end="")
-            else:
-                super().run()
+            if self._output is not None:
+                write_output(self.args.output_file, self._output.getvalue())
+        except ToolError:
+            raise
+        except RecursionError:
+            raise ToolError("tiers-opt: error: the IR is nested too deeply for tiers-opt "
+                            "(Python's recursion limit)") from None
         except ParseError as e:
             raise ToolError(format_parse_error(e)) from None
         except PassFailure as e:
@@ -213,6 +333,30 @@ class TiersOptMain(xDSLOptMain):
                 raise  # a bug in tiers-opt itself: keep the traceback
             notes = "\n".join(getattr(e, "__notes__", ()))
             raise ToolError(f"tiers-opt: error: {notes}") from None
+
+
+def _usage_error(message: str) -> NoReturn:
+    """argparse's answer to a bad command line, as one line."""
+    raise ToolError(f"tiers-opt: error: {message} (tiers-opt --help lists the options)")
+
+
+def _check_target(spec: str) -> None:
+    """`ToolError` for a `-t` target that does not print tiers IR."""
+    try:
+        parsed = parse_spec(spec)
+    except ArgSpecParseError as e:  # a BaseException in xDSL 0.74
+        raise ToolError(f"tiers-opt: error: bad target '{spec}': "
+                        f"{str(e).splitlines()[-1].strip()}") from None
+    targets = Universe.get_multiverse().all_targets
+    if parsed.name not in TARGETS:
+        why = "prints other dialects than tiers'" if parsed.name in targets else "is unknown"
+        raise ToolError(f"tiers-opt: error: target '{parsed.name}' {why}; "
+                        f"targets: {', '.join(TARGETS)}")
+    if parsed.parameters:
+        try:
+            targets[parsed.name]().from_spec(parsed)
+        except ValueError as e:
+            raise ToolError(f"tiers-opt: error: target '{parsed.name}': {e}") from None
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -7,6 +7,7 @@ Rules use `jax.lax`'s public functions, so what XLA sees is what `jax.jit` would
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from typing import Any
 
 import jax.numpy as jnp
@@ -38,7 +39,7 @@ def _results(op, values) -> Any:
     return values[0] if len(op.results) == 1 else values
 
 
-UNARY = {
+UNARY: dict[type, Callable[..., Any]] = {
     lax.NegOp: jlax.neg, lax.AbsOp: jlax.abs, lax.SignOp: jlax.sign, lax.FloorOp: jlax.floor,
     lax.CeilOp: jlax.ceil, lax.ExpOp: jlax.exp, lax.Exp2Op: jlax.exp2, lax.LogOp: jlax.log,
     lax.Log1pOp: jlax.log1p, lax.Expm1Op: jlax.expm1, lax.TanhOp: jlax.tanh,
@@ -52,7 +53,7 @@ UNARY = {
     lax.StopGradientOp: jlax.stop_gradient, lax.CopyOp: jnp.copy,
     lax.PopulationCountOp: jlax.population_count, lax.ClzOp: jlax.clz,
 }
-BINARY = {
+BINARY: dict[type, Callable[..., Any]] = {
     lax.AddOp: jlax.add, lax.AddAnyOp: jlax.add, lax.SubOp: jlax.sub, lax.MulOp: jlax.mul,
     lax.DivOp: jlax.div, lax.RemOp: jlax.rem, lax.PowOp: jlax.pow, lax.MaxOp: jlax.max,
     lax.MinOp: jlax.min, lax.Atan2Op: jlax.atan2, lax.NextafterOp: jlax.nextafter,
@@ -174,8 +175,8 @@ _register(lax.TopKOp, lambda op, x: tuple(jlax.top_k(x, op.int("k"))))
 
 
 def _precision(op: lax.DotGeneralOp) -> Any:
-    p = op.properties.get("precision")
-    return None if p is None else jlax.Precision(p.data.split(".")[-1])  # type: ignore
+    p = op.precision
+    return None if p is None else jlax.Precision(p.data.split(".")[-1])
 
 
 _register(lax.DotGeneralOp, lambda op, a, b: jlax.dot_general(

@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 from xdsl.dialects.builtin import ModuleOp, TensorType
+from xdsl.ir import Attribute
 
 from tiers.dialects import dtypes
 from tiers.targets.reference.common import FLOAT_DTYPES
@@ -22,7 +23,10 @@ from tiers.targets.walk import Walker, find_function
 __all__ = ["RULES", "run", "to_callable"]
 
 
-def _argument(value: Any, want: TensorType, index: int, entry: str) -> np.ndarray:
+def _argument(value: Any, want: Attribute, index: int, entry: str) -> np.ndarray:
+    if not isinstance(want, TensorType):
+        raise TypeError(f"@{entry} argument {index}: the reference target passes tensors only, "
+                        f"not {want}")
     array = np.asarray(value)
     dtype, shape = dtypes.to_numpy(want.element_type), tuple(want.get_shape())
     if array.shape != shape:

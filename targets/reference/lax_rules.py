@@ -40,7 +40,7 @@ from tiers.targets.walk import OpRule
 LAX_RULES: dict[type, OpRule] = {}
 
 # bits as unsigned, exponent bits and mantissa bits of each float format (for bit-level rules).
-_LAYOUT = {
+_LAYOUT: dict[np.dtype, tuple[type[np.unsignedinteger], int, int]] = {
     np.dtype(np.float16): (np.uint16, 5, 10), np.dtype(ml_dtypes.bfloat16): (np.uint16, 8, 7),
     np.dtype(np.float32): (np.uint32, 8, 23), np.dtype(np.float64): (np.uint64, 11, 52),
 }
@@ -393,7 +393,7 @@ _register(lax.DynamicUpdateSliceOp, _dynamic_update_slice)
 _CLIP, _FILL_OR_DROP, _PROMISE_IN_BOUNDS = 1, 2, 3  # jax.lax.GatherScatterMode values
 
 
-def _mode(op: Operation) -> int:
+def _mode(op: lax.GatherOp | lax.ScatterBase) -> int:
     mode = op.int("mode")
     if mode not in (_CLIP, _FILL_OR_DROP, _PROMISE_IN_BOUNDS):
         raise NotImplementedError(f"reference target: '{op.name}' with mode {mode} "
