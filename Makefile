@@ -45,9 +45,13 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/transforms.py
 
 # The whole (transformation x pipeline) matrix on every corpus entry, verifying after every
-# pass; `make test` runs a rotating share of it (tests/test_transformations.py).
+# pass; `make test` runs a rotating share of it (tests/test_transformations.py). Then
+# FUZZ_COUNT random programs against jax.jit (tests/fuzz_programs.py; tests/test_fuzz.py in
+# `make test` runs a seeded few).
+FUZZ_COUNT ?= 10000
 fuzz: $(STAMP) $(PLUGIN)
 	TIERS_FULL_MATRIX=1 TIERS_VERIFY=1 $(BIN)/python -m pytest -W error tests/test_transformations.py
+	$(BIN)/python tests/fuzz_programs.py --count $(FUZZ_COUNT)
 
 clean:
 	rm -rf $(VENV) build *.egg-info
