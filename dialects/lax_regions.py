@@ -330,18 +330,19 @@ class ScanOp(RegionOp):
         if _types(self.carry_outputs) != carried:
             fail(self, f"carry result types {_show(_types(self.carry_outputs))} must equal "
                  f"the carried types {_show(carried)}")
-        slices = []
-        for x in self.xs:
-            if shape(x)[:1] != (n,):
-                fail(self, f"xs operand {x.type} must have leading dimension {n} (length)")
-            slices.append(TensorType(elem(x), shape(x)[1:]))
+        slices = self._slices(self.xs, "xs operand", n)
         _check_args(self, self.body, [*carried, *slices], "body region")
-        ys = []
-        for y in self.ys:
-            if shape(y)[:1] != (n,):
-                fail(self, f"ys result {y.type} must have leading dimension {n} (length)")
-            ys.append(TensorType(elem(y), shape(y)[1:]))
-        _check_yield(self, self.body, [*carried, *ys], "body region")
+        _check_yield(self, self.body, [*carried, *self._slices(self.ys, "ys result", n)],
+                     "body region")
+
+    def _slices(self, values: Sequence[SSAValue], what: str, n: int) -> list[Attribute]:
+        """The per-iteration type of each of `values`, whose leading dimension must be `n`."""
+        out: list[Attribute] = []
+        for v in values:
+            if shape(v)[:1] != (n,):
+                fail(self, f"{what} {v.type} must have leading dimension {n} (length)")
+            out.append(TensorType(elem(v), shape(v)[1:]))
+        return out
 
     def print(self, printer: Printer) -> None:
         printer.print_string(" ")

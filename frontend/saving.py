@@ -461,7 +461,7 @@ def _temporary(target: str) -> tuple[int, str]:
             continue
 
 
-def replace_file(path: str, write: Callable[[IO[bytes]], None]) -> None:
+def replace_file(path: str, write: Callable[[IO[bytes]], object]) -> None:
     """Write the file at `path` (through a symbolic link) with `write`, atomically: into a
     temporary file next to it, renamed over it when complete, so a failure leaves any old file
     intact. An existing file keeps its mode (and must be writable); a new file gets

@@ -16,13 +16,10 @@ Everything `xdsl-opt` does works here too (`--split-input-file`, `--verify-diagn
 from __future__ import annotations
 
 import argparse
-import contextlib
 import difflib
 import io
 import os
-import stat
 import sys
-import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import IO, NoReturn
@@ -38,6 +35,7 @@ from xdsl.utils.exceptions import (
 from xdsl.xdsl_opt_main import xDSLOptMain
 
 from tiers import pipeline
+from tiers.frontend.saving import replace_file
 from tiers.passes.statistics import collect, format_statistics
 from tiers.pipeline.check import dialects_of
 from tiers.pipeline.context import make_context
@@ -133,27 +131,10 @@ def _writable(path: str) -> bool:
 
 
 def write_output(path: str, text: str) -> None:
-    """Replace `path` by `text` at once: a temporary file in the same folder, then
-    `os.replace`, so no reader (and no crash) sees half a file; an existing file keeps its
-    mode, a new one gets the umask's. `OSError` when it cannot."""
-    real = os.path.realpath(path)  # through a link, as writing to it would
-    try:
-        mode = stat.S_IMODE(os.stat(real).st_mode)
-    except FileNotFoundError:
-        umask = os.umask(0)
-        os.umask(umask)
-        mode = 0o666 & ~umask
-    fd, temp = tempfile.mkstemp(dir=os.path.dirname(real),
-                                prefix=f".{os.path.basename(real)}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.chmod(temp, mode)
-        os.replace(temp, real)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temp)
-        raise
+    """Replace `path` by `text` at once (`replace_file`: a temporary file in the same folder,
+    then `os.replace`), so no reader and no crash sees half a file; an existing file keeps
+    its mode, a new one gets the umask's. `OSError` when it cannot."""
+    replace_file(path, lambda f: f.write(text.encode("utf-8")))
 
 
 # ---------------------------------------------------------------------------------------
