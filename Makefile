@@ -49,9 +49,10 @@ bench: $(STAMP)
 # FUZZ_COUNT random programs against jax.jit (tests/fuzz_programs.py; tests/test_fuzz.py in
 # `make test` runs a seeded few).
 FUZZ_COUNT ?= 10000
+FUZZ_JOBS ?= $(shell nproc)
 fuzz: $(STAMP) $(PLUGIN)
 	TIERS_FULL_MATRIX=1 TIERS_VERIFY=1 $(BIN)/python -m pytest -W error tests/test_transformations.py
-	$(BIN)/python tests/fuzz_programs.py --count $(FUZZ_COUNT)
+	$(BIN)/python tests/fuzz_programs.py --count $(FUZZ_COUNT) --jobs $(FUZZ_JOBS)
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -47,8 +47,8 @@ def test_comparison_rules() -> None:
 def test_shrinker_finds_the_culprit_step() -> None:
     """A planted mismatch (a comparison that fails whenever an output is float32) shrinks to
     one step, with its operand picks and parameters lowered as far as still fails."""
-    def floats_mismatch(want: Any, got: Any) -> str | None:
-        return "planted" if np.asarray(want).dtype == np.float32 else fuzz.same(want, got)
+    def floats_mismatch(want: Any, got: Any, err: float) -> str | None:
+        return "planted" if np.asarray(want).dtype == np.float32 else fuzz.same(want, got, err)
 
     program = fuzz.Program(
         inputs=(((3,), fuzz.INT), ((2, 3), fuzz.BOOL)),
