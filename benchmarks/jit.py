@@ -8,7 +8,8 @@ so neither side reuses a cached trace or executable. Steady state = median of ma
 the compiled function, each waited for with `block_until_ready`. Ratios are tiers / jax.
 The breakdown repeats tiers' first-call stages from outside, timing each one: trace
 (`jax.make_jaxpr`), import (`import_jaxpr`), passes (`pipeline.compile(..., verify=False)`),
-verify, emit (the IR walk inside `jax.jit(...).lower`) and XLA compile (`.compile()`).
+verify, emit (StableHLO text from the IR), lower (MLIR parses it inside `jax.jit(...).lower`)
+and XLA compile (`.compile()`).
 """
 
 from __future__ import annotations
@@ -133,8 +134,11 @@ def breakdown(make: Callable[[], Program]) -> dict[str, float]:
     module.verify()
     out["verify"] = time.perf_counter() - start
     start = time.perf_counter()
-    lowered = jax.jit(jax_target.to_callable(module)).lower(*leaves)
+    jax_target.stablehlo_text(module)  # kept with the module: the lowering below reuses it
     out["emit"] = time.perf_counter() - start
+    start = time.perf_counter()
+    lowered = jax_target.compile(module).lower(*leaves)
+    out["lower"] = time.perf_counter() - start
     start = time.perf_counter()
     lowered.compile()
     out["xla"] = time.perf_counter() - start
@@ -170,10 +174,11 @@ def main() -> None:
         print(f"{name:<20} {_ms(t_first):>12} {_ms(j_first):>11} {t_first / j_first:6.2f} "
               f"{_us(t_call):>13} {_us(j_call):>11} {t_call / j_call:6.2f}", flush=True)
 
-    stages = ["trace", "import", "passes", "verify", "emit", "xla"]
+    stages = ["trace", "import", "passes", "verify", "emit", "lower", "xla"]
     print("\ntiers first call by stage (ms, median of the same repeats; ops = tiers ops after "
           "the pipeline)\n")
-    head = f"{'program':<20} {'ops':>5} " + " ".join(f"{s:>8}" for s in stages) + f" {'sum':>8}"
+    head = (f"{'program':<20} {'ops':>5} " + " ".join(f"{s:>8}" for s in stages)
+            + f" {'sum':>8} {'emit us/op':>10}")
     print(head)
     print("-" * len(head))
     for name, make in PROGRAMS.items():
@@ -181,7 +186,7 @@ def main() -> None:
         b = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
         total = sum(b[s] for s in stages)
         print(f"{name:<20} {int(b['ops']):>5} " + " ".join(f"{b[s] * 1e3:8.1f}" for s in stages)
-              + f" {total * 1e3:8.1f}", flush=True)
+              + f" {total * 1e3:8.1f} {b['emit'] / b['ops'] * 1e6:10.1f}", flush=True)
 
 
 if __name__ == "__main__":

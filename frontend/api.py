@@ -12,6 +12,13 @@ from tiers.frontend.namespaces import constant, nn, numpy, random
 from tiers.frontend.record import Recording, record
 from tiers.frontend.saving import ArtifactError, load, save
 from tiers.frontend.tensor import Tensor
+from tiers.pipeline.cache import PROGRAMS
+
+
+def cache_info() -> dict:
+    """The in-process program cache of `tiers.jit` (pipeline/cache.py): hits, misses, each
+    miss's reason, size and capacity."""
+    return PROGRAMS.info()
 
 asarray = numpy.asarray
 zeros, ones, full, arange, linspace, eye = (
@@ -36,4 +43,5 @@ __all__ = [
     "numpy", "ones", "placeholder", "random", "record", "reshape", "sqrt", "subtract", "sum",
     "transpose", "uint32", "uint8", "value_and_grad", "vmap", "where", "zeros",
 ]
-__all__ += ["ArtifactError", "device", "devices", "load", "local_devices", "save"]
+__all__ += ["ArtifactError", "cache_info", "device", "devices", "load", "local_devices",
+            "save"]

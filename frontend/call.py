@@ -20,21 +20,31 @@ tiers produces is ever differentiated or batched by JAX.
 from __future__ import annotations
 
 import functools
+import hashlib
+import importlib.metadata
 import threading
 import weakref
 from dataclasses import dataclass, field
 from typing import Any
 
+import jax
+import jaxlib
+import numpy as np
 from jax._src import core, dispatch
+from jax._src.config import trace_context
 from jax._src.interpreters import ad, mlir
 from jax._src.interpreters import partial_eval as pe
 from xdsl.dialects.builtin import ModuleOp
 
 from tiers import pipeline
-from tiers.frontend.importer import import_jaxpr
+from tiers.frontend.importer import import_jaxpr, user_frame
 from tiers.passes.collector import gc_paused
 from tiers.pipeline import Debug, Pipeline
+from tiers.pipeline.cache import DISK, FORMAT_VERSION, PROGRAMS, Entry, plugin_fingerprint
+from tiers.pipeline.config import SETTINGS
 from tiers.targets import jax as jax_target
+from tiers.targets.jax import hlo
+from tiers.version import __version__
 
 
 @dataclass(frozen=True)
@@ -46,6 +56,9 @@ class Options:
     pipeline: Pipeline = field(default_factory=lambda: pipeline.parse("default"))
     verify_each: bool = False  # verify after every pass (`tiers.jit(verify=True)`)
     debug: Debug | None = None
+    # How the JAX target writes the program for XLA (`jax_target.EMISSIONS`): a param, so a
+    # program emitted both ways is two entries of JAX's caches, never one stale one.
+    emission: str = field(default_factory=lambda: SETTINGS.emission)
 
     def __repr__(self) -> str:  # as it shows in a printed jaxpr
         return f"tiers(pipeline={self.pipeline.spec!r})"
@@ -66,26 +79,127 @@ def optimize(module: ModuleOp, closed: core.ClosedJaxpr, options: Options, name:
                      verify_each=options.verify_each, name=name, replay=replay)
 
 
+_VERSIONS = f"tiers {__version__}, jax {jax.__version__}, jaxlib {jaxlib.__version__}, " \
+    f"xdsl {importlib.metadata.version('xdsl')}"
+
+
+def program_structure(closed: core.ClosedJaxpr, options: Options, name: str) -> str | None:
+    """What decides the optimized program of a traced one, hashed (pipeline/cache.py lists
+    it), or None when a constant cannot be hashed by value."""
+    digest = hashlib.sha256()
+    try:
+        for c in closed.consts:
+            value = np.asarray(c)
+            if value.dtype == object:
+                return None
+            digest.update(f"{value.dtype}{value.shape}".encode())
+            digest.update(np.ascontiguousarray(value).tobytes())
+    except Exception:  # a constant numpy cannot hold (a PRNG key array): no key, no doubt
+        return None
+    # The user's lines become the IR's locations (and XLA's metadata): part of the program.
+    frames = (user_frame(e.source_info) for e in closed.jaxpr.eqns)
+    lines = ";".join(f"{f.file_name}:{f.start_line}:{f.start_column}" if f else "?"
+                     for f in frames)
+    text = "\n".join([_VERSIONS, options.pipeline.text, str(options.verify_each), name,
+                      str(closed.jaxpr), lines])
+    digest.update(text.encode())
+    return digest.hexdigest()
+
+
+def disk_key(structure: str, options: Options, ctx: mlir.LoweringRuleContext) -> str | None:
+    """The key of a program in the persistent cache, or None when the code of a pass cannot
+    be told. It covers what a new process can differ in (pipeline/cache.py):
+      - the program's structure (`program_structure`: jaxpr, constants, user lines, pipeline
+        text, verify_each, name, versions of tiers, JAX, jaxlib, xDSL);
+      - the entry format's version;
+      - the code of the pipeline's passes (`plugin_fingerprint`: tiers' source, xDSL's version,
+        each plugin's file bytes);
+      - `jax_enable_x64` and the default matmul precision (`hlo.emission_settings`), and the
+        plain values of JAX's trace context (what JAX keys its own `jit` caches on);
+      - the lowering platforms, the backend's platform and version, the kinds and number of
+        devices (`jax.devices()`);
+      - the emission."""
+    plugins = plugin_fingerprint(options.pipeline)
+    if plugins is None:
+        return None
+    devices = jax.devices()
+    context = [_setting_text(v) for v in trace_context()]
+    text = "\n".join(map(str, [
+        FORMAT_VERSION, structure, plugins, hlo.emission_settings(), context,
+        tuple(ctx.module_context.platforms), devices[0].client.platform,
+        devices[0].client.platform_version, [d.device_kind for d in devices], len(devices),
+        options.emission]))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _setting_text(value: Any) -> str:
+    """A JAX setting as the key holds it: its repr, or its type where the repr shows an
+    address (it differs in every process: a miss there, never a wrong hit)."""
+    text = repr(value)
+    return type(value).__name__ if " at 0x" in text else text
+
+
+@dataclass
+class Known:
+    """What one traced program (jaxpr and options) has given so far: its structure (None when
+    it is not cached: `uncached` says why), its optimized module, and StableHLO texts the
+    persistent cache gave, by disk key."""
+
+    structure: str | None
+    uncached: str | None = None
+    module: ModuleOp | None = None
+    texts: dict[str, str] = field(default_factory=dict)
+
+
 class _Modules:
     """Optimized modules by call jaxpr (weakly held) and options: a jaxpr lowered twice (a
-    second device, `jax.export`, `.lower().compile()`) is imported and optimized once."""
+    second device, `jax.export`, `.lower().compile()`) is imported and optimized once. A new
+    jaxpr of a program seen before (a new function object, a re-created closure) finds its
+    module in `PROGRAMS` by structure."""
 
     def __init__(self) -> None:
-        self._by_jaxpr: weakref.WeakKeyDictionary[Any, dict[Any, ModuleOp]] = (
+        self._by_jaxpr: weakref.WeakKeyDictionary[Any, dict[Any, Known]] = (
             weakref.WeakKeyDictionary())
         self._lock = threading.Lock()
         self.builds = 0  # modules built (import + pipeline), for tests and benchmarks
 
-    def get(self, closed: core.ClosedJaxpr, name: str, options: Options) -> ModuleOp:
+    def known(self, closed: core.ClosedJaxpr, name: str, options: Options) -> Known:
+        """What is known of `closed` under `options` (its structure hashed on first sight)."""
         with self._lock:
             known = self._by_jaxpr.get(closed, {}).get(options)
         if known is not None:
             return known
-        module = build_module(closed, options, name)
+        if options.debug is not None or SETTINGS.debug is not None:
+            known = Known(None, "debug")  # instrumentation must see the passes run
+        else:
+            structure = program_structure(closed, options, name)
+            known = Known(structure, None if structure is not None else "unhashable")
         with self._lock:
-            self._by_jaxpr.setdefault(closed, {})[options] = module
+            return self._by_jaxpr.setdefault(closed, {}).setdefault(options, known)
+
+    def find(self, known: Known) -> ModuleOp | None:
+        """The module of `known` if this process has it (here or in `PROGRAMS`)."""
+        if known.module is None and known.structure is not None:
+            known.module = PROGRAMS.get(f"{known.structure}:{SETTINGS.generation}")
+        return known.module
+
+    def build(self, known: Known, closed: core.ClosedJaxpr, name: str,
+              options: Options) -> ModuleOp:
+        """Import and optimize `closed`, kept in `known` and `PROGRAMS`."""
+        module = build_module(closed, options, name)
+        if known.structure is not None:
+            PROGRAMS.put(f"{known.structure}:{SETTINGS.generation}", module)
+        else:
+            PROGRAMS.uncached(known.uncached or "unhashable")
+        with self._lock:
             self.builds += 1
+        known.module = module
         return module
+
+    def get(self, closed: core.ClosedJaxpr, name: str, options: Options) -> ModuleOp:
+        """The optimized module of `closed`, built unless this process has it."""
+        known = self.known(closed, name, options)
+        return self.find(known) or self.build(known, closed, name, options)
 
 
 MODULES = _Modules()
@@ -122,8 +236,44 @@ pe.dce_rules[tiers_call_p] = pe.dce_jaxpr_closed_call_rule
 def _lower(ctx: mlir.LoweringRuleContext, *args: Any, call_jaxpr: core.ClosedJaxpr,
            name: str = "main", options: Options | None = None, **_: Any) -> Any:
     """The only place tiers sees a program: after JAX has applied every transformation."""
-    module = MODULES.get(call_jaxpr, name, options or Options())
-    return mlir.lower_fun(jax_target.to_callable(module), multiple_results=True)(ctx, *args)
+    options = options or Options()
+    known = MODULES.known(call_jaxpr, name, options)
+    module = MODULES.find(known)
+    key = None
+    if module is None and SETTINGS.cache_dir is not None and options.emission != "stablehlo":
+        DISK.uncached(f"{options.emission} emission")  # only StableHLO text is stored
+    elif module is None and SETTINGS.cache_dir is not None:
+        key = _disk_key(known, options, ctx)
+        if key is not None:
+            text = known.texts.get(key) or _read(key)  # this jaxpr's, or a file's
+            if text is not None:
+                try:
+                    outs = jax_target.lower_text(ctx, text, args, what="the cached StableHLO")
+                except jax_target.EmissionError as e:  # any doubt is a miss
+                    DISK.reject(key, str(e))
+                else:
+                    known.texts[key] = text
+                    return outs
+    if module is None:
+        module = MODULES.build(known, call_jaxpr, name, options)
+        if key is not None:
+            DISK.put(key, Entry(jax_target.stablehlo_text(module), str(module)))
+    return jax_target.lower(ctx, module, args, emission=options.emission)
+
+
+def _disk_key(known: Known, options: Options, ctx: mlir.LoweringRuleContext) -> str | None:
+    if known.structure is None:
+        DISK.uncached(known.uncached or "unhashable")
+        return None
+    key = disk_key(known.structure, options, ctx)
+    if key is None:
+        DISK.uncached("pass without source")
+    return key
+
+
+def _read(key: str) -> str | None:
+    entry = DISK.get(key)
+    return None if entry is None else entry.stablehlo
 
 
 mlir.register_lowering(tiers_call_p, _lower)

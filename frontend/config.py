@@ -24,7 +24,9 @@ import jax
 import numpy as np
 
 from tiers import pipeline
+from tiers.pipeline.cache import use_folder
 from tiers.pipeline.config import SETTINGS
+from tiers.targets.jax import EMISSIONS
 
 
 class Setting:
@@ -191,5 +193,63 @@ def set_verify_each(flag: bool = True) -> Setting:
     return Setting(restore)
 
 
+def set_emission(emission: str) -> Setting:
+    """How the JAX target writes programs for XLA, for functions decorated from now on:
+    "stablehlo" (the default: StableHLO text straight from the IR) or "walk" (the IR walked
+    with `jax.lax` calls, which JAX traces and lowers again: a cross-check, as
+    `TIERS_EMISSION=walk` sets it)."""
+    if emission not in EMISSIONS:
+        raise ValueError(f"tiers.config.set_emission: unknown emission {shown(emission)} "
+                         f"(emissions: {', '.join(EMISSIONS)})")
+    previous, SETTINGS.emission = SETTINGS.emission, emission
+
+    def restore() -> None:
+        SETTINGS.emission = previous
+
+    return Setting(restore)
+
+
+# Where users may keep the persistent compile cache (`set_cache_dir(DEFAULT_CACHE_DIR)`), as
+# pip and JAX's docs do: under $XDG_CACHE_HOME, else ~/.cache. Nothing is written there unless
+# asked: the cache is off by default.
+DEFAULT_CACHE_DIR = os.path.join(
+    os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"), "tiers")
+
+
+def set_cache_dir(path: str | os.PathLike | None) -> Setting:
+    """Keep compiled programs in the folder `path` across processes (None: no persistent cache,
+    the default; `TIERS_CACHE_DIR` sets it at start-up; `DEFAULT_CACHE_DIR` is the usual place).
+
+    tiers stores the StableHLO of each optimized program there (pipeline/cache.py lists what
+    keys it), and turns JAX's own persistent compilation cache on in `path/xla` for the
+    executables: that applies to every `jax.jit` of the process while set. Entries that fail
+    their checks are misses with a `CacheWarning`; the folder is kept under a size bound. As
+    with JAX's cache, whoever can write the folder decides what runs: keep it private."""
+    where = "tiers.config.set_cache_dir"
+    folder = None
+    if path is not None:
+        try:
+            folder = os.fspath(path)
+        except TypeError:
+            raise bad_argument(where, "path", "a str, os.PathLike or None", path) from None
+        if not isinstance(folder, str):  # bytes paths: the setting and messages are text
+            raise bad_argument(where, "path", "a str, os.PathLike or None", path)
+        if not folder:
+            raise ValueError(f"{where}: path must name a folder (or be None), got ''")
+        folder = os.path.abspath(os.path.expanduser(folder))
+        if os.path.exists(folder) and not os.path.isdir(folder):
+            raise NotADirectoryError(f"{where}: {folder} exists and is not a folder")
+    previous = SETTINGS.cache_dir
+    use_folder(folder)
+    return Setting(lambda: use_folder(previous))
+
+
+def cache_dir() -> str | None:
+    """The persistent compile cache's folder, or None when it is off."""
+    return SETTINGS.cache_dir
+
+
 if SETTINGS.run_eagerly:  # TIERS_RUN_EAGERLY=1, read with the other variables (pipeline/config)
     run_functions_eagerly(True)
+if SETTINGS.cache_dir is not None:  # TIERS_CACHE_DIR: JAX's cache goes along
+    use_folder(SETTINGS.cache_dir)

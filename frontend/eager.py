@@ -233,6 +233,10 @@ def _scan(x: Any, scalar_operand: bool, dyn: list, key: list) -> None:
         if scalar_operand:
             dyn.append(x)
             key.append(t)  # weakly typed: every value of this type shares the kernel
+        elif t is float or t is complex:
+            # repr, not the value: -0.0 == 0.0 would share a kernel that bakes in the sign
+            # (found by the fuzzer: 1 / full((), 0.0) gave -inf after a full((), -0.0)).
+            key.append((t, repr(x)))
         else:
             key.append((t, x))  # the type too: 1, 1.0 and True are equal keys otherwise
     elif t is tuple or t is list:

@@ -260,7 +260,7 @@ class Lowered:
         if stage == "optimized":
             return _print(self.program.module, debuginfo)
         if stage == "hlo":
-            return self.jax_lower(*self.args, **self.kwargs).as_text()
+            return self.jax_lower(*self.args, **self.kwargs).as_text(debug_info=debuginfo)
         raise ValueError(f"unknown stage '{stage}' (stages: import, optimized, hlo)")
 
     def compile(self) -> Any:

@@ -8,6 +8,8 @@ path reads it directly). Each environment variable is read once, here, when tier
 | `TIERS_VERIFY=1` | `verify_each` | verify the IR after every pass, everywhere (a debug mode) |
 | `TIERS_REPRODUCER_DIR` | `reproducer_dir` | where crash reproducers of failing passes go |
 | `TIERS_RUN_EAGERLY=1` | `run_eagerly` | start with `tiers.config.run_functions_eagerly(True)` |
+| `TIERS_EMISSION=walk` | `emission` | how the JAX target writes programs (`stablehlo` or `walk`) |
+| `TIERS_CACHE_DIR` | `cache_dir` | the persistent compile cache's folder (unset: none) |
 
 Users change settings through `tiers.config` (frontend/config.py), whose setters also restore
 the previous value as context managers. `generation` counts changes of the plugin set
@@ -34,7 +36,7 @@ class Settings:
     """Everything a user may set for the process (see the module docstring)."""
 
     __slots__ = ("eager_pipeline", "eager_cache_size", "debug", "reproducer_dir",
-                 "verify_each", "run_eagerly", "generation")
+                 "verify_each", "run_eagerly", "emission", "generation", "cache_dir")
 
     def __init__(self, environ: Mapping[str, str]) -> None:
         self.eager_pipeline = "default"  # pipeline text of eager kernels (tiers.config)
@@ -44,7 +46,11 @@ class Settings:
             tempfile.gettempdir(), "tiers-reproducers")
         self.verify_each = _flag(environ.get("TIERS_VERIFY"))
         self.run_eagerly = _flag(environ.get("TIERS_RUN_EAGERLY"))
+        self.emission = (environ.get("TIERS_EMISSION") or "stablehlo").strip().lower()
         self.generation = 0  # the plugin set's version; bumped when it changes
+        # The persistent compile cache's folder; None: off (`tiers.config.set_cache_dir`).
+        folder = (environ.get("TIERS_CACHE_DIR") or "").strip()
+        self.cache_dir = os.path.abspath(os.path.expanduser(folder)) if folder else None
 
 
 SETTINGS = Settings(os.environ)

@@ -35,7 +35,8 @@ def find_function(module: ModuleOp, name: str) -> func.FuncOp:
         if isinstance(op, func.FuncOp) and op.sym_name.data == name:
             return op
     names = [op.sym_name.data for op in module.body.block.ops if isinstance(op, func.FuncOp)]
-    raise KeyError(f"no function @{name} in the module (functions: {', '.join(names) or 'none'})")
+    listed = ", ".join("@" + n for n in names) or "none"
+    raise KeyError(f"no function @{name} in the module (functions: {listed})")
 
 
 class Walker:

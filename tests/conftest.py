@@ -14,6 +14,9 @@ ROOT = Path(__file__).resolve().parent.parent
 # Set in the subprocess that `run_with_devices` starts: its tests then run, the launcher skips.
 CHILD = "TIERS_TEST_DEVICES_CHILD"
 N_DEVICES = 8
+# A developer's persistent cache stays out of the suite (read when tiers is imported, after
+# this): tests that need one set their own (tests/test_cache.py).
+os.environ.pop("TIERS_CACHE_DIR", None)
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -1,6 +1,7 @@
 """The `array` dialect end to end: tiers' high-level functions, `raise-lax-to-array` and
 `convert-array-to-lax`, each checked on numbers against `jax.nn` / `jax.numpy`, on the JAX
-target and on the numpy reference target.
+target and on the numpy reference target; and the JAX target's StableHLO emission of each op
+against its walk emission, bit for bit.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from typing import Any
 
 import jax
 import jax.numpy as jnp
+import ml_dtypes
 import numpy as np
 import pytest
 from xdsl.dialects import func
@@ -19,6 +21,7 @@ from xdsl.rewriter import Rewriter
 from xdsl.utils.exceptions import PassFailedException
 
 import tiers
+import tiers.targets.jax as jax_target
 from tiers import pipeline
 from tiers.dialects import array, lax
 from tiers.frontend import highlevel as hl
@@ -27,6 +30,7 @@ from tiers.frontend.importer import import_jaxpr
 from tiers.passes.convert_array_to_lax import DECOMPOSITIONS
 from tiers.pipeline.context import make_context
 from tiers.targets import reference
+from tiers.targets.jax import hlo
 from tiers.targets.jax import rules as jax_rules
 
 RNG = np.random.default_rng(0)
@@ -156,6 +160,7 @@ def test_highlevel_vmap(name: str) -> None:
 def test_every_array_op_has_its_rules() -> None:
     ops = set(array.all_ops())
     assert ops <= set(jax_rules.RULES) and ops <= set(reference.RULES)
+    assert ops <= set(jax_rules.EMIT_RULES)
     assert ops == set(DECOMPOSITIONS)
     made = {HIGHLEVEL[n][3] for n in HIGHLEVEL}
     assert {c.name for c in ops} == made
@@ -359,3 +364,43 @@ def test_never_raised_when_an_intermediate_escapes(name: str) -> None:
         # smaller patterns may still raise (the escaping value is their root): never the whole
         assert full not in _raised(module, op), f"raised though {body[i].name} (op {i}) escapes"
         close(reference.run(module, args), expected)
+
+
+# ---------------------------------------------------------------------------------------
+# (4) the JAX target's StableHLO emission writes each op as JAX lowers its definition in
+# `array_rules.py`: the same bits as the walk emission, in every float dtype.
+# ---------------------------------------------------------------------------------------
+
+
+def _same_bits(module: ModuleOp, args: Sequence[Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    fallbacks: list[str] = []
+    lower = hlo.HloEmitter.fallback
+
+    def record(self: hlo.HloEmitter, op: Any, operands: list[str]) -> list[str]:
+        fallbacks.append(op.name)
+        return lower(self, op, operands)
+
+    monkeypatch.setattr(hlo.HloEmitter, "fallback", record)
+    direct = jax_target.compile(module)(*args)
+    assert not [n for n in fallbacks if n.startswith("array.")], fallbacks
+    walked = jax_target.compile(module, emission="walk")(*args)
+    for i, (d, w) in enumerate(zip(direct, walked, strict=True)):
+        np.testing.assert_array_equal(np.asarray(d), np.asarray(w), err_msg=f"output {i}")
+
+
+@pytest.mark.parametrize("dtype", [np.float32, ml_dtypes.bfloat16, np.float16],
+                         ids=["f32", "bf16", "f16"])
+@pytest.mark.parametrize("name", HIGHLEVEL)
+def test_emission_matches_the_walk(name: str, dtype: Any,
+                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    fn, _, args, op, _ = HIGHLEVEL[name]
+    args = tuple(a.astype(dtype) if a.dtype == np.float32 else a for a in map(np.asarray, args))
+    module = module_of(fn, args, "")
+    assert op in ops_of(module)
+    _same_bits(module, args, monkeypatch)
+
+
+@pytest.mark.parametrize("name", PROGRAMS)
+def test_raised_emission_matches_the_walk(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    fn, args, _ = PROGRAMS[name]
+    _same_bits(module_of(fn, args, RAISE), args, monkeypatch)

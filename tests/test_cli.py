@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import subprocess
 import sys
+import traceback
+from collections.abc import Callable
 from pathlib import Path
 
+import jax
 import numpy as np
 import pytest
 from xdsl.dialects.builtin import TensorType, f32
@@ -14,6 +19,7 @@ from xdsl.utils.exceptions import VerifyException
 from tiers.dialects import lax
 from tiers.pipeline.context import make_context
 from tiers.pipeline.verify import parse_module, verify
+from tiers.tools import opt, run
 from tiers.tools.run import parse_element_type, parse_literal, read_input
 
 BIN = Path(sys.executable).parent
@@ -50,9 +56,43 @@ func.func @main(%x: tensor<2xf64>) -> tensor<2xf64> {
 """
 
 
-def tool(name: str, *args: str | Path, cwd: Path | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([str(BIN / name), *map(str, args)], capture_output=True, text=True,
-                          cwd=cwd, timeout=120)
+# The tools' entry points (pyproject's console scripts), run in this process: a Python start
+# and `import jax` per call made this file the slowest of the suite. A plugin would stay
+# loaded in this process, so a command line with `--load-plugin` runs as a subprocess, as do
+# the tests of the installed scripts themselves (test_installed_scripts).
+ENTRY_POINTS: dict[str, Callable[[list[str]], None]] = {"tiers-opt": opt.main,
+                                                        "tiers-run": run.main}
+
+
+def tool(name: str, *args: str | Path, cwd: Path | None = None,
+         subprocess_: bool = False) -> subprocess.CompletedProcess:
+    argv = [str(a) for a in args]
+    if subprocess_ or "--load-plugin" in argv:
+        return subprocess.run([str(BIN / name), *argv], capture_output=True, text=True,
+                              cwd=cwd, timeout=120)
+    out, err, code = io.StringIO(), io.StringIO(), 0
+    x64 = jax.config.read("jax_enable_x64")  # tiers-run turns it on for 64-bit IR: put back
+    with contextlib.chdir(cwd or Path.cwd()), contextlib.redirect_stdout(out), \
+            contextlib.redirect_stderr(err):
+        try:
+            ENTRY_POINTS[name](argv)
+        except SystemExit as e:
+            code = e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
+        except Exception:  # what a user would see as a traceback: `failed` rejects it
+            traceback.print_exc()
+            code = 1
+        finally:
+            jax.config.update("jax_enable_x64", x64)
+    return subprocess.CompletedProcess([name, *argv], code, out.getvalue(), err.getvalue())
+
+
+@pytest.mark.parametrize("name", ENTRY_POINTS)
+def test_installed_scripts(name: str, files: Path) -> None:
+    """The console scripts themselves, once each: a run and a failure."""
+    good = tool(name, files / "good.mlir", *(["--input", "[1, 2, 3]", "--input", "[1, 2, 3]"]
+                                             if name == "tiers-run" else []), subprocess_=True)
+    assert good.returncode == 0, good.stderr
+    assert "Traceback" not in failed(tool(name, files / "malformed.mlir", subprocess_=True))
 
 
 def failed(result: subprocess.CompletedProcess) -> str:

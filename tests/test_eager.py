@@ -55,6 +55,17 @@ def test_python_scalars_keep_their_type_in_the_key():
     assert info()["misses"] == 3
 
 
+def test_static_floats_are_keyed_by_their_bits():
+    """-0.0 == 0.0 in Python: a key by value shared the kernel of `full((), -0.0)`, which bakes
+    the fill value in, with `full((), 0.0)` (the fuzzer found 1 / 0.0 = -inf)."""
+    negative = tiers.numpy.full((), -0.0, dtype=jnp.float32)
+    positive = tiers.numpy.full((), 0.0, dtype=jnp.float32)
+    assert np.signbit(negative.numpy()) and not np.signbit(positive.numpy())
+    assert (tiers.constant(np.float32(-1.0)) / positive).numpy() == -np.inf
+    nan = tiers.numpy.full((2,), float("nan"), dtype=jnp.float32)
+    assert np.isnan(nan.numpy()).all()
+
+
 def test_scalar_operands_share_one_kernel():
     a = tiers.constant(np.arange(3.0, dtype=np.float32))
     for scale in [0.5, 2.0, 3.25]:

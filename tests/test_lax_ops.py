@@ -1,4 +1,5 @@
-"""Every `lax` op three ways: the JAX target, the reference target and `jax.lax` itself.
+"""Every `lax` op three ways: the JAX target, the reference target and `jax.lax` itself
+(and the JAX target's two emissions against each other, bit for bit).
 
 `ROWS` is one table, a row per program; `test_rows_cover_every_op` fails as soon as an op of
 `tiers.dialects.lax` has no row. A row's program is written with `jax.lax`/`jax.numpy`, traced
@@ -617,6 +618,12 @@ def test_op(row: Row) -> None:
             for outs in jax.jit(program)(*on_device)]
     got = {"jax target": [np.asarray(v) for v in jax_target.compile(module)(*on_device)],
            "reference target": reference.run(module, flat)}
+    # The two emissions of the JAX target write what JAX's lowering writes: XLA compiles the
+    # same computation, so the results are the same bits (NaNs included).
+    walked = [np.asarray(v) for v in jax_target.compile(module, emission="walk")(*on_device)]
+    for i, (direct, walk) in enumerate(zip(got["jax target"], walked, strict=True)):
+        np.testing.assert_array_equal(direct, walk, err_msg=f"{row.id}: output {i}: the "
+                                      "StableHLO emission differs from the jax.lax walk")
     for target, outs in got.items():
         assert len(outs) == sum(map(len, want)), f"{row.id}: {target} gave {len(outs)} outputs"
         it = iter(outs)

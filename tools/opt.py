@@ -8,7 +8,8 @@ Everything `xdsl-opt` does works here too (`--split-input-file`, `--verify-diagn
   unknown pass lists the known passes and presets;
 - `-o FILE` is written only once the whole run succeeded, all at once (a failed run leaves an
   existing FILE as it was), and an empty input is an empty module, as in `mlir-opt`;
-- `-t` offers only the targets that print tiers IR (`mlir`).
+- `-t` offers the targets that print tiers IR (`mlir`) and `stablehlo`, the text the JAX
+  target hands XLA for `@main`.
 `ToolError` and `run_tool` are shared with `tiers-run`; the located diagnostics both print
 (`parse_module`, `verify`) live in `pipeline/verify.py`.
 """
@@ -35,10 +36,10 @@ from xdsl.utils.exceptions import (
 from xdsl.xdsl_opt_main import xDSLOptMain
 
 from tiers import pipeline
-from tiers.frontend.saving import replace_file
 from tiers.passes.statistics import collect, format_statistics
 from tiers.pipeline.check import dialects_of
 from tiers.pipeline.context import make_context
+from tiers.pipeline.files import replace_file
 from tiers.pipeline.instrument import Debug, PassFailure
 from tiers.pipeline.verify import (
     IRParseError,
@@ -48,9 +49,12 @@ from tiers.pipeline.verify import (
     format_parse_error,
     verify,
 )
+from tiers.targets import jax as jax_target
 from tiers.version import __version__
 
-TARGETS = ("mlir",)  # xDSL's other targets (llvm, riscv-asm, wgsl, ...) print other dialects
+# xDSL's other targets (llvm, riscv-asm, wgsl, ...) print other dialects; `stablehlo` prints
+# what the JAX target hands XLA for `@main` (targets/jax/hlo.py).
+TARGETS = ("mlir", "stablehlo")
 
 
 class ToolError(Exception):
@@ -184,6 +188,7 @@ class TiersOptMain(xDSLOptMain):
         super().register_all_targets()
         self.available_targets = {k: v for k, v in self.available_targets.items()
                                   if k in TARGETS}
+        self.available_targets["stablehlo"] = _emit_stablehlo
 
     def register_all_arguments(self, arg_parser: argparse.ArgumentParser) -> None:
         # A bad flag is one line and exit code 1, as every other mistake (not usage + 2).
@@ -333,11 +338,21 @@ def _check_target(spec: str) -> None:
         why = "prints other dialects than tiers'" if parsed.name in targets else "is unknown"
         raise ToolError(f"tiers-opt: error: target '{parsed.name}' {why}; "
                         f"targets: {', '.join(TARGETS)}")
+    if parsed.parameters and parsed.name == "stablehlo":
+        raise ToolError("tiers-opt: error: target 'stablehlo' takes no options")
     if parsed.parameters:
         try:
             targets[parsed.name]().from_spec(parsed)
         except ValueError as e:
             raise ToolError(f"tiers-opt: error: target '{parsed.name}': {e}") from None
+
+
+def _emit_stablehlo(module: ModuleOp, out: IO[str]) -> None:
+    """`-t stablehlo`: the StableHLO text of `@main` (the function tiers-run runs)."""
+    try:
+        out.write(jax_target.stablehlo_text(module, "main"))
+    except KeyError as e:  # no @main: the message lists the functions there are
+        raise ToolError(f"tiers-opt: error: -t stablehlo: {e.args[0]}") from None
 
 
 def main(argv: Sequence[str] | None = None) -> None:

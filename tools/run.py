@@ -36,12 +36,12 @@ from tiers.frontend.saving import (
     Loaded,
     decode_tree,
     read_artifact,
-    replace_file,
     wide_dtypes,
 )
 from tiers.pipeline import PRESETS, Pipeline, PipelineError
 from tiers.pipeline.context import make_context
 from tiers.pipeline.driver import compile
+from tiers.pipeline.files import replace_file
 from tiers.pipeline.verify import IRParseError, OpSpans, parse_module, verify
 from tiers.targets.jax import compile as jax_compile
 from tiers.targets.walk import MissingRule

@@ -1,7 +1,10 @@
 """The JAX target: tiers IR -> one `jax.jit` computation -> an XLA executable.
 
-`to_callable` gives a plain JAX function that walks the IR with `jax.lax` rules; `compile`
-wraps it in `jax.jit`, so XLA compiles the whole function at once and later calls never
+Two emissions of the same IR, tested against each other (tests/test_emission.py):
+"stablehlo" (the default) writes StableHLO text straight from the IR (`hlo.py`) and `lower`
+splices it into the `jax.jit` being lowered; "walk" (`to_callable`) is a plain JAX function
+that walks the IR with `jax.lax` rules, which JAX traces and lowers again. `compile` wraps
+either in `jax.jit`, so XLA compiles the whole function at once and later calls never
 look at the IR ("graph" mode, `fused.kernel` regions inlined). The "kernels" mode instead
 compiles each `fused.kernel` region as its own XLA executable and runs everything else op by
 op, so what fusion did is observable: kernels compiled, kernel launches, ops per kernel.
@@ -10,18 +13,95 @@ Nothing here is CPU-specific: it runs on whatever `jax.devices()` offers.
 
 from __future__ import annotations
 
+import threading
+import weakref
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import jax
+from jax._src import core
+from jax._src.interpreters import mlir
+from jax._src.lib.mlir import ir
+from jax._src.lib.mlir.dialects import func as func_dialect
 from xdsl.dialects import func
 from xdsl.dialects.builtin import ModuleOp
 
-from tiers.dialects import fused, sharding
-from tiers.targets.jax.rules import RULES
+from tiers.dialects import dtypes, fused, lax, sharding
+from tiers.targets.jax import hlo
+from tiers.targets.jax.hlo import HloEmitter
+from tiers.targets.jax.rules import EMIT_RULES, RULES
 from tiers.targets.walk import Walker, find_function
 
 MODES = ("graph", "kernels")
+EMISSIONS = ("stablehlo", "walk")
+
+
+class EmissionError(RuntimeError):
+    """StableHLO text that MLIR rejects: a bug in an emission rule, never the user's."""
+
+
+_TEXTS: weakref.WeakKeyDictionary[ModuleOp, dict[tuple, str]] = weakref.WeakKeyDictionary()
+_TEXTS_LOCK = threading.Lock()
+
+
+def stablehlo_text(module: ModuleOp, entry: str = "main") -> str:
+    """`@entry` of `module` (and what it calls) as StableHLO text, `@entry` named `@main`;
+    kept per module, which must not change afterwards (the compile caches hold finished IR)."""
+    key = (entry, *hlo.emission_settings())
+    with _TEXTS_LOCK:
+        known = _TEXTS.get(module, {}).get(key)
+    if known is None:
+        known = HloEmitter(module, EMIT_RULES, RULES).module_text(entry)
+        with _TEXTS_LOCK:
+            _TEXTS.setdefault(module, {})[key] = known
+    return known
+
+
+def lower(ctx: mlir.LoweringRuleContext, module: ModuleOp, args: Sequence[Any],
+          entry: str = "main", emission: str = "stablehlo") -> Sequence[Any]:
+    """Emit `@entry` into the `jax.jit` lowering of `ctx`; the results' MLIR values."""
+    if emission == "walk":
+        return mlir.lower_fun(to_callable(module, entry), multiple_results=True)(ctx, *args)
+    if emission != "stablehlo":
+        raise ValueError(f"unknown emission '{emission}' (emissions: {', '.join(EMISSIONS)})")
+    return lower_text(ctx, stablehlo_text(module, entry), args, f"tiers_{entry}")
+
+
+def lower_text(ctx: mlir.LoweringRuleContext, text: str, args: Sequence[Any],
+               name: str = "tiers_main", what: str = "tiers emitted StableHLO") -> Sequence[Any]:
+    """Call the `@main` of StableHLO module `text` from the `jax.jit` lowering of `ctx`, as
+    `jax.export` calls a serialized function: parse it in the lowering's MLIR context, merge
+    it in as a private function, `func.call` it; the results' MLIR values."""
+    try:
+        sub = ir.Module.parse(text, context=ctx.module_context.context)
+    except ir.MLIRError as e:
+        first = e.error_diagnostics[0] if e.error_diagnostics else None
+        why = f"{first.location}: {first.message}" if first else str(e).splitlines()[0]
+        raise EmissionError(f"{what} that MLIR rejects ({why}); please report it with the "
+                            "module (`tiers-opt -t stablehlo`)") from None
+    callee = mlir.merge_mlir_modules(ctx.module_context.module, name, sub,
+                                     dst_symtab=ctx.module_context.symbol_table)
+    types = [mlir.aval_to_ir_type(ctx.module_context, a) for a in ctx.avals_out]
+    return list(func_dialect.CallOp(types, ir.FlatSymbolRefAttr.get(callee), list(args)).results)
+
+
+class _Program:
+    """A finished module as a primitive param: hashed by identity, like a jaxpr."""
+
+    def __init__(self, module: ModuleOp, entry: str, emission: str):
+        self.module, self.entry, self.emission = module, entry, emission
+        fn = find_function(module, entry)
+        self.out_avals = [core.ShapedArray(lax.shape(t), dtypes.to_numpy(lax.elem(t)))
+                          for t in fn.function_type.outputs]
+
+
+hlo_call_p = core.Primitive("tiers_program")
+hlo_call_p.multiple_results = True
+hlo_call_p.def_abstract_eval(lambda *_, program: program.out_avals)
+hlo_call_p.def_impl(lambda *args, program: jax.jit(
+    lambda *a: hlo_call_p.bind(*a, program=program))(*args))
+mlir.register_lowering(hlo_call_p, lambda ctx, *args, program: lower(
+    ctx, program.module, args, program.entry, program.emission))
 
 
 def to_callable(module: ModuleOp, entry: str = "main") -> Callable[..., list[Any]]:
@@ -98,10 +178,16 @@ def placement(fn: func.FuncOp) -> dict[str, Any]:
             "out_shardings": list(each(fn.res_attrs, len(fn.function_type.outputs)))}
 
 
-def compile(module: ModuleOp, entry: str = "main", mode: str = "graph") -> Callable[..., Any]:  # noqa: A001
-    """`@entry` of `module` compiled in `mode` ("graph": one `jax.jit`; "kernels": see above)."""
+def compile(module: ModuleOp, entry: str = "main", mode: str = "graph",  # noqa: A001
+            emission: str = "stablehlo") -> Callable[..., Any]:
+    """`@entry` of `module` compiled in `mode` ("graph": one `jax.jit`, its body emitted as
+    `emission`; "kernels": see above)."""
     if mode == "graph":
-        return jax.jit(to_callable(module, entry), **placement(find_function(module, entry)))
+        where = placement(find_function(module, entry))
+        if emission == "walk":
+            return jax.jit(to_callable(module, entry), **where)
+        program = _Program(module, entry, emission)
+        return jax.jit(lambda *args: hlo_call_p.bind(*args, program=program), **where)
     if mode == "kernels":
         return KernelsProgram(module, entry)
     raise ValueError(f"unknown JAX target mode '{mode}' (modes: {', '.join(MODES)})")
