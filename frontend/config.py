@@ -161,18 +161,23 @@ def set_debug(debug: pipeline.Debug | None) -> Setting:
     return Setting(restore)
 
 
-def set_reproducer_dir(path: str | os.PathLike) -> Setting:
-    """Write crash reproducers of failing passes under `path` (default: the system temp dir's
-    `tiers-reproducers`, or $TIERS_REPRODUCER_DIR); the error message names the file."""
-    where = "tiers.config.set_reproducer_dir"
+def _folder(path: Any, where: str, expected: str) -> str:
+    """`path` as a folder name (text, not empty), or the error naming `where`."""
     try:
         folder = os.fspath(path)
     except TypeError:
-        raise bad_argument(where, "path", "a str or os.PathLike", path) from None
+        raise bad_argument(where, "path", expected, path) from None
     if not isinstance(folder, str):  # bytes paths: the setting and messages are text
-        raise bad_argument(where, "path", "a str or os.PathLike", path)
+        raise bad_argument(where, "path", expected, path)
     if not folder:
         raise ValueError(f"{where}: path must name a folder, got ''")
+    return folder
+
+
+def set_reproducer_dir(path: str | os.PathLike) -> Setting:
+    """Write crash reproducers of failing passes under `path` (default: the system temp dir's
+    `tiers-reproducers`, or $TIERS_REPRODUCER_DIR); the error message names the file."""
+    folder = _folder(path, "tiers.config.set_reproducer_dir", "a str or os.PathLike")
     previous, SETTINGS.reproducer_dir = SETTINGS.reproducer_dir, folder
 
     def restore() -> None:
@@ -228,14 +233,7 @@ def set_cache_dir(path: str | os.PathLike | None) -> Setting:
     where = "tiers.config.set_cache_dir"
     folder = None
     if path is not None:
-        try:
-            folder = os.fspath(path)
-        except TypeError:
-            raise bad_argument(where, "path", "a str, os.PathLike or None", path) from None
-        if not isinstance(folder, str):  # bytes paths: the setting and messages are text
-            raise bad_argument(where, "path", "a str, os.PathLike or None", path)
-        if not folder:
-            raise ValueError(f"{where}: path must name a folder (or be None), got ''")
+        folder = _folder(path, where, "a str, os.PathLike or None")
         folder = os.path.abspath(os.path.expanduser(folder))
         if os.path.exists(folder) and not os.path.isdir(folder):
             raise NotADirectoryError(f"{where}: {folder} exists and is not a folder")

@@ -165,6 +165,8 @@ def _settle(v: Val) -> Val:
     """`v` after its op: a rounded float32 value of magnitude >= BIG may differ by an ulp at
     that magnitude between summation or fusion orders, and cancellation keeps that absolute
     difference (2**31 - 2**31 + 6 is 0 or 6), so it is carried as error."""
+    if v.err != v.err:  # inf * 0 or inf - inf on the way: nothing is known
+        v = dataclasses.replace(v, err=math.inf)
     if v.dtype != FLOAT or v.exact or not BIG <= v.bound < math.inf:
         return v
     return dataclasses.replace(v, err=v.err + v.bound * 2.0 ** -22)
@@ -531,7 +533,7 @@ def _while(em: Emitter, s: Step) -> tuple[str, Val]:
     v = em.pick(s.args[0])
     n = s.params[1] % 4
     body, out = _body(v, s.params[0], "c[1]")
-    out = dataclasses.replace(out, bound=v.bound + n, err=v.err + n * (out.err - v.err),
+    out = dataclasses.replace(out, bound=v.bound + n, err=_iterated(v.err, out.err, n),
                               frac=None if out.frac is None
                               else (out.frac - (v.frac or 0)) * n + (v.frac or 0))
     return (f"lax.while_loop(lambda c: c[0] < {n}, lambda c: (c[0] + 1, {body}), "
@@ -547,7 +549,15 @@ def _fori(em: Emitter, s: Step) -> tuple[str, Val]:
     cast = "i" if v.dtype == INT else "i.astype(np_.float32)"
     out = dataclasses.replace(v, bound=v.bound + n * n)
     return (f"lax.fori_loop(0, {n}, lambda i, a: a + {cast}, {v.name})",
-            dataclasses.replace(out, err=v.err + n * (_settle(out).err - v.err)))
+            dataclasses.replace(out, err=_iterated(v.err, _settle(out).err, n)))
+
+
+def _iterated(before: float, after_one: float, n: int) -> float:
+    """The error after `n` trips of a loop whose one trip takes it from `before` to
+    `after_one` (inf stays inf: inf - inf would make it NaN, which compares as no bound)."""
+    if n == 0 or math.isinf(before):
+        return before
+    return before + n * (after_one - before)
 
 
 def _scan(em: Emitter, s: Step) -> tuple[str, Val]:
