@@ -6,10 +6,10 @@
 from __future__ import annotations
 
 import numpy as np
-import scipy.special as sp
 
 from tiers.dialects import array
 from tiers.targets.reference.common import checked, wide
+from tiers.targets.reference.special import special as sp
 from tiers.targets.walk import OpRule
 
 

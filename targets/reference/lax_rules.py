@@ -20,7 +20,6 @@ from typing import Any
 import jax
 import ml_dtypes
 import numpy as np
-import scipy.special as sp
 from xdsl.dialects.builtin import FloatAttr
 from xdsl.ir import Operation
 
@@ -35,6 +34,7 @@ from tiers.targets.reference.common import (
     result_dtype,
     wide,
 )
+from tiers.targets.reference.special import special as sp
 from tiers.targets.walk import OpRule
 
 LAX_RULES: dict[type, OpRule] = {}
@@ -96,12 +96,15 @@ def _clz(op: Operation, x: np.ndarray) -> np.ndarray:
 UNARY_FLOAT: dict[type, Callable[[np.ndarray], np.ndarray]] = {
     lax.FloorOp: np.floor, lax.CeilOp: np.ceil, lax.ExpOp: np.exp, lax.Exp2Op: np.exp2,
     lax.LogOp: np.log, lax.Log1pOp: np.log1p, lax.Expm1Op: np.expm1, lax.TanhOp: np.tanh,
-    lax.LogisticOp: sp.expit, lax.SinOp: np.sin, lax.CosOp: np.cos, lax.TanOp: np.tan,
+    lax.SinOp: np.sin, lax.CosOp: np.cos, lax.TanOp: np.tan,
     lax.AsinOp: np.arcsin, lax.AcosOp: np.arccos, lax.AtanOp: np.arctan, lax.SinhOp: np.sinh,
     lax.CoshOp: np.cosh, lax.AsinhOp: np.arcsinh, lax.AcoshOp: np.arccosh,
     lax.AtanhOp: np.arctanh, lax.SqrtOp: np.sqrt, lax.RsqrtOp: lambda x: 1.0 / np.sqrt(x),
-    lax.CbrtOp: np.cbrt, lax.ErfOp: sp.erf, lax.ErfcOp: sp.erfc, lax.ErfInvOp: sp.erfinv,
-    lax.LgammaOp: sp.gammaln, lax.DigammaOp: _digamma, lax.IsFiniteOp: np.isfinite,
+    lax.CbrtOp: np.cbrt, lax.DigammaOp: _digamma, lax.IsFiniteOp: np.isfinite,
+    # scipy.special's, looked up at the call (`special.py` says why)
+    lax.LogisticOp: lambda x: sp.expit(x), lax.ErfOp: lambda x: sp.erf(x),
+    lax.ErfcOp: lambda x: sp.erfc(x), lax.ErfInvOp: lambda x: sp.erfinv(x),
+    lax.LgammaOp: lambda x: sp.gammaln(x),
 }
 for _cls, _fn in UNARY_FLOAT.items():
     _register(_cls, _float_only(_fn))
