@@ -42,6 +42,7 @@ lit: $(STAMP) $(PLUGIN)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/jit.py
+	$(BIN)/python benchmarks/startup.py
 	$(BIN)/python benchmarks/transforms.py
 
 # The whole (transformation x pipeline) matrix on every corpus entry, verifying after every
