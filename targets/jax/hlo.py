@@ -98,7 +98,19 @@ class HloEmitter:
 
     def one(self, name: str, operands: Sequence[str], result_type: str | Attribute,
             attrs: str = "", regions: Sequence[str] = ()) -> str:
-        return self.op(name, operands, [result_type], attrs, regions)[0]
+        """`op` of one result, its name (`op` inlined: most ops take this path)."""
+        if regions:
+            return self.op(name, operands, [result_type], attrs, regions)[0]
+        t = result_type if isinstance(result_type, str) else type_text(result_type)
+        self._count += 1
+        result = f"%v{self._count}"
+        types = self.types
+        types[result] = t
+        ins = ", ".join([types[o] for o in operands])
+        attr_text = f" {{{attrs}}}" if attrs else ""
+        self.lines.append(f"{self.indent}{result} = \"{name}\"({', '.join(operands)}){attr_text}"
+                          f" : ({ins}) -> ({t}){self.loc}")
+        return result
 
     def constant(self, array: np.ndarray) -> str:
         """A `stablehlo.constant` holding `array` (bytes in hex: exact and linear in size)."""
@@ -152,10 +164,12 @@ class HloEmitter:
         rules = self.rules
         for op in block.ops:
             kind = type(op)  # exact classes: this loop runs once per op of every program
+            # `_operands`: the tuple behind xDSL's `operands` view, which is rebuilt and
+            # indexed per access
             if kind in _TERMINATORS:
-                return [env[v] for v in op.operands]
+                return [env[v] for v in op._operands]
             self.loc = location_text(op.location)
-            operands = [env[v] for v in op.operands]
+            operands = [env[v] for v in op._operands]
             if kind is fused.KernelOp:  # inline: XLA fuses by its own rules
                 outs = self.block(op.body.block, operands)
             elif kind is func.CallOp:
