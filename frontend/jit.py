@@ -56,6 +56,11 @@ from tiers.targets.walk import find_function
 
 _UNSET: Any = object()  # jax.jit's "not given" (None is a valid sharding there)
 
+# JAX's `jit`, captured when tiers is imported: a library that patches or wraps `jax.jit`
+# later (`mock.patch("jax.jit")`, chex's fake/assert-trace wrappers) must not change what
+# `tiers.jit` builds, whose dispatcher and caching are those of the real `jax.jit`.
+_jax_jit = jax.jit
+
 
 class SymbolicShapeError(NotImplementedError):
     """An argument of a `tiers.jit` function has a symbolic shape (`jax.export.symbolic_shape`):
@@ -89,11 +94,19 @@ class JitFunction:
     """tiers' compiler for one user function; `jit` hands out its `jax.jit` front door."""
 
     def __init__(self, fn: Callable[..., Any], *, pipeline: str | Pipeline = "default",
-                 static_argnums: int | Sequence[int] = (),
-                 static_argnames: str | Sequence[str] = (), verify: bool | None = None,
-                 device: Any = None, in_shardings: Any = _UNSET, out_shardings: Any = _UNSET,
+                 static_argnums: int | Sequence[int] | None = None,
+                 static_argnames: str | Sequence[str] | None = None,
+                 donate_argnums: int | Sequence[int] | None = None,
+                 donate_argnames: str | Sequence[str] | None = None,
+                 keep_unused: bool = False, verify: bool | None = None,
+                 device: Any = None, backend: str | None = None, inline: bool = False,
+                 compiler_options: dict[str, Any] | None = None,
+                 in_shardings: Any = _UNSET, out_shardings: Any = _UNSET,
                  debug: Debug | bool | None = None):
         self._fn = fn
+        if device is not None and backend is not None:  # jax.jit's own rule, said up front
+            raise ValueError("tiers.jit takes a device or a backend, not both")
+        self.backend = backend
         # Placement goes to JAX's jit as is; `_program` records it in the IR (frontend/devices).
         self.device = None if device is None else _device(device)
         if self.device is not None:
@@ -129,8 +142,14 @@ class JitFunction:
                 return fn(*args, **kwargs)
             return self._bind(args, kwargs)
 
-        self.jitted = jax.jit(trace, static_argnums=self.static_argnums,
-                              static_argnames=self.static_argnames, **placement)
+        # Everything else is jax.jit's, with its meaning: donated buffers alias outputs of the
+        # executable around `tiers_call`, `inline` inlines that call into an enclosing jit's
+        # jaxpr, `compiler_options` go to XLA, `keep_unused` and `backend` are jax.jit's.
+        self.jitted = _jax_jit(trace, static_argnums=self.static_argnums,
+                               static_argnames=self.static_argnames,
+                               donate_argnums=donate_argnums, donate_argnames=donate_argnames,
+                               keep_unused=keep_unused, backend=backend, inline=inline,
+                               compiler_options=compiler_options, **placement)
         self.jax_lower = self.jitted.lower  # JAX's own, before `jit` puts tiers' in its place
 
     # -- run by JAX on a signature it has not seen ------------------------------------------
@@ -218,20 +237,24 @@ class JitFunction:
         return Program(module, out_tree(), imported)
 
     def _annotate(self, module: ModuleOp, dyn_args: list, dyn_kwargs: dict, out_tree: Any) -> None:
-        """Record device and shardings on `@main`, as JAX's jit reads them."""
-        if self.device is None and self.in_shardings is _UNSET and self.out_shardings is _UNSET:
+        """Record device and shardings on `@main`, as JAX's jit reads them (a `backend` is
+        recorded as its first local device, the one jax.jit runs on)."""
+        device = self.device
+        if device is None and self.backend is not None:
+            device = jax.local_devices(backend=self.backend)[0]
+        if device is None and self.in_shardings is _UNSET and self.out_shardings is _UNSET:
             return
         tree = tuple(dyn_args) if not dyn_kwargs else (tuple(dyn_args), dyn_kwargs)
         ins = [None] * len(jax.tree_util.tree_leaves(tree))
         outs = [None] * out_tree.num_leaves
-        if self.device is None:
+        if device is None:
             if self.in_shardings is not _UNSET:
                 ins = devices.flat_shardings(self.in_shardings, tree)
             if self.out_shardings is not _UNSET:
                 outs = devices.flat_shardings(self.out_shardings,
                                               jax.tree_util.tree_unflatten(
                                                   out_tree, [0] * len(outs)))
-        devices.annotate(find_function(module, "main"), self.device, ins, outs)
+        devices.annotate(find_function(module, "main"), device, ins, outs)
 
     # -- inspection -------------------------------------------------------------------------
     def lower(self, *args: Any, **kwargs: Any) -> Lowered:
@@ -294,23 +317,27 @@ def _device(device: Any) -> jax.Device:
         raise type(e)(f"tiers.jit: device: {e}") from None
 
 
-def _int_or_ints(value: Any, name: str) -> int | tuple[int, ...]:
-    """`value` (an int or ints, as jax.jit takes `static_argnums`), or a TypeError naming it."""
+def _int_or_ints(value: Any, name: str) -> int | tuple[int, ...] | None:
+    """`value` (None, an int or ints, as jax.jit takes `static_argnums`), or a TypeError
+    naming it."""
+    if value is None:
+        return None
     try:
         if isinstance(value, Iterable):
             return tuple(operator.index(v) for v in value)
         return operator.index(value)
     except TypeError:
-        raise bad_argument("tiers.jit", name, "an int or a sequence of ints", value) from None
+        raise bad_argument("tiers.jit", name, "an int, a sequence of ints or None", value) from None
 
 
-def _str_or_strs(value: Any, name: str) -> str | tuple[str, ...]:
-    """`value` (a str or strs, as jax.jit takes `static_argnames`), or a TypeError naming it."""
-    if isinstance(value, str):
+def _str_or_strs(value: Any, name: str) -> str | tuple[str, ...] | None:
+    """`value` (None, a str or strs, as jax.jit takes `static_argnames`), or a TypeError
+    naming it."""
+    if value is None or isinstance(value, str):
         return value
     items = tuple(value) if isinstance(value, Iterable) else None
     if items is None or not all(isinstance(v, str) for v in items):
-        raise bad_argument("tiers.jit", name, "a str or a sequence of strs", value)
+        raise bad_argument("tiers.jit", name, "a str, a sequence of strs or None", value)
     return items
 
 
@@ -324,27 +351,36 @@ def _checked(options: dict[str, Any]) -> dict[str, Any]:
         raise bad_argument("tiers.jit", "verify", "a bool or None", verify)
     if not (debug is None or isinstance(debug, bool | Debug)):
         raise bad_argument("tiers.jit", "debug", "a tiers.pipeline.Debug, a bool or None", debug)
+    for name in ("keep_unused", "inline"):
+        if not isinstance(options[name], bool):
+            raise bad_argument("tiers.jit", name, "a bool", options[name])
+    if not (options["backend"] is None or isinstance(options["backend"], str)):
+        raise bad_argument("tiers.jit", "backend", "a str or None", options["backend"])
+    compiler_options = options["compiler_options"]
+    if not (compiler_options is None or isinstance(compiler_options, dict)
+            and all(isinstance(k, str) for k in compiler_options)):
+        raise bad_argument("tiers.jit", "compiler_options", "a dict with str keys or None",
+                           compiler_options)
     return {**options,
-            "static_argnums": _int_or_ints(options["static_argnums"], "static_argnums"),
-            "static_argnames": _str_or_strs(options["static_argnames"], "static_argnames")}
+            **{name: _int_or_ints(options[name], name)
+               for name in ("static_argnums", "donate_argnums")},
+            **{name: _str_or_strs(options[name], name)
+               for name in ("static_argnames", "donate_argnames")}}
 
 
-def _static_args(fn: Callable[..., Any], argnums: int | Sequence[int],
-                 argnames: str | Sequence[str]) -> tuple[tuple[int, ...], tuple[str, ...]]:
-    """Static arguments by position and by name, each completed from the other (as jax.jit)."""
-    nums = {argnums} if isinstance(argnums, int) else set(argnums)
-    names = {argnames} if isinstance(argnames, str) else set(argnames)
+def _static_args(fn: Callable[..., Any], argnums: int | Sequence[int] | None,
+                 argnames: str | Sequence[str] | None
+                 ) -> tuple[tuple[int, ...], tuple[str, ...]]:
+    """Static arguments by position and by name, as jax.jit reads them (JAX's own function):
+    one given alone is completed from the signature, both given are taken as given, None is
+    none. A callable without a signature takes them as given."""
     try:
-        params = list(inspect.signature(fn).parameters.values())
+        sig = inspect.signature(fn)
     except (TypeError, ValueError):
-        return tuple(sorted(nums)), tuple(sorted(names))
-    positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
-    for i, p in enumerate(positional):
-        if p.name in names:
-            nums.add(i)
-        elif i in nums and p.kind is p.POSITIONAL_OR_KEYWORD:
-            names.add(p.name)
-    return tuple(sorted(nums)), tuple(sorted(names))
+        nums = () if argnums is None else (argnums,) if isinstance(argnums, int) else argnums
+        names = () if argnames is None else (argnames,) if isinstance(argnames, str) else argnames
+        return tuple(nums), tuple(names)
+    return api_util.infer_argnums_and_argnames(sig, argnums, argnames)
 
 
 def _spec(x: Any) -> jax.ShapeDtypeStruct:
@@ -353,9 +389,14 @@ def _spec(x: Any) -> jax.ShapeDtypeStruct:
 
 
 def jit(fn: Callable[..., Any] | None = None, *, pipeline: str | Pipeline = "default",
-        static_argnums: int | Sequence[int] = (), static_argnames: str | Sequence[str] = (),
-        verify: bool | None = None, device: Any = None, in_shardings: Any = _UNSET,
-        out_shardings: Any = _UNSET, debug: Debug | bool | None = None) -> Any:
+        static_argnums: int | Sequence[int] | None = None,
+        static_argnames: str | Sequence[str] | None = None,
+        donate_argnums: int | Sequence[int] | None = None,
+        donate_argnames: str | Sequence[str] | None = None, keep_unused: bool = False,
+        verify: bool | None = None, device: Any = None, backend: str | None = None,
+        inline: bool = False, compiler_options: dict[str, Any] | None = None,
+        in_shardings: Any = _UNSET, out_shardings: Any = _UNSET,
+        debug: Debug | bool | None = None) -> Any:
     """Compile `fn` through tiers; usable as `@jit` or `@jit(pipeline="O1")`.
 
     `debug` (a `tiers.pipeline.Debug`, or True) prints, times and checks each pass of the
@@ -365,13 +406,19 @@ def jit(fn: Callable[..., Any] | None = None, *, pipeline: str | Pipeline = "def
     that device; `in_shardings`/`out_shardings` are `jax.jit`'s (`NamedSharding`s, or
     `PartitionSpec`s under `jax.set_mesh`). Both are recorded in the IR (`tiers.device`,
     `tiers.mesh`, `tiers.sharding`), which the JAX target honours when compiling IR alone.
+
+    The other arguments are `jax.jit`'s, with its meaning: `static_argnums`/`static_argnames`
+    (None for none; one given alone is completed from the signature), `donate_argnums`/
+    `donate_argnames`, `keep_unused`, `backend`, `inline` and `compiler_options` (XLA's).
     """
     if fn is not None and not callable(fn):  # what jax.jit checks first
         raise bad_argument("tiers.jit", "fn", "a callable", fn)
     options = _checked(dict(pipeline=pipeline, static_argnums=static_argnums,
-                            static_argnames=static_argnames, verify=verify, device=device,
-                            in_shardings=in_shardings, out_shardings=out_shardings,
-                            debug=debug))
+                            static_argnames=static_argnames, donate_argnums=donate_argnums,
+                            donate_argnames=donate_argnames, keep_unused=keep_unused,
+                            verify=verify, device=device, backend=backend, inline=inline,
+                            compiler_options=compiler_options, in_shardings=in_shardings,
+                            out_shardings=out_shardings, debug=debug))
     if fn is None:
         return lambda f: jit(f, **options)
     compiler = JitFunction(fn, **options)
