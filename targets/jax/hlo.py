@@ -141,18 +141,6 @@ class HloEmitter:
         head = ", ".join(f"{a}: {t}" for a, t in zip(args, types))
         return "{\n" + f"{outer_indent}^bb0({head}):\n" + "\n".join(inner) + f"\n{outer_indent}}}"
 
-    def tiers_region(self, region: Region, arg_names_types: Sequence[str | Attribute] = (),
-                     prefix: Callable[[list[str]], list[str]] | None = None) -> str:
-        """A tiers region as a StableHLO region whose block arguments have the types of the
-        tiers block's arguments (values from above are read in place)."""
-        block = region.block
-        types = [type_text(a.type) for a in block.args]
-
-        def body(args: list[str]) -> list[str]:
-            return self.block(block, prefix(args) if prefix else args)
-
-        return self.region(list(arg_names_types) or types, body)
-
     # -- walking tiers IR --------------------------------------------------------------
 
     def block(self, block: Block, args: Sequence[str]) -> list[str]:
