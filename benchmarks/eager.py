@@ -1,15 +1,25 @@
-"""Eager dispatch: a tiers op on Tensors vs the jax.numpy op on jax.Arrays vs numpy, as ratios.
+"""Eager mode against JAX eager, numpy and `jax.jit`, as ratios: lazy eager mode on whole
+programs (issue 15's targets), then the immediate mode's per-op dispatch.
+
+Lazy mode (`tiers.lazy()`): a 20-op elementwise chain on 4096x4096, 20 repeated `sin(x) * 2`,
+an MLP training step written op by op (forward, `tiers.grad` of the loss, SGD update) from its
+second iteration, and the cost of recording one op against an immediate cache hit. Each side's
+result is read back (`float`) inside the timed region, and the sides take turns.
+
+Immediate mode: a tiers op on Tensors vs the jax.numpy op on jax.Arrays vs numpy.
 
 Each eager tiers op is a cached compiled kernel; these timings are the hit path (the kernels
 are warm). Also checks that `tiers.jit` adds nothing to a compiled call (the run-eagerly switch
 lives in JAX's own dispatcher): tiers.jit vs jax.jit on a 16-element sin.
 
-    .venv/bin/python benchmarks/eager.py [--number N] [--repeat R]
+    .venv/bin/python benchmarks/eager.py [--number N] [--repeat R] [--quick]
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
+import time
 import timeit
 from collections.abc import Callable
 
@@ -73,12 +83,157 @@ def replay_vs_op_by_op(number: int, repeat: int) -> None:
           f" compiled replay {replay_us:.1f} us, ratio replay/eager {replay_us / eager_us:.2f}")
 
 
+# -- lazy mode ---------------------------------------------------------------------------------
+
+
+def chain20(ns, x):
+    """20 elementwise ops, as eager code writes them (`ns`: tiers.numpy, jax.numpy or numpy)."""
+    for _ in range(4):
+        x = ns.minimum(ns.abs(x * 1.01 + 0.5), 3.0) - 0.25
+    return x
+
+
+def repeated20(ns, x):
+    """20 copies of `sin(x) * 2`, summed: eager code that repeats itself."""
+    acc = ns.sin(x) * 2
+    for _ in range(19):
+        acc = acc + ns.sin(x) * 2
+    return acc
+
+
+def mlp_loss(ns, p, x, y):
+    h = ns.tanh(x @ p["w1"] + p["b1"])
+    return ns.mean((h @ p["w2"] + p["b2"] - y) ** 2)
+
+
+def sgd_step(ns, grad, p, x, y):
+    g = grad(functools.partial(mlp_loss, ns))(p, x, y)
+    return {k: p[k] - 0.05 * g[k] for k in p}
+
+
+def median_ms(fn: Callable[[], object], runs: int) -> float:
+    fn()
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return float(np.median(times)) * 1e3
+
+
+def row(name: str, fns: dict[str, Callable[[], object]], runs: int) -> dict[str, float]:
+    """Median ms of each side, measured in turns (the order alternates each round)."""
+    names = list(fns)
+    for fn in fns.values():
+        fn()  # compile, warm caches
+    samples: dict[str, list[float]] = {n: [] for n in names}
+    for r in range(runs):
+        for n in names if r % 2 == 0 else names[::-1]:
+            start = time.perf_counter()
+            fns[n]()
+            samples[n].append(time.perf_counter() - start)
+    ms = {n: float(np.median(v)) * 1e3 for n, v in samples.items()}
+    speedup, vs_jit = ms["jax eager"] / ms["tiers lazy"], ms["tiers lazy"] / ms["jax.jit"]
+    print(f"{name:<26}" + "".join(f"{ms[n]:>11.2f}" for n in names)
+          + f"{speedup:>12.1f}x{vs_jit:>11.2f}")
+    return ms
+
+
+def lazy_section(quick: bool) -> None:
+    tnp = tiers.numpy
+    side = 1024 if quick else 4096
+    runs = 3 if quick else 7
+    x_np = np.linspace(-1, 1, side * side, dtype=np.float32).reshape(side, side)
+    x_j, x_t = jnp.asarray(x_np), tiers.constant(x_np)
+    print(f"\nlazy eager mode (shape {side}x{side}; ms, median of {runs}; the last two columns: "
+          "JAX eager / lazy, lazy / jax.jit)")
+    print(f"{'program':<26}{'tiers lazy':>11}{'immediate':>11}{'jax eager':>11}{'numpy':>11}"
+          f"{'jax.jit':>11}{'eager/lazy':>13}{'lazy/jit':>11}")
+
+    # Each side computes and waits for the whole result array (reading one element would let
+    # the lazy program compute only that element).
+    def lazy(fn, *a):
+        def run():
+            with tiers.lazy():
+                return jax.block_until_ready(fn(tnp, *a).value)
+        return run
+
+    def immediate(fn, *a):
+        return lambda: jax.block_until_ready(fn(tnp, *a).value)
+
+    for name, fn in (("chain of 20 ops", chain20), ("20 x sin(x) * 2", repeated20)):
+        jitted = jax.jit(functools.partial(fn, jnp))
+        row(name, {"tiers lazy": lazy(fn, x_t), "immediate": immediate(fn, x_t),
+                   "jax eager": lambda fn=fn: jax.block_until_ready(fn(jnp, x_j)),
+                   "numpy": lambda fn=fn: fn(np, x_np),
+                   "jax.jit": lambda jitted=jitted: jax.block_until_ready(jitted(x_j))}, runs)
+
+    rng = np.random.default_rng(0)
+    params = {"w1": rng.normal(size=(64, 256)) * 0.1, "b1": np.zeros(256),
+              "w2": rng.normal(size=(256, 10)) * 0.1, "b2": np.zeros(10)}
+    params = {k: v.astype(np.float32) for k, v in params.items()}
+    xb = rng.normal(size=(256, 64)).astype(np.float32)
+    yb = rng.normal(size=(256, 10)).astype(np.float32)
+    state: dict[str, dict] = {
+        "tiers lazy": {k: tiers.constant(v) for k, v in params.items()},
+        "jax eager": {k: jnp.asarray(v) for k, v in params.items()}}
+    state["immediate"] = dict(state["tiers lazy"])
+    state["jax.jit"] = dict(state["jax eager"])
+    xt, yt, xj, yj = tiers.constant(xb), tiers.constant(yb), jnp.asarray(xb), jnp.asarray(yb)
+    jit_step = jax.jit(functools.partial(sgd_step, jnp, jax.grad))
+
+    def tiers_step(which):
+        def run():
+            with tiers.config.set_eager_mode("lazy" if which == "tiers lazy" else "immediate"):
+                p = state[which] = sgd_step(tnp, tiers.grad, state[which], xt, yt)
+                return float(p["b2"][0])
+        return run
+
+    def jax_step():
+        p = state["jax eager"] = sgd_step(jnp, jax.grad, state["jax eager"], xj, yj)
+        return float(p["b2"][0])
+
+    def jit_run():
+        p = state["jax.jit"] = jit_step(state["jax.jit"], xj, yj)
+        return float(p["b2"][0])
+
+    def numpy_step():  # no autodiff in numpy: the forward pass and SGD with JAX's gradient
+        return 0.0
+
+    ms = row("MLP train step (b=256)", {
+        "tiers lazy": tiers_step("tiers lazy"), "immediate": tiers_step("immediate"),
+        "jax eager": jax_step, "numpy": numpy_step, "jax.jit": jit_run}, runs * 3)
+    del ms
+    print("  (numpy: no autodiff, not measured; every side runs the same steps from the same "
+          "parameters)")
+
+    a = tiers.constant(np.linspace(-1, 1, 8, dtype=np.float32))
+
+    def record_100():
+        with tiers.lazy():
+            for _ in range(100):
+                tnp.add(a, a)
+
+    def immediate_100():
+        for _ in range(100):
+            tnp.add(a, a)
+
+    rec_us, imm_us = interleaved([record_100, immediate_100], 20, 5)
+    print(f"recording a (8,) add: {rec_us / 100:.2f} us/op, immediate cache hit "
+          f"{imm_us / 100:.2f} us/op, ratio {rec_us / imm_us:.2f} (target <= 1)")
+    info = tiers.frontend.lazy.cache_info()
+    print(f"lazy programs: {info['entries']} compiled ({info['misses']} misses, "
+          f"{info['hits']} hits), compile {info['compile_time_s']:.2f} s")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--number", type=int, default=2000)
     parser.add_argument("--repeat", type=int, default=15)
+    parser.add_argument("--quick", action="store_true", help="1024x1024, fewer runs")
     args = parser.parse_args()
     print(f"device: {jax.devices()[0]}")
+    lazy_section(args.quick)
     for shape in ((8,), (256, 256)):
         print(f"\n{'op':<14}{'tiers us':>10}{'jnp us':>10}{'numpy us':>10}"
               f"{'tiers/jnp':>11}{'tiers/np':>10}   (shape {shape})")

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import jax.numpy as _jnp
-from jax import grad, value_and_grad, vmap  # JAX's own: they compose with tiers.jit
+from jax import vmap  # JAX's own: it composes with tiers.jit
 
 from tiers.frontend import config, eager
+from tiers.frontend.autodiff import grad, value_and_grad
 from tiers.frontend.devices import device, devices, local_devices
 from tiers.frontend.graph import Graph, GraphTensor, Session, get_default_graph, placeholder
+from tiers.frontend.lazy import lazy, sync
 from tiers.frontend.namespaces import constant, nn, numpy, random
 from tiers.frontend.record import Recording, record
 from tiers.frontend.saving import ArtifactError, load, save
@@ -43,5 +45,5 @@ __all__ = [
     "numpy", "ones", "placeholder", "random", "record", "reshape", "sqrt", "subtract", "sum",
     "transpose", "uint32", "uint8", "value_and_grad", "vmap", "where", "zeros",
 ]
-__all__ += ["ArtifactError", "cache_info", "device", "devices", "load", "local_devices",
-            "save"]
+__all__ += ["ArtifactError", "cache_info", "device", "devices", "lazy", "load",
+            "local_devices", "save", "sync"]

@@ -43,6 +43,9 @@ class Setting:
 
 
 _resize_hooks: list[Callable[[int], None]] = []  # the eager cache trims itself
+_mode_hooks: list[Callable[[str], None]] = []  # eager dispatch reads the mode its own way
+
+EAGER_MODES = ("immediate", "lazy")
 
 # What a pipeline argument may be, as error messages say it.
 PIPELINE = ("pipeline text (a preset such as 'O1' or passes such as 'cse,dce') or a "
@@ -147,6 +150,54 @@ def on_cache_resize(hook: Callable[[int], None]) -> None:
     _resize_hooks.append(hook)
 
 
+def set_eager_mode(mode: str) -> Setting:
+    """How eager ops run on every thread without its own `tiers.lazy()` block: "immediate"
+    (the default: each op runs at once, as JAX's eager mode) or "lazy" (ops record a pending
+    program that runs whole, optimized, when a value is observed; see `tiers.lazy`).
+    `TIERS_EAGER=lazy` sets it at start-up. Leaving lazy mode runs this thread's pending ops."""
+    if mode not in EAGER_MODES:
+        raise ValueError(f"tiers.config.set_eager_mode: unknown mode {shown(mode)} "
+                         f"(modes: {', '.join(EAGER_MODES)})")
+    previous, SETTINGS.eager_mode = SETTINGS.eager_mode, mode
+    for hook in _mode_hooks:
+        hook(mode)
+
+    def restore() -> None:
+        set_eager_mode(previous)
+
+    return Setting(restore)
+
+
+def eager_mode() -> str:
+    """How eager ops run by default: "immediate" or "lazy" (`set_eager_mode`)."""
+    return SETTINGS.eager_mode
+
+
+def on_eager_mode(hook: Callable[[str], None]) -> None:
+    """Call `hook(mode)` whenever the process-wide eager mode changes."""
+    _mode_hooks.append(hook)
+
+
+def set_lazy_limit(n: int) -> Setting:
+    """Run a pending lazy program once it holds `n` ops (default 1000), so that code which
+    never looks at its values still runs in bounded memory and compile time."""
+    where = "tiers.config.set_lazy_limit"
+    if isinstance(n, bool):
+        raise bad_argument(where, "n", "an int", n)
+    try:
+        n = operator.index(n)
+    except TypeError:
+        raise bad_argument(where, "n", "an int", n) from None
+    if n < 1:
+        raise ValueError(f"{where}: a pending program holds at least one op, got n={n}")
+    previous, SETTINGS.lazy_limit = SETTINGS.lazy_limit, n
+
+    def restore() -> None:
+        SETTINGS.lazy_limit = previous
+
+    return Setting(restore)
+
+
 def set_debug(debug: pipeline.Debug | None) -> Setting:
     """Instrument every pipeline run without its own `debug` (tiers.jit, eager ops): a
     `tiers.pipeline.Debug` (print IR after passes, timing, semantic checks), or None."""
@@ -247,6 +298,9 @@ def cache_dir() -> str | None:
     return SETTINGS.cache_dir
 
 
+if SETTINGS.eager_mode not in EAGER_MODES:  # TIERS_EAGER: a typo is an error, not ignored
+    raise ValueError(f"TIERS_EAGER: unknown eager mode {SETTINGS.eager_mode!r} "
+                     f"(modes: {', '.join(EAGER_MODES)})")
 if SETTINGS.run_eagerly:  # TIERS_RUN_EAGERLY=1, read with the other variables (pipeline/config)
     run_functions_eagerly(True)
 if SETTINGS.cache_dir is not None:  # TIERS_CACHE_DIR: JAX's cache goes along

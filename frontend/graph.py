@@ -216,7 +216,7 @@ def _graph_tensors(tree: Any) -> list[GraphTensor]:
 def _substitute(tree: Any, values: dict[GraphTensor, Any]) -> Any:
     """`tree` with graph tensors replaced by `values` and Tensors by their arrays."""
     return jax.tree_util.tree_map(
-        lambda x: values[x] if type(x) is GraphTensor else x._value if type(x) is Tensor else x,
+        lambda x: values[x] if type(x) is GraphTensor else x.value if type(x) is Tensor else x,
         tree, is_leaf=lambda x: type(x) is Tensor)
 
 
@@ -478,7 +478,7 @@ def _check_feed(t: GraphTensor, value: Any) -> Any:
     what = "placeholder" if t.node.fn is None else "tensor"
     if type(value) is GraphTensor:
         raise TypeError(f"cannot feed graph tensor '{value.name}' for {what} '{t.node.name}'")
-    array = value._value if type(value) is Tensor else value
+    array = value.value if type(value) is Tensor else value
     if not hasattr(array, "dtype") or not hasattr(array, "shape"):
         try:
             array = np.asarray(array)

@@ -106,5 +106,12 @@ _OPERATOR_OPS = (
     "less_equal", "greater", "greater_equal", "equal", "not_equal", "negative", "positive",
     "abs", "invert", "transpose", "astype", "reshape", "sum", "mean", "max", "min",
 )
+def _at(x: Any, *values: Any, index: Any, method: str, **kwargs: Any) -> Any:
+    """`x.at[index].method(*values, **kwargs)`, JAX's functional update (`Tensor.at`)."""
+    return getattr(jnp.asarray(x).at[index], method)(*values, **kwargs)
+
+
 _tensor.OPS.update({name: getattr(numpy, name) for name in _OPERATOR_OPS},
-                   getitem=eager.wrap(operator.getitem, "tiers.getitem"))
+                   getitem=eager.wrap(operator.getitem, "tiers.getitem"),
+                   # Python scalar values are operands (one kernel for all); the index is static.
+                   at=eager.wrap(_at, "tiers.at", scalar_operands=True))

@@ -170,7 +170,7 @@ def _inputs(inputs: Any) -> list[Any]:
 
 
 def _raw(x: Any) -> Any:
-    return x._value if type(x) is Tensor else x
+    return x.value if type(x) is Tensor else x
 
 
 def _tensor(x: Any) -> Any:

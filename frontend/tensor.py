@@ -5,6 +5,10 @@ compiled kernel (frontend/eager.py). A Tensor is a JAX pytree node with one leaf
 `tiers.jit`, `jax.grad` and the tree utilities take Tensors wherever they take arrays; inside
 traced code a Tensor may wrap a tracer, and ops on it then return plain JAX values.
 
+In lazy eager mode (frontend/lazy.py) a Tensor may hold a `LazyValue` instead: the result of an
+op of a pending program. Its shape and dtype are known at once; reading it as data (`numpy()`,
+`repr`, `bool`, handing it to JAX...) runs the pending program first.
+
 `Tensor(value)` takes what `jnp.asarray` takes (a `jax.Array` is kept as is); anything JAX
 cannot hold as an array (a string, an object array, None) is a TypeError at construction, not
 at the first use.
@@ -86,6 +90,11 @@ class Operators:
         return OPS["getitem"](self, index)
 
     @property
+    def at(self) -> _At:
+        """Functional updates, as `jax.Array.at`: `x.at[i].set(v)` is a new array."""
+        return _At(self)
+
+    @property
     def T(self) -> Any:  # noqa: N802 - numpy's name
         """The transpose (axes reversed)."""
         return OPS["transpose"](self)
@@ -119,6 +128,99 @@ class Operators:
         return OPS["min"](self, axis=axis, keepdims=keepdims)
 
 
+class _At:
+    """`x.at`: indexing it gives the updates of `x` at that index."""
+
+    __slots__ = ("_array",)
+
+    def __init__(self, array: Any):
+        self._array = array
+
+    def __getitem__(self, index: Any) -> _AtIndex:
+        return _AtIndex(self._array, index)
+
+
+class _AtIndex:
+    """`x.at[index]`: JAX's update methods, each one eager op (`tiers.at`) giving a new array."""
+
+    __slots__ = ("_array", "_index")
+
+    def __init__(self, array: Any, index: Any):
+        self._array, self._index = array, index
+
+    def _update(self, method: str, *values: Any, **kwargs: Any) -> Any:
+        return OPS["at"](self._array, *values, index=self._index, method=method, **kwargs)
+
+    def get(self, **kwargs: Any) -> Any:
+        return self._update("get", **kwargs)
+
+    def set(self, values: Any, **kwargs: Any) -> Any:
+        return self._update("set", values, **kwargs)
+
+    def add(self, values: Any, **kwargs: Any) -> Any:
+        return self._update("add", values, **kwargs)
+
+    def subtract(self, values: Any, **kwargs: Any) -> Any:
+        return self._update("subtract", values, **kwargs)
+
+    def multiply(self, values: Any, **kwargs: Any) -> Any:
+        return self._update("multiply", values, **kwargs)
+
+    mul = multiply
+
+    def divide(self, values: Any, **kwargs: Any) -> Any:
+        return self._update("divide", values, **kwargs)
+
+    def power(self, values: Any, **kwargs: Any) -> Any:
+        return self._update("power", values, **kwargs)
+
+    def min(self, values: Any, **kwargs: Any) -> Any:
+        return self._update("min", values, **kwargs)
+
+    def max(self, values: Any, **kwargs: Any) -> Any:
+        return self._update("max", values, **kwargs)
+
+    def apply(self, func: Any, **kwargs: Any) -> Any:
+        return self._update("apply", func, **kwargs)
+
+
+class LazyValue:
+    """A value an op of a pending lazy program (frontend/lazy.py) will compute.
+
+    `aval` is known from the op's abstract evaluation; `array` is filled in when the program
+    runs (`program.flush()`), which also drops the link to the program."""
+
+    __slots__ = ("aval", "program", "slot", "array", "__weakref__")
+
+    def __init__(self, aval: Any, program: Any, slot: int):
+        self.aval = aval
+        self.program = program  # the pending program; None once `array` is set
+        self.slot = slot  # which of its results
+        self.array: Any = None
+
+    def get(self) -> Any:
+        """The array, after running the pending program if it has not run yet."""
+        if self.array is None:
+            self.program.flush()
+        return self.array
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self.aval.shape
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.aval.dtype
+
+    @property
+    def ndim(self) -> int:
+        return self.aval.ndim
+
+    @property
+    def size(self) -> int:
+        return self.aval.size
+
+
 class Tensor(Operators):
     """An eager array: a `jax.Array` plus numpy-style methods and operators."""
 
@@ -138,30 +240,37 @@ class Tensor(Operators):
         tensor._value = value
         return tensor
 
+    def _concrete(self) -> Any:
+        """The array, computed first if it is a pending lazy value (which it then replaces)."""
+        value = self._value
+        if type(value) is LazyValue:
+            value = self._value = value.get()
+        return value
+
     @property
     def value(self) -> Any:
         """The wrapped `jax.Array` (a tracer inside traced code)."""
-        return self._value
+        return self._concrete()
 
     def __jax_array__(self) -> Any:
-        return self._value
+        return self._concrete()
 
     def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
-        out = np.asarray(self._value, dtype=dtype)
+        out = np.asarray(self._concrete(), dtype=dtype)
         return out.copy() if copy else out
 
     def numpy(self) -> np.ndarray:
         """The values as a numpy array (copied to the host)."""
-        return np.asarray(self._value)
+        return np.asarray(self._concrete())
 
     def item(self) -> Any:
         """The single element as a Python scalar."""
-        return self._value.item()
+        return self._concrete().item()
 
     @property
     def device(self) -> Any:
         """Where the value lives: its `jax.Device`, or its `Sharding` if spread over several."""
-        return self._value.device
+        return self._concrete().device
 
     def to(self, device: Any) -> Tensor:
         """This value on `device` (a `jax.Device`, "platform[:id]", an index into
@@ -171,7 +280,7 @@ class Tensor(Operators):
             where = placement(device)
         except (TypeError, ValueError) as e:
             raise type(e)(f"Tensor.to: device: {e}") from None
-        return Tensor(jax.device_put(self._value, where))
+        return Tensor(jax.device_put(self._concrete(), where))
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -190,29 +299,32 @@ class Tensor(Operators):
         return self._value.size
 
     def __len__(self) -> int:
-        return len(self._value)
+        shape = self._value.shape
+        if not shape:
+            raise TypeError("len() of unsized object")  # numpy's and JAX's words
+        return shape[0]
 
     def __iter__(self) -> Iterator[Tensor]:
         # Rows are read, not computed: JAX's own chunked iteration, no kernel per row.
-        return (Tensor(row) for row in self._value)
+        return (Tensor(row) for row in self._concrete())
 
     def __bool__(self) -> bool:
-        return bool(self._value)
+        return bool(self._concrete())
 
     def __float__(self) -> float:
-        return float(self._value)
+        return float(self._concrete())
 
     def __int__(self) -> int:
-        return int(self._value)
+        return int(self._concrete())
 
     def __complex__(self) -> complex:
-        return complex(self._value)
+        return complex(self._concrete())
 
     def __index__(self) -> int:
-        return self._value.__index__()
+        return self._concrete().__index__()
 
     def __repr__(self) -> str:
-        value = self._value
+        value = self._concrete()
         if isinstance(value, jax.core.Tracer):
             return f"tiers.Tensor(traced {value.aval.str_short()})"
         try:
@@ -224,7 +336,7 @@ class Tensor(Operators):
     __str__ = __repr__
 
     def __format__(self, spec: str) -> str:
-        return format(self._value, spec) if spec else repr(self)
+        return format(self._concrete(), spec) if spec else repr(self)
 
 
 def holds_numbers(dtype: Any) -> bool:
@@ -235,7 +347,7 @@ def holds_numbers(dtype: Any) -> bool:
 def _array(value: Any) -> Any:
     """`value` as a `jax.Array` for a Tensor to hold; a TypeError names what it cannot be."""
     if isinstance(value, Tensor):
-        return value._value
+        return value._value  # a pending lazy value is shared, not computed
     dtype = getattr(value, "dtype", None)  # numpy's strings and objects: no JAX dtype
     if (value is None or isinstance(value, str | bytes)  # jnp.asarray: a ValueError for None
             or isinstance(dtype, np.dtype) and not holds_numbers(dtype)):
@@ -253,5 +365,6 @@ def _array(value: Any) -> Any:
 
 accept_operand_type(Tensor)
 jax.tree_util.register_pytree_node(
-    Tensor, lambda t: ((t._value,), None), lambda _, children: Tensor._leaf(children[0])
+    # Flattening hands the array to JAX (`jax.jit`, `tiers.jit`, tree utilities): an observation.
+    Tensor, lambda t: ((t._concrete(),), None), lambda _, children: Tensor._leaf(children[0])
 )

@@ -10,6 +10,7 @@ path reads it directly). Each environment variable is read once, here, when tier
 | `TIERS_RUN_EAGERLY=1` | `run_eagerly` | start with `tiers.config.run_functions_eagerly(True)` |
 | `TIERS_EMISSION=walk` | `emission` | how the JAX target writes programs (`stablehlo` or `walk`) |
 | `TIERS_CACHE_DIR` | `cache_dir` | the persistent compile cache's folder (unset: none) |
+| `TIERS_EAGER=lazy` | `eager_mode` | eager ops record a pending program (`immediate` or `lazy`) |
 
 Users change settings through `tiers.config` (frontend/config.py), whose setters also restore
 the previous value as context managers. `generation` counts changes of the plugin set
@@ -36,7 +37,8 @@ class Settings:
     """Everything a user may set for the process (see the module docstring)."""
 
     __slots__ = ("eager_pipeline", "eager_cache_size", "debug", "reproducer_dir",
-                 "verify_each", "run_eagerly", "emission", "generation", "cache_dir")
+                 "verify_each", "run_eagerly", "emission", "generation", "cache_dir",
+                 "eager_mode", "lazy_limit")
 
     def __init__(self, environ: Mapping[str, str]) -> None:
         self.eager_pipeline = "default"  # pipeline text of eager kernels (tiers.config)
@@ -51,6 +53,9 @@ class Settings:
         # The persistent compile cache's folder; None: off (`tiers.config.set_cache_dir`).
         folder = (environ.get("TIERS_CACHE_DIR") or "").strip()
         self.cache_dir = os.path.abspath(os.path.expanduser(folder)) if folder else None
+        # How eager ops run (frontend/lazy.py): "immediate" or "lazy"; checked by tiers.config.
+        self.eager_mode = (environ.get("TIERS_EAGER") or "immediate").strip().lower()
+        self.lazy_limit = 1000  # a pending lazy program runs when it has this many ops
 
 
 SETTINGS = Settings(os.environ)

@@ -23,6 +23,9 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "accelerator: needs a GPU or TPU (skipped where JAX sees only CPUs)")
     config.addinivalue_line(
+        "markers", "immediate_only: about immediate eager mode's per-op kernels (the "
+        "`eager_mode` fixture skips it in lazy mode)")
+    config.addinivalue_line(
         "markers", f"devices: needs {N_DEVICES} devices (run in a subprocess with "
         f"{N_DEVICES} virtual CPU devices when there are fewer)")
 
@@ -65,3 +68,15 @@ def run_with_devices(test_file: str, timeout: float = 240) -> None:
     if done.returncode != 0 or "SKIPPED" in done.stdout:
         pytest.fail(f"the {N_DEVICES}-device tests failed (exit {done.returncode}):\n"
                     f"{done.stdout[-8000:]}\n{done.stderr[-4000:]}")
+
+
+@pytest.fixture(params=["immediate", "lazy"])
+def eager_mode(request: pytest.FixtureRequest):
+    """Run the test in each eager mode (frontend/lazy.py); tests about immediate mode's own
+    kernels carry `@pytest.mark.immediate_only`."""
+    import tiers
+
+    if request.param == "lazy" and request.node.get_closest_marker("immediate_only"):
+        pytest.skip("about immediate mode's per-op kernels")
+    with tiers.config.set_eager_mode(request.param):
+        yield request.param

@@ -14,6 +14,8 @@ from tiers.frontend import eager
 from tiers.pipeline import registry
 
 tnp = tiers.numpy
+# Every test runs in immediate and in lazy eager mode (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("eager_mode")
 
 
 @pytest.fixture(autouse=True)
@@ -27,6 +29,7 @@ def info():
     return eager.cache_info()
 
 
+@pytest.mark.immediate_only
 def test_miss_then_hit():
     a = tiers.constant(np.arange(4.0, dtype=np.float32))
     np.testing.assert_array_equal(tnp.add(a, a).numpy(), [0, 2, 4, 6])
@@ -36,6 +39,7 @@ def test_miss_then_hit():
     assert info()["compile_time_s"] > 0
 
 
+@pytest.mark.immediate_only
 def test_key_covers_shapes_dtypes_and_static_args():
     a = tiers.constant(np.ones((2, 3), np.float32))
     tnp.sum(a, axis=0)
@@ -48,6 +52,7 @@ def test_key_covers_shapes_dtypes_and_static_args():
     assert info()["misses"] == 5
 
 
+@pytest.mark.immediate_only
 def test_python_scalars_keep_their_type_in_the_key():
     # 1 == 1.0 == True in Python; as static arguments they give different results.
     ints, floats, bools = tnp.full((2,), 1), tnp.full((2,), 1.0), tnp.full((2,), True)
@@ -66,6 +71,7 @@ def test_static_floats_are_keyed_by_their_bits():
     assert np.isnan(nan.numpy()).all()
 
 
+@pytest.mark.immediate_only
 def test_scalar_operands_share_one_kernel():
     a = tiers.constant(np.arange(3.0, dtype=np.float32))
     for scale in [0.5, 2.0, 3.25]:
@@ -88,6 +94,7 @@ def test_hit_path_does_no_tracing_ir_or_pass_work(monkeypatch):
     np.testing.assert_array_equal(tnp.tanh(a).numpy(), want)
 
 
+@pytest.mark.immediate_only
 def test_kernel_is_compiled_through_the_eager_pipeline():
     a = tiers.constant(np.arange(4.0, dtype=np.float32))
     kernel = eager.kernel_for(tnp.linalg.norm, a)
@@ -112,6 +119,7 @@ class CountingPass(ModulePass):
         CountingPass.applied += 1
 
 
+@pytest.mark.immediate_only
 def test_plugin_passes_run_on_eager_ops_and_key_the_cache(monkeypatch):
     a = tiers.constant(np.arange(4.0, dtype=np.float32))
     tnp.cos(a)
@@ -131,6 +139,7 @@ def test_plugin_passes_run_on_eager_ops_and_key_the_cache(monkeypatch):
         registry.invalidate()
 
 
+@pytest.mark.immediate_only
 def test_cache_is_bounded_lru():
     with tiers.config.set_eager_cache_size(2):
         x1, x2, x3 = (tiers.constant(np.ones(n, np.float32)) for n in (1, 2, 3))
@@ -149,6 +158,7 @@ def test_cache_is_bounded_lru():
         tiers.config.set_eager_cache_size(0)
 
 
+@pytest.mark.immediate_only
 def test_threads_share_one_compile():
     a = tiers.constant(np.arange(5.0, dtype=np.float32))
     barrier = threading.Barrier(8)
@@ -172,6 +182,7 @@ def test_threads_share_one_compile():
     assert info()["misses"] == 1 and info()["hits"] == 7
 
 
+@pytest.mark.immediate_only
 def test_value_dependent_ops_run_directly_once_decided():
     a = tiers.constant(np.array([0.0, 2.0, 0.0, 3.0], np.float32))
     for _ in range(2):

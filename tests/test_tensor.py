@@ -10,6 +10,9 @@ import pytest
 
 import tiers
 
+# Every test runs in immediate and in lazy eager mode (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("eager_mode")
+
 X = np.array([[1.5, -2.0, 3.0], [0.5, 4.0, -1.0]], np.float32)
 Y = np.array([[2.0, 1.0, -3.0], [1.5, 2.0, 0.5]], np.float32)
 IX = np.array([[7, -3, 4], [2, 9, -8]], np.int32)

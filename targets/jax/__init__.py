@@ -98,8 +98,17 @@ class _Program:
 hlo_call_p = core.Primitive("tiers_program")
 hlo_call_p.multiple_results = True
 hlo_call_p.def_abstract_eval(lambda *_, program: program.out_avals)
-hlo_call_p.def_impl(lambda *args, program: jax.jit(
-    lambda *a: hlo_call_p.bind(*a, program=program))(*args))
+
+
+def _impl(*args: Any, program: _Program) -> list[Any]:
+    # Bound outside any trace only by JAX's de-optimized re-run (`jax_debug_nans`/`_infs`
+    # found a NaN in a compiled output): walk the IR op by op, so JAX checks each op's result
+    # and names the op that made it. (Calling `jax.jit` here again would find the same NaN and
+    # recurse.)
+    return list(Walker(program.module, RULES, "jax").call(program.entry, args))
+
+
+hlo_call_p.def_impl(_impl)
 mlir.register_lowering(hlo_call_p, lambda ctx, *args, program: lower(
     ctx, program.module, args, program.entry, program.emission))
 
