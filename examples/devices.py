@@ -35,7 +35,7 @@ def main() -> None:
     f = tiers.jit(lambda a, b: a * b + 1.0, device=last)
     out = f(x, z)
     print(f"tiers.jit(device={last}) ran on {out.device}: {out.numpy().tolist()}")
-    ir = f.lower(x, z).as_text()
+    ir = f.lower(x, z).as_text("optimized")
     print("its IR:", next(line.strip() for line in ir.splitlines() if "func.func" in line))
     np.testing.assert_allclose(out.numpy(), np.arange(6).reshape(2, 3) * 3.0 + 1.0)
 

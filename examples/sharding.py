@@ -46,7 +46,7 @@ def main() -> None:
     print(f"output sharding: {out.sharding.spec} on {len(out.sharding.device_set)} devices; "
           f"max |sharded - numpy| = {gap:.1e}")
     assert gap < 1e-4
-    for line in f.lower(x, w).as_text().splitlines():
+    for line in f.lower(x, w).as_text("optimized").splitlines():
         if "func.func" in line or "sharding_constraint" in line:
             print(line.strip())
 

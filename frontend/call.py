@@ -210,8 +210,16 @@ class TiersCallPrimitive(core.ClosedCallPrimitive):
 
 
 tiers_call_p = TiersCallPrimitive("tiers_call")
-# Bound outside any trace (a jaxpr evaluated eagerly): compile it as `jax.jit` would.
-tiers_call_p.def_impl(functools.partial(dispatch.apply_primitive, tiers_call_p))
+
+
+def _impl(fun: Any, *args: Any, **params: Any) -> Any:
+    """Bound outside any trace (a jaxpr evaluated eagerly, `jax.stages.Traced.__call__`):
+    compiled, as `jax.jit`'s `pjit` is. A call primitive's impl gets its body as a function
+    (`ClosedCallPrimitive.get_bind_params`), which `apply_primitive`'s jit binds again."""
+    return dispatch.apply_primitive(tiers_call_p, *args, subfuns=(fun,), **params)
+
+
+tiers_call_p.def_impl(_impl)
 tiers_call_p.def_effectful_abstract_eval(
     lambda *_, call_jaxpr, **__: (call_jaxpr.out_avals, core.positional_effects(call_jaxpr)))
 core.custom_typechecks[tiers_call_p] = lambda _, *atoms, call_jaxpr, **__: (

@@ -58,9 +58,26 @@ class _Local(threading.local):
     # thread's own.
     lazy: bool = SETTINGS.eager_mode == "lazy"
     pending: Any = None  # this thread's pending lazy program
+    # Any of the above in force: the one flag the inlined hit path reads (`wrap`). The class
+    # attribute follows the process-wide mode; a thread inside a block has its own (`refresh`).
+    special: bool = lazy
 
 
 LOCAL = _Local()
+
+
+def refresh() -> None:
+    """Recompute this thread's `special` flag after a graph, record or lazy block opens or
+    closes (a thread with no block open reads the class attribute: the process-wide mode)."""
+    if LOCAL.graphs or LOCAL.recorders or "lazy" in LOCAL.__dict__:
+        LOCAL.special = True
+    else:
+        LOCAL.__dict__.pop("special", None)
+
+
+def set_process_lazy(lazy: bool) -> None:
+    """The process-wide eager mode, for every thread without a block of its own."""
+    _Local.lazy = _Local.special = lazy
 
 
 @dataclass(frozen=True, eq=False)
@@ -77,12 +94,14 @@ class Op:
 class Kernel:
     """A compiled one-op program, or a note that the op runs as a plain JAX call."""
 
-    run: Callable[..., Any] | None  # flat arrays -> list of arrays; None: run directly
+    # flat arrays -> list of arrays (`single`: the array itself); None: run directly
+    run: Callable[..., Any] | None
     out_tree: Any = None
     single: bool = False
     jaxpr: Any = None  # the op's ClosedJaxpr (what `tiers.record` replays)
     module: ModuleOp | None = None  # the optimized IR
     why_direct: str = ""
+    used: bool = False  # hit since the cache last looked (`KernelCache._trim`'s second chance)
 
     def wrap(self, outs: list[Any]) -> Any:
         if self.single:
@@ -165,8 +184,14 @@ class KernelCache:
             self._trim()
 
     def _trim(self) -> None:
-        while len(self._entries) > self.size:
-            self._entries.popitem(last=False)
+        # Least recently used first, with a second chance for kernels hit on the inlined path
+        # (which marks `used` instead of reordering): they go to the back once, unmarked.
+        entries = self._entries
+        while len(entries) > self.size:
+            key, kernel = entries.popitem(last=False)
+            if kernel.used:
+                kernel.used = False
+                entries[key] = kernel
 
     def clear(self) -> None:
         with self._lock:
@@ -369,38 +394,8 @@ def _key(op: Op, args: tuple, kwargs: dict, dyn: list) -> tuple:
 
 
 def call(op: Op, args: tuple, kwargs: dict) -> Any:
-    """Run `op` eagerly (a Tensor result), traced (a JAX value) or symbolically (a graph node)."""
-    # The hit path of the common case, inlined (each call saved is ~0.1 us of a ~6 us op):
-    # plain immediate mode, positional Tensor/array/scalar operands, a one-result kernel.
-    local = LOCAL
-    if local.graphs or local.lazy or local.recorders or kwargs or op.direct:
-        return _call(op, args, kwargs)
-    key: list[Any] = [op, SETTINGS.eager_pipeline, SETTINGS.generation, _X64.value,
-                      _DEVICE.value, len(args)]
-    dyn: list[Any] = []
-    for arg in args:
-        t = type(arg)
-        if t is Tensor:
-            arg = arg._value
-            t = type(arg)
-        if t is ArrayImpl:
-            dyn.append(arg)
-            key.append(arg.aval)
-        elif t in _SCALARS and op.scalar_operands:
-            dyn.append(arg)
-            key.append(t)
-        else:
-            return _call(op, args, kwargs)
-    whole = tuple(key)
-    kernel = CACHE.peek(whole)
-    if kernel is None or not kernel.single or _DISABLE_JIT.value:
-        return _call(op, args, kwargs)
-    CACHE.touch(whole)
-    return Tensor(kernel.run(*dyn)[0])  # type: ignore[misc]  # single: run is set
-
-
-def _call(op: Op, args: tuple, kwargs: dict) -> Any:
-    """`call` in general: every route, every argument kind, misses."""
+    """Run `op` eagerly (a Tensor result), traced (a JAX value) or symbolically (a graph node).
+    (`wrap`'s ops inline the common hit path first.)"""
     if LOCAL.graphs:
         return SYMBOLIC(op, args, kwargs)
     if op.direct:
@@ -441,8 +436,10 @@ def _run(kernel: Kernel, dyn: list) -> list[Any]:
         # Functions run eagerly (`tiers.config`), which is JAX's `jax_disable_jit`; eager ops
         # still run their compiled kernels rather than walking the IR op by op in Python.
         with jax.disable_jit(False):
-            return run(*dyn)
-    return run(*dyn)
+            outs = run(*dyn)
+    else:
+        outs = run(*dyn)
+    return [outs] if kernel.single else outs
 
 
 def direct(op: Op, args: tuple, kwargs: dict, dyn: list) -> Any:
@@ -524,8 +521,8 @@ def _make(op: Op, args: tuple, kwargs: dict, dyn: list) -> tuple[Kernel, list[An
     name = getattr(op.fn, "__name__", "eager_op")
     replay = functools.partial(import_jaxpr, closed, "main")  # for a crash reproducer
     pipeline.compile(module, SETTINGS.eager_pipeline, name=name, replay=replay)
-    kernel = Kernel(jax_target.compile(module), tree, jax.tree_util.treedef_is_leaf(tree),
-                    closed, module)
+    single = jax.tree_util.treedef_is_leaf(tree)  # then `run` returns the array itself
+    kernel = Kernel(jax_target.compile(module, bare=single), tree, single, closed, module)
     return kernel, _run(kernel, dyn)
 
 
@@ -542,9 +539,38 @@ def wrap(fn: Callable[..., Any], name: str, scalar_operands: bool = False,
          direct: bool = False) -> Callable[..., Any]:
     """`fn` (a JAX function) as an eager op with the same name, docstring and signature."""
     op = Op(fn, name, scalar_operands, direct)
+    entries = CACHE._entries
 
     def eager_op(*args: Any, **kwargs: Any) -> Any:
-        return call(op, args, kwargs)
+        # The hit path of the common case, inlined (this is most of an eager op's Python: each
+        # call or attribute lookup saved is ~0.05-0.1 us of ~6 us): immediate mode on this
+        # thread, positional Tensor/array/scalar operands, a kernel with one result. Anything
+        # else, and every miss, takes `call`, which keys the op again the general way.
+        if LOCAL.special or kwargs or direct:
+            return call(op, args, kwargs)
+        dyn: list[Any] = []
+        avals: list[Any] = []
+        for arg in args:
+            t = type(arg)
+            if t is Tensor:
+                arg = arg._value
+                t = type(arg)
+            if t is ArrayImpl:
+                dyn.append(arg)
+                avals.append(arg.aval)
+            elif t in _SCALARS and scalar_operands:
+                dyn.append(arg)
+                avals.append(t)
+            else:
+                return call(op, args, kwargs)
+        # The same key as `_key` builds.
+        kernel = entries.get((op, SETTINGS.eager_pipeline, SETTINGS.generation, _X64.value,
+                              _DEVICE.value, len(args), *avals))
+        if kernel is None or not kernel.single or _DISABLE_JIT.value:
+            return call(op, args, kwargs)
+        kernel.used = True  # the cache's second chance instead of an LRU reordering
+        CACHE.hits += 1
+        return Tensor(kernel.run(*dyn))  # type: ignore[misc]  # single: `run` is set, bare
 
     functools.update_wrapper(eager_op, fn)
     eager_op.__qualname__ = eager_op.__name__ = name.rsplit(".", 1)[-1]

@@ -1,39 +1,93 @@
-"""Errors raised while tracing a `tiers.jit` function, rewritten to point at the user's line."""
+"""Errors raised while tracing a `tiers.jit` function, rewritten to point at the user's line.
+
+Each is a subclass of the error JAX raises for the same mistake under `jax.jit`, so an
+`except jax.errors.ConcretizationTypeError` (or `TracerBoolConversionError`, ...) written for
+JAX still catches it; its message is tiers' (the user's line and what to write instead).
+"""
 
 from __future__ import annotations
 
 import os
 import re
+import sys
 import traceback
-from types import TracebackType
+from types import FrameType, TracebackType
 
 import jax
+import numpy as np
 
-_INTERNAL = tuple(os.path.dirname(m.__file__ or "") + os.sep for m in (jax,)) + (
+# Frames inside these are not the user's: JAX, numpy (`np.asarray(tracer)` fails inside it)
+# and tiers itself (its tests and examples excepted, see `_is_internal`).
+_INTERNAL = tuple(os.path.dirname(m.__file__ or "") + os.sep for m in (jax, np)) + (
     os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep,)
 
 
-class TracedControlFlowError(jax.errors.ConcretizationTypeError):
-    """Python `if`/`while`/`bool()` on a traced value inside `tiers.jit`: JAX's error type, so
-    code catching `jax.errors.ConcretizationTypeError` (or `TypeError`) still does."""
+class TracedValueError(TypeError):
+    """A traced value used where Python needs a concrete one, inside `tiers.jit`: the base of
+    tiers' forms of JAX's tracer errors (each also subclasses JAX's own, below)."""
 
-    def __init__(self, message: str):  # JAX's takes a tracer; ours is built from its text
-        TypeError.__init__(self, message)
+    def __init__(self, message: str):  # JAX's take a tracer; ours are built from its text
+        TypeError.__init__(self, message)  # nor do they append JAX's error-page line
+
+
+class TracedControlFlowError(TracedValueError, jax.errors.ConcretizationTypeError):
+    """A concrete value needed from a traced one (`float(x)`, `if`/`while` on it): JAX's
+    `ConcretizationTypeError`."""
+
+
+class TracedBoolConversionError(TracedControlFlowError, jax.errors.TracerBoolConversionError):
+    """Python `if`/`while`/`bool()` on a traced value: JAX's `TracerBoolConversionError`."""
+
+
+class TracedIntegerConversionError(TracedValueError, jax.errors.TracerIntegerConversionError):
+    """A traced value used as a Python int (`range(x)`, `lst[x]`): JAX's
+    `TracerIntegerConversionError`."""
+
+
+class TracedArrayConversionError(TracedValueError, jax.errors.TracerArrayConversionError):
+    """A traced value turned into a numpy array (`np.asarray(x)`, `np.sin(x)`): JAX's
+    `TracerArrayConversionError`."""
+
+
+# JAX's error type -> tiers' form of it; the most specific first (bool is a concretization).
+_FORMS: tuple[tuple[type[Exception], type[TracedValueError]], ...] = (
+    (jax.errors.TracerBoolConversionError, TracedBoolConversionError),
+    (jax.errors.ConcretizationTypeError, TracedControlFlowError),
+    (jax.errors.TracerIntegerConversionError, TracedIntegerConversionError),
+    (jax.errors.TracerArrayConversionError, TracedArrayConversionError),
+)
+EXPLAINED = tuple(jax_type for jax_type, _ in _FORMS)  # what `explain_concretization` takes
 
 
 class CarriedTypeError(TypeError):
     """A `lax` loop body or branch whose outputs do not match its carried (or sibling) types."""
 
 
+def _is_internal(filename: str) -> bool:
+    """Inside JAX, numpy or tiers (tiers' tests and examples are user code)."""
+    filename = os.path.abspath(filename)
+    is_tiers_test = os.sep + "tests" + os.sep in filename or os.sep + "examples" in filename
+    return filename.startswith(_INTERNAL) and not is_tiers_test
+
+
 def _user_frame(tb: TracebackType | None) -> traceback.FrameSummary | None:
     """The innermost frame of `tb` outside JAX and tiers (tiers' tests and examples count)."""
     found = None
     for frame in traceback.extract_tb(tb):
-        filename = os.path.abspath(frame.filename)
-        is_tiers_test = os.sep + "tests" + os.sep in filename or os.sep + "examples" in filename
-        if not filename.startswith(_INTERNAL) or is_tiers_test:
+        if not _is_internal(frame.filename):
             found = frame
     return found
+
+
+def user_stacklevel() -> int:
+    """The `stacklevel` for `warnings.warn`, called from the function calling this one, that
+    names the innermost caller outside JAX and tiers (Python 3.11 has no
+    `skip_file_prefixes`)."""
+    frame: FrameType | None = sys._getframe(1)
+    level = 1
+    while frame is not None and _is_internal(frame.f_code.co_filename):
+        frame, level = frame.f_back, level + 1
+    return level
 
 
 def user_line(tb: TracebackType | None) -> str:
@@ -53,10 +107,25 @@ _ADVICE = {
           "true_fun, false_fun, *operands) or jax.lax.switch for branches, or jnp.where for "
           "elementwise choices.",
 }
+_ABSTRACT = ("inside tiers.jit, arrays are abstract (only shapes and dtypes are known) while "
+             "the function is traced.")
+_STATIC = "Or mark the argument static (static_argnums / static_argnames)."
 
 
-def explain_concretization(error: Exception) -> TracedControlFlowError:
-    """The user-facing form of JAX's concretization errors (`if x > 0:` on a tracer)."""
+def explain_concretization(error: Exception) -> TracedValueError:
+    """The user-facing form of JAX's tracer errors (`if x > 0:`, `range(x)`, `np.asarray(x)`
+    on a tracer): the subclass of `type(error)` in `_FORMS`, naming the user's line."""
+    form = next(ours for theirs, ours in _FORMS if isinstance(error, theirs))
+    where = user_line(error.__traceback__)
+    if form is TracedIntegerConversionError:
+        return form(f"{where}\nA traced value is used as a Python int (range(), an index into "
+                    f"a list or tuple, a shape): {_ABSTRACT} Use jax.lax.fori_loop for a loop "
+                    f"of traced length and array indexing (x[i], jnp.take) for a traced index. "
+                    f"{_STATIC}")
+    if form is TracedArrayConversionError:
+        return form(f"{where}\nA traced value is converted to a numpy array (np.asarray, a "
+                    f"numpy function): {_ABSTRACT} Use jax.numpy on traced values, or "
+                    f"jax.pure_callback to run host code on them. {_STATIC}")
     frame = _user_frame(error.__traceback__)
     words = (frame.line or "").split() if frame is not None else []
     keyword = {"while": "while", "if": "if", "elif": "if", "assert": "if"}.get(
@@ -64,12 +133,8 @@ def explain_concretization(error: Exception) -> TracedControlFlowError:
     advice = _ADVICE.get(keyword or "", (
         "Use tiers.numpy.where / jnp.where for elementwise choices, jax.lax.cond or "
         "jax.lax.switch for branches, jax.lax.while_loop or jax.lax.fori_loop for loops."))
-    return TracedControlFlowError(
-        f"{user_line(error.__traceback__)}\n"
-        "Python control flow depends on a traced value: inside tiers.jit, arrays are "
-        f"abstract (only shapes and dtypes are known) while the function is traced. {advice} "
-        "Or mark the argument static (static_argnums / static_argnames)."
-    )
+    return form(f"{where}\nPython control flow depends on a traced value: {_ABSTRACT} "
+                f"{advice} {_STATIC}")
 
 
 # JAX's trace-time messages for loops and branches whose output types do not match.

@@ -120,10 +120,12 @@ class Graph:
     def as_default(self) -> Iterator[Graph]:
         """Within the block, tiers ops on any arguments add nodes to this graph."""
         eager.LOCAL.graphs = (*eager.LOCAL.graphs, self)
+        eager.refresh()
         try:
             yield self
         finally:
             eager.LOCAL.graphs = eager.LOCAL.graphs[:-1]
+            eager.refresh()
 
     def get_tensor_by_name(self, name: str) -> GraphTensor:
         """The tensor called `name` (`"add:0"`, or `"add"` for output 0)."""

@@ -19,6 +19,12 @@ The cost: a transformed call is compiled by tiers as its own program (the forwar
 its residuals and the backward pass of `jax.grad` are two tiers programs), as `jax.jit`'s
 are two XLA programs.
 
+Ahead of time, `f.trace`, `f.lower`, `.compile()` and `f.eval_shape` are that `jax.jit`'s own
+stages (`jax.stages.Traced`, `Lowered`, `Compiled`), so they answer as `jax.jit`'s do (the
+StableHLO, `cost_analysis`, `in_tree`, `out_info`, `compile(compiler_options)`); tiers'
+`Lowered` adds its IR before and after the pipeline (`as_text("import" | "optimized")`),
+built on first use from the traced `tiers_call`, the optimized one shared with the lowering.
+
 Bad arguments fail at `jit(...)`, as `jax.jit`'s do: a non-callable or an option of the wrong
 type is a TypeError naming it, an unknown pass a `PipelineError` (a ValueError). Shapes must be
 static: an argument with a symbolic shape (`jax.export.symbolic_shape`) is a
@@ -37,15 +43,20 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import jax
-from jax._src import api_util
+from jax._src import api_util, core
 from jax.extend import linear_util as lu
 from xdsl.dialects.builtin import ModuleOp
 from xdsl.printer import Printer
 
 from tiers.frontend import devices
-from tiers.frontend.call import Options, optimize, tiers_call_p
+from tiers.frontend.call import MODULES, Options, tiers_call_p
 from tiers.frontend.config import PIPELINE, bad_argument, check_pipeline
-from tiers.frontend.errors import explain_carried_type, explain_concretization
+from tiers.frontend.errors import (
+    EXPLAINED,
+    TracedValueError,
+    explain_carried_type,
+    explain_concretization,
+)
 from tiers.frontend.importer import import_jaxpr
 from tiers.frontend.retrace import RetraceLog, signature
 from tiers.frontend.tensor import Tensor
@@ -69,11 +80,10 @@ class SymbolicShapeError(NotImplementedError):
 
 @dataclass
 class Program:
-    """One specialization, for inspection: the IR after each stage and the output structure."""
+    """One specialization, for inspection: its IR after the pipeline and its output structure."""
 
     module: ModuleOp
     out_tree: Any
-    imported_text: str | None = None
 
 
 @dataclass
@@ -150,7 +160,8 @@ class JitFunction:
                                donate_argnums=donate_argnums, donate_argnames=donate_argnames,
                                keep_unused=keep_unused, backend=backend, inline=inline,
                                compiler_options=compiler_options, **placement)
-        self.jax_lower = self.jitted.lower  # JAX's own, before `jit` puts tiers' in its place
+        # JAX's own, before `jit` puts tiers' in their place on the same object.
+        self.jax_lower, self.jax_trace = self.jitted.lower, self.jitted.trace
 
     # -- run by JAX on a signature it has not seen ------------------------------------------
     def _bind(self, args: tuple, kwargs: dict) -> Any:
@@ -223,19 +234,6 @@ class JitFunction:
 
         return flat_fn, leaves, lambda: out_tree_box[-1]
 
-    def _program(self, args: tuple, kwargs: dict) -> Program:
-        """Trace, import and optimize for these arguments, keeping the imported text."""
-        flat_fn, leaves, out_tree = self._flatten(args, kwargs)
-        self._check_static_shapes(leaves, self._debug_info(args, kwargs))
-        with _explained():
-            closed = jax.make_jaxpr(flat_fn)(*map(_spec, leaves))
-        with gc_paused():
-            module = import_jaxpr(closed, "main")
-        self._annotate(module, *self._dynamic(args, kwargs), out_tree())
-        imported = _print(module)
-        optimize(module, closed, self.options, self.name)
-        return Program(module, out_tree(), imported)
-
     def _annotate(self, module: ModuleOp, dyn_args: list, dyn_kwargs: dict, out_tree: Any) -> None:
         """Record device and shardings on `@main`, as JAX's jit reads them (a `backend` is
         recorded as its first local device, the one jax.jit runs on)."""
@@ -256,39 +254,117 @@ class JitFunction:
                                                   out_tree, [0] * len(outs)))
         devices.annotate(find_function(module, "main"), device, ins, outs)
 
-    # -- inspection -------------------------------------------------------------------------
+    # -- inspection: JAX's AOT stages, with tiers' IR on them -------------------------------
+    def trace(self, *args: Any, **kwargs: Any) -> Traced:
+        """`jax.jit(f).trace(...)`: JAX's `Traced` (its jaxpr is one `tiers_call`), whose
+        `lower()` gives tiers' `Lowered`."""
+        traced = self.jax_trace(*args, **kwargs)
+        return Traced(traced, Specialization(self, _call_jaxpr(traced.jaxpr), args, kwargs,
+                                             jax.sharding.get_abstract_mesh()))
+
     def lower(self, *args: Any, **kwargs: Any) -> Lowered:
-        """The IR of this function for these arguments, after import and after the pipeline."""
-        return Lowered(self.jax_lower, self._program(args, kwargs), args, kwargs)
+        """`jax.jit(f).lower(...)`: JAX's `Lowered` (StableHLO, `compile`, `cost_analysis`),
+        with tiers' IR before and after the pipeline as `as_text("import" | "optimized")`."""
+        return self.trace(*args, **kwargs).lower()
 
     def cache_info(self) -> dict[str, int]:
         """`traces`: specializations built so far (each traced, imported, optimized once)."""
         return {"traces": self.info.traces}
 
 
-@dataclass
-class Lowered:
-    """What `JitFunction.lower` returns: the IR stages and a way to compile them."""
+def _call_jaxpr(jaxpr: core.ClosedJaxpr) -> core.ClosedJaxpr:
+    """The program tiers compiles in the jaxpr of a traced call: its one `tiers_call`'s body
+    (all of `jaxpr` when the function ran eagerly, under `run_functions_eagerly`)."""
+    eqns = jaxpr.eqns
+    if len(eqns) == 1 and eqns[0].primitive is tiers_call_p:
+        return eqns[0].params["call_jaxpr"]
+    return jaxpr
 
-    jax_lower: Any
-    program: Program
+
+@dataclass(frozen=True)
+class Specialization:
+    """What tiers' stages of one traced call are built from (and only when asked for)."""
+
+    compiler: JitFunction
+    closed: core.ClosedJaxpr  # the body of the call's `tiers_call`
     args: tuple
     kwargs: dict
+    mesh: Any  # the abstract mesh at trace time: a bare PartitionSpec is read against it
 
-    def as_text(self, stage: str = "optimized", debuginfo: bool = False) -> str:
-        """`stage`: "import" (before passes), "optimized" (after them) or "hlo" (StableHLO)."""
+    def module(self, stage: str, out_tree: Any) -> ModuleOp:
+        """A fresh module of `stage` ("import" or "optimized"), placement recorded on `@main`."""
+        compiler = self.compiler
         if stage == "import":
-            assert self.program.imported_text is not None
-            return self.program.imported_text
-        if stage == "optimized":
-            return _print(self.program.module, debuginfo)
-        if stage == "hlo":
-            return self.jax_lower(*self.args, **self.kwargs).as_text(debug_info=debuginfo)
-        raise ValueError(f"unknown stage '{stage}' (stages: import, optimized, hlo)")
+            with gc_paused():
+                module = import_jaxpr(self.closed, "main")
+        else:  # the module JAX's lowering built (frontend/call.py), copied: it is shared
+            module = MODULES.get(self.closed, compiler.name, compiler.options).clone()
+        context = (contextlib.nullcontext() if self.mesh.empty
+                   else jax.sharding.use_abstract_mesh(self.mesh))
+        with context:
+            compiler._annotate(module, *compiler._dynamic(self.args, self.kwargs), out_tree)
+        return module
 
-    def compile(self) -> Any:
-        """The XLA executable (a `jax.stages.Compiled`)."""
-        return self.jax_lower(*self.args, **self.kwargs).compile()
+
+class Traced(jax.stages.Traced):
+    """JAX's `Traced` of a `tiers.jit` function; `lower()` gives tiers' `Lowered`."""
+
+    def __init__(self, traced: jax.stages.Traced, source: Specialization):
+        super().__init__(traced._meta_tys_flat, traced._params, traced._in_tree,
+                         traced.out_tree, traced._consts)
+        self.source = source
+
+    def lower(self, *, lowering_platforms: tuple[str, ...] | None = None,
+              _private_parameters: Any = None) -> Lowered:
+        """JAX's lowering (`jax.stages.Traced.lower`), as tiers' `Lowered`."""
+        lowered = super().lower(lowering_platforms=lowering_platforms,
+                                _private_parameters=_private_parameters)
+        return Lowered(lowered, self.source)
+
+
+_STAGES = ("import", "optimized")  # tiers' own, next to JAX's dialects "stablehlo" and "hlo"
+
+
+class Lowered(jax.stages.Lowered):
+    """JAX's `Lowered` of a `tiers.jit` function, every method with JAX's meaning (`as_text()`
+    and `compiler_ir()` are the StableHLO XLA compiles, `compile(compiler_options)` gives a
+    `jax.stages.Compiled`), plus tiers' IR stages: "import" (before the pipeline) and
+    "optimized" (after it), for `as_text` and `compiler_ir`."""
+
+    def __init__(self, lowered: jax.stages.Lowered, source: Specialization):
+        super().__init__(lowered._lowering, lowered.args_info, lowered.out_tree,
+                         lowered._no_kwargs, lowered._in_types, lowered._out_types)
+        self.source = source
+
+    @functools.cached_property
+    def program(self) -> Program:
+        """The optimized IR and output structure (built on first use, from JAX's trace)."""
+        return Program(self.source.module("optimized", self.out_tree), self.out_tree)
+
+    @functools.cached_property
+    def _imported(self) -> ModuleOp:
+        return self.source.module("import", self.out_tree)
+
+    def as_text(self, dialect: str | None = None, *, debug_info: bool = False,
+                debuginfo: bool | None = None) -> str:
+        """JAX's text (`dialect` "stablehlo", the default, or "hlo"), or tiers' IR at a stage
+        ("import" or "optimized"); `debuginfo` is tiers' older name of `debug_info`."""
+        debug = debug_info if debuginfo is None else debuginfo
+        if dialect in _STAGES:
+            return _print(self.compiler_ir(dialect), debug)
+        if dialect not in (None, "stablehlo", "hlo"):
+            raise ValueError(f"unknown stage '{dialect}' (JAX's dialects: stablehlo, hlo; "
+                             f"tiers' stages: {', '.join(_STAGES)})")
+        return super().as_text(dialect, debug_info=debug)
+
+    def compiler_ir(self, dialect: str | None = None) -> Any:
+        """JAX's (`dialect` "stablehlo", the default, or "hlo"), or tiers' `ModuleOp` at a
+        stage ("import" or "optimized")."""
+        if dialect == "import":
+            return self._imported
+        if dialect == "optimized":
+            return self.program.module
+        return super().compiler_ir(dialect)
 
 
 def _has_tensor(tree: Any) -> bool:
@@ -301,7 +377,9 @@ def _explained() -> Iterator[None]:
     """Tracing errors JAX raises at the user's line, explained (frontend/errors.py)."""
     try:
         yield
-    except jax.errors.ConcretizationTypeError as e:
+    except TracedValueError:  # explained by a nested tiers.jit, at the line that failed
+        raise
+    except EXPLAINED as e:
         raise explain_concretization(e) from None
     except TypeError as e:  # a loop body that changes a carried type, at the user's line
         if (explained := explain_carried_type(e)) is None:
@@ -383,11 +461,6 @@ def _static_args(fn: Callable[..., Any], argnums: int | Sequence[int] | None,
     return api_util.infer_argnums_and_argnames(sig, argnums, argnames)
 
 
-def _spec(x: Any) -> jax.ShapeDtypeStruct:
-    aval = jax.typeof(x)
-    return jax.ShapeDtypeStruct(aval.shape, aval.dtype, weak_type=aval.weak_type)
-
-
 def jit(fn: Callable[..., Any] | None = None, *, pipeline: str | Pipeline = "default",
         static_argnums: int | Sequence[int] | None = None,
         static_argnames: str | Sequence[str] | None = None,
@@ -425,7 +498,7 @@ def jit(fn: Callable[..., Any] | None = None, *, pipeline: str | Pipeline = "def
     # Hand out JAX's own C++ dispatcher so a call that hits the cache costs exactly a
     # `jax.jit` call; tiers' inspection API rides on it as attributes.
     front: Any = compiler.jitted  # JAX's dispatcher, given tiers' attributes here
-    front.lower = compiler.lower
+    front.lower, front.trace = compiler.lower, compiler.trace  # JAX's stages, tiers' IR on them
     front.cache_info = compiler.cache_info
     front.pipeline = pipeline
     front.tiers_compiler = compiler

@@ -35,6 +35,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import jax
+import numpy as np
 from jax.extend.core import jaxpr_as_fun
 
 from tiers import pipeline
@@ -136,6 +137,7 @@ class Pending:
         self.sites: list[tuple[str, int] | None] = []
         self.externals: list[Any] = []  # arrays and Python scalars read, held until the run
         self._external_ids: dict[int, int] = {}
+        self._originals: list[Any] = []  # what `_external_ids` keys by id, kept alive
         self.values: list[weakref.ref[LazyValue]] = []  # result slots
         self.lock = threading.Lock()
         self.kernel: eager.Kernel | None = None  # the compiled program, once run (its IR)
@@ -143,10 +145,15 @@ class Pending:
         self.error: BaseException | None = None
 
     def external(self, x: Any) -> int:
+        """Where operand `x` (an array or Python scalar read by the program) is kept."""
         i = self._external_ids.get(id(x))
         if i is None:
             i = self._external_ids[id(x)] = len(self.externals)
-            self.externals.append(x)
+            # A numpy array may change in place before the program runs: the op reads it now,
+            # as in immediate mode (JAX arrays and scalars are immutable). Keyed by the
+            # original's id, held as long as the original is (`_originals`).
+            self.externals.append(x.copy() if type(x) is np.ndarray else x)
+            self._originals.append(x)
         return -1 - i
 
     def flush(self) -> None:
@@ -168,7 +175,7 @@ class Pending:
                 self.error = e
                 raise
             finally:  # what the run read or may explain is no longer needed
-                self.externals, self._external_ids = [], {}
+                self.externals, self._external_ids, self._originals = [], {}, []
                 self.entries, self.wiring, self.sites, self.values = [], [], [], []
 
     def _run(self, live: list[int]) -> list[Any]:
@@ -278,6 +285,7 @@ def lazy() -> Iterator[None]:
     own = "lazy" in LOCAL.__dict__
     previous = LOCAL.lazy
     LOCAL.lazy = True
+    eager.refresh()
     try:
         yield
     except BaseException:
@@ -294,6 +302,7 @@ def _leave(own: bool, previous: bool) -> None:
         LOCAL.lazy = previous
     else:
         del LOCAL.lazy  # back to the process-wide mode
+    eager.refresh()
 
 
 def _sync_quietly() -> None:
@@ -316,7 +325,7 @@ def cache_info() -> dict[str, Any]:
 
 
 def _mode_changed(mode: str) -> None:
-    type(LOCAL).lazy = mode == "lazy"
+    eager.set_process_lazy(mode == "lazy")
     if not LOCAL.lazy:
         sync()
 

@@ -20,7 +20,7 @@ from jax.extend.core import jaxpr_as_fun
 from xdsl.dialects.builtin import ModuleOp
 
 from tiers.frontend.config import bad_argument, check_pipeline, eager_pipeline, shown
-from tiers.frontend.eager import LOCAL, Kernel, Op, spec
+from tiers.frontend.eager import LOCAL, Kernel, Op, refresh, spec
 from tiers.frontend.importer import import_jaxpr
 from tiers.frontend.jit import jit
 from tiers.frontend.tensor import Tensor, holds_numbers
@@ -50,10 +50,12 @@ class Recording:
 
     def __enter__(self) -> Recording:
         LOCAL.recorders = (*LOCAL.recorders, self)
+        refresh()
         return self
 
     def __exit__(self, *exc: Any) -> None:
         LOCAL.recorders = tuple(r for r in LOCAL.recorders if r is not self)
+        refresh()
 
     def add(self, op: Op, kernel: Kernel, inputs: Sequence[Any], outputs: Sequence[Any]) -> None:
         """Note that `op` ran (called by the eager dispatcher)."""

@@ -2,8 +2,12 @@
 
 A signature maps each argument leaf's path (`x[1]['w']`, by the parameter's name) to its
 shape, dtype and weak type, and each static argument to its value. On a cache miss after
-the first, the difference is logged on the `tiers` logger; after `warn_after` retraces of
-one function a warning names the argument that keeps changing (once per function).
+the first, the difference is logged on the `tiers` logger; after `WARN_AFTER` retraces of
+one function a `RetraceWarning` names the argument that keeps changing: once per function,
+attributed to the user's line that called it. It is a plain `UserWarning` subclass, so the
+standard `warnings` filters control it (`warnings.filterwarnings("ignore",
+category=RetraceWarning)`, `-W ignore::tiers.frontend.retrace.RetraceWarning`, pytest's
+`filterwarnings`); a filter that turns it into an error fails the one call that retraced.
 """
 
 from __future__ import annotations
@@ -17,6 +21,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import jax
+
+from tiers.frontend.errors import user_stacklevel
 
 logger = logging.getLogger("tiers")
 WARN_AFTER = 8
@@ -95,8 +101,10 @@ class RetraceLog:
             if self.retraces >= WARN_AFTER and not self.warned and self.changed:
                 self.warned = True
                 culprit, times = self.changed.most_common(1)[0]
+                self.last = sig  # kept even if a filter turns the warning into an error
                 warnings.warn(
                     f"tiers.jit({self.name}) was compiled {self.retraces + 1} times; "
                     f"'{culprit}' changed {times} times. Mark it static, or keep its shape "
-                    "and dtype fixed (pad or bucket shapes).", RetraceWarning, stacklevel=4)
+                    "and dtype fixed (pad or bucket shapes).", RetraceWarning,
+                    stacklevel=user_stacklevel())
         self.last = sig

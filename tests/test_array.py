@@ -118,7 +118,7 @@ HIGHLEVEL: dict[str, tuple[Callable, Callable, tuple, str, tuple]] = {
 def test_highlevel_function(name: str) -> None:
     fn, ref, args, op, _ = HIGHLEVEL[name]
     lowered = tiers.jit(fn, pipeline="O0").lower(*args)
-    assert op in ops_of(lowered.program.module), lowered.as_text()
+    assert op in ops_of(lowered.program.module), lowered.as_text("optimized")
     want = ref(*args)
     close(tiers.jit(fn, pipeline="O0")(*args), want)
     close(reference.run(lowered.program.module, args)[0], want)

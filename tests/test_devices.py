@@ -115,7 +115,7 @@ def test_jit_device_runs_there_and_is_recorded_in_ir() -> None:
     np.testing.assert_allclose(np.asarray(out), x @ y + 1)
     committed = jax.device_put(x, jax.devices()[1])  # moved, as jax.jit's in_shardings do
     assert f(committed, y).devices() == {d}
-    text = f.lower(x, y).as_text()
+    text = f.lower(x, y).as_text("optimized")
     assert f'attributes {{tiers.device = "{d.platform}:{d.id}"}}' in text
     # The JAX target honours the attribute when compiling the IR alone.
     module, _ = parse_module(make_context(), text.encode(), "<test>")
@@ -143,7 +143,7 @@ def test_between_host_and_accelerator() -> None:
     f = tiers.jit(lambda a: a + 1.0, device=accel)
     out = f(x)
     assert out.devices() == {accel}
-    assert f"{accel.platform}:{accel.id}" in f.lower(x).as_text()
+    assert f"{accel.platform}:{accel.id}" in f.lower(x).as_text("optimized")
     np.testing.assert_allclose(np.asarray(out), np.arange(6) + 1.0)
     with tiers.device(host):
         assert (tiers.ones((2,)) + 1.0).device == host

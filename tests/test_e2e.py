@@ -283,7 +283,8 @@ def test_lower_as_text() -> None:
 def test_lower_compile() -> None:
     x, w = normal(3, 4), normal(4, 5)
     lowered = tiers.jit(_softmax_matmul).lower(x, w)
-    assert "stablehlo" in lowered.as_text("hlo")
+    assert "stablehlo" in lowered.as_text()  # JAX's default: StableHLO
+    assert "HloModule" in lowered.as_text("hlo")
     compiled = lowered.compile()
     assert_tree_close(compiled(x, w), jax.jit(_softmax_matmul)(x, w))
 

@@ -1,12 +1,16 @@
 """Retrace diagnostics and errors for Python control flow on traced values."""
 
 import logging
+import pathlib
+import warnings
 
+import jax
 import jax.numpy as jnp
+import numpy as np
 import pytest
 
 import tiers
-from tiers.frontend import retrace
+from tiers.frontend import errors, retrace
 from tiers.frontend.errors import TracedControlFlowError
 
 
@@ -63,3 +67,68 @@ def test_python_if_on_traced_value_points_at_user_line() -> None:
     message = str(info.value)
     assert "test_jit_diagnostics.py" in message and "if x.sum() > 0:" in message
     assert "jnp.where" in message and "jax.lax.cond" in message
+
+
+# -- tiers' errors are JAX's: `except` clauses written for jax.jit still catch them -----------
+_JAX_ERRORS = [c for c in vars(jax.errors).values()
+               if isinstance(c, type) and issubclass(c, Exception)]
+
+
+@pytest.mark.parametrize("fn, jax_type, ours", [
+    (lambda x: x if x.sum() > 0 else -x, jax.errors.TracerBoolConversionError,
+     errors.TracedBoolConversionError),
+    (lambda x: x * float(x[0]), jax.errors.ConcretizationTypeError,
+     errors.TracedControlFlowError),
+    (lambda x: x * len(range(x[0].astype(int))), jax.errors.TracerIntegerConversionError,
+     errors.TracedIntegerConversionError),
+    (lambda x: x + np.asarray(x), jax.errors.TracerArrayConversionError,
+     errors.TracedArrayConversionError),
+])
+def test_tracer_errors_are_jaxs_types_with_tiers_message(fn, jax_type, ours) -> None:
+    with pytest.raises(jax_type) as theirs:
+        jax.jit(fn)(jnp.ones(3))
+    assert type(theirs.value) is jax_type
+    with pytest.raises(jax_type) as info:
+        tiers.jit(fn)(jnp.ones(3))
+    error = info.value
+    assert type(error) is ours and isinstance(error, errors.TracedValueError)
+    # Caught by exactly the `except jax.errors.X` clauses that catch JAX's own error.
+    assert [isinstance(error, c) for c in _JAX_ERRORS] == \
+        [isinstance(theirs.value, c) for c in _JAX_ERRORS]
+    # tiers' message: the user's line first, advice after, no JAX error-page footer.
+    message = str(error)
+    assert message.startswith(f"{__file__}:") and "lambda x:" in message.splitlines()[0]
+    assert "tiers.jit" in message and "static_argnums" in message
+    assert "docs.jax.dev/en/latest/errors.html" not in message
+
+
+def test_an_error_in_a_nested_tiers_jit_names_the_inner_line() -> None:
+    inner = tiers.jit(lambda x: x if x.sum() > 0 else -x)  # MARK-INNER
+    outer = tiers.jit(lambda x: inner(x) + 1)
+    with pytest.raises(errors.TracedBoolConversionError) as info:
+        outer(jnp.ones(3))
+    assert "MARK-INNER" in str(info.value).splitlines()[0]
+
+
+# -- RetraceWarning: once per function, at the caller's line, under the `warnings` filters ---
+def test_retrace_warning_names_the_callers_line(monkeypatch) -> None:
+    monkeypatch.setattr(retrace, "WARN_AFTER", 2)
+    f = tiers.jit(lambda x: x + 1)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for n in range(1, 6):
+            f(jnp.ones(n))  # MARK-CALL
+    assert [w.category for w in caught] == [retrace.RetraceWarning]  # once for the function
+    lines = pathlib.Path(__file__).read_text().splitlines()
+    line = next(i for i, text in enumerate(lines, 1) if "# MARK-CALL" in text)
+    assert (caught[0].filename, caught[0].lineno) == (__file__, line)
+
+
+def test_retrace_warning_obeys_the_warnings_filters(monkeypatch) -> None:
+    monkeypatch.setattr(retrace, "WARN_AFTER", 2)
+    f = tiers.jit(lambda x: x * 2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a strict test suite
+        warnings.filterwarnings("ignore", category=retrace.RetraceWarning)
+        for n in range(1, 6):
+            np.testing.assert_allclose(f(jnp.ones(n)), 2 * np.ones(n))

@@ -200,6 +200,14 @@ def test_results_equal_immediate_mode():
         np.testing.assert_allclose(a, c, rtol=1e-5, atol=1e-6)
 
 
+def test_numpy_operands_are_read_when_the_op_is_recorded():
+    data = np.ones(3, np.float32)
+    with tiers.lazy():
+        y = tnp.add(tiers.constant(data), data)
+        data[:] = 100  # after the op, before the program runs
+    np.testing.assert_array_equal(y.numpy(), [2, 2, 2])
+
+
 def test_random_ops_keep_key_semantics():
     key = tiers.random.PRNGKey(7)
     want = np.asarray(jax.random.normal(jax.random.PRNGKey(7), (3, 2)))

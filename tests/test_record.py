@@ -35,7 +35,7 @@ def test_recorded_ops_run_as_usual_and_replay_compiled():
     (got2,) = replay(x2, w2)
     np.testing.assert_allclose(got2, np.asarray(jax.jit(_mlp)(x2, w2)), rtol=1e-6)
     assert replay.cache_info()["traces"] == 1
-    assert "array.softmax" in replay.lower(X, W).as_text()  # O2 raised the softmax
+    assert "array.softmax" in replay.lower(X, W).as_text("optimized")  # O2 raised the softmax
 
 
 def test_module_holds_every_recorded_op():
@@ -60,7 +60,7 @@ def test_values_not_listed_as_inputs_become_constants():
         y = tiers.matmul(x, w) * 2.0
     replay = rec.function(inputs=[x], outputs=y)  # w is a constant now
     np.testing.assert_allclose(replay(np.ones_like(X)), (np.ones_like(X) @ W) * 2, rtol=1e-6)
-    text = replay.lower(X).as_text()
+    text = replay.lower(X).as_text("optimized")
     assert "lax.constant" in text and text.count("tensor<3x2xf32>") >= 1
 
 

@@ -63,7 +63,7 @@ def test_shardings_are_recorded_in_ir_and_round_trip_as_text() -> None:
     mesh = _mesh()
     f = tiers.jit(_mlp, in_shardings=(NamedSharding(mesh, P("x", "y")), None, None),
                   out_shardings=NamedSharding(mesh, P(None, "y")))
-    text = f.lower(*_data()).as_text()
+    text = f.lower(*_data()).as_text("optimized")
     assert 'tiers.mesh = {axes = ["x", "y"], shape = array<i64: 4, 2>' in text
     assert '{tiers.sharding = [["x"], ["y"]]}' in text
     assert '-> (tensor<16x6xf32> {tiers.sharding = [[], ["y"]]})' in text
@@ -86,7 +86,7 @@ def test_sharding_constraint_op() -> None:
         return h @ w2
 
     jitted = tiers.jit(f)
-    text = jitted.lower(*_data()).as_text()
+    text = jitted.lower(*_data()).as_text("optimized")
     assert ('lax.sharding_constraint spec [["x"], ["y"]] %' in text
             and "devices = array<i64: 0, 1, 2, 3, 4, 5, 6, 7>" in text)
     args = _data()
@@ -110,7 +110,7 @@ def test_bare_partition_spec_under_set_mesh() -> None:
     x = np.arange(32, dtype=np.float32).reshape(8, 4)
     with jax.set_mesh(mesh):
         out = f(x)
-        text = f.lower(x).as_text()
+        text = f.lower(x).as_text("optimized")
     np.testing.assert_array_equal(np.asarray(out), x * 3)
     assert out.sharding.spec == P("x")
     assert 'tiers.mesh = {axes = ["x", "y"], shape = array<i64: 4, 2>}' in text

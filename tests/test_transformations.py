@@ -306,7 +306,7 @@ def test_a_pass_cannot_change_derivatives() -> None:
     f = tiers.jit(_stop_gradient, pipeline="drop-stop-gradient,canonicalize")
     lowered = f.lower(V3)
     assert "stop_gradient" in lowered.as_text("import")
-    assert "stop_gradient" not in lowered.as_text()
+    assert "stop_gradient" not in lowered.as_text("optimized")
     np.testing.assert_allclose(jax.grad(lambda x: jnp.sum(f(x)))(V3),
                                jax.grad(lambda x: jnp.sum(_stop_gradient(x)))(V3), rtol=1e-6)
 
