@@ -30,6 +30,7 @@ from typing import Any
 import jax
 import jaxlib
 import numpy as np
+from jax._src import config as jax_config
 from jax._src import core, dispatch
 from jax._src.config import trace_context
 from jax._src.interpreters import ad, mlir
@@ -215,7 +216,13 @@ tiers_call_p = TiersCallPrimitive("tiers_call")
 def _impl(fun: Any, *args: Any, **params: Any) -> Any:
     """Bound outside any trace (a jaxpr evaluated eagerly, `jax.stages.Traced.__call__`):
     compiled, as `jax.jit`'s `pjit` is. A call primitive's impl gets its body as a function
-    (`ClosedCallPrimitive.get_bind_params`), which `apply_primitive`'s jit binds again."""
+    (`ClosedCallPrimitive.get_bind_params`), which `apply_primitive`'s jit binds again.
+
+    Under `jax_debug_nans`/`jax_debug_infs` this is also JAX's de-optimized re-run of a call
+    whose compiled output had a NaN: the body then runs op by op, as JAX re-runs a `jax.jit`
+    body, so the error names the user's op and line instead of `tiers_call`."""
+    if jax_config.debug_nans.value or jax_config.debug_infs.value:
+        return fun.call_wrapped(*args)
     return dispatch.apply_primitive(tiers_call_p, *args, subfuns=(fun,), **params)
 
 

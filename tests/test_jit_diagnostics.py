@@ -132,3 +132,33 @@ def test_retrace_warning_obeys_the_warnings_filters(monkeypatch) -> None:
         warnings.filterwarnings("ignore", category=retrace.RetraceWarning)
         for n in range(1, 6):
             np.testing.assert_allclose(f(jnp.ones(n)), 2 * np.ones(n))
+
+
+def test_debug_nans_names_the_users_op_and_line() -> None:
+    """`jax.debug_nans`: JAX re-runs a call whose compiled output has a NaN op by op; tiers'
+    programs re-run that way too (they used to recurse, or blame `tiers_call`)."""
+    import sys
+    import traceback
+
+    import numpy as np
+
+    import tiers
+
+    @tiers.jit
+    def f(x):
+        return jnp.log(x * 2 - 4) + 1
+
+    line = sys._getframe().f_lineno - 2
+    with jax.debug_nans(True):
+        with pytest.raises(FloatingPointError, match="encountered in log") as e:
+            f(jnp.array([1.0, 3.0]))
+        frames = traceback.extract_tb(e.value.__traceback__)
+        assert any(fr.filename == __file__ and fr.lineno == line for fr in frames)
+        # An eager op: its kernel re-runs as a walk of its IR, naming the op and its operands.
+        x = tiers.constant(np.array([1.0, 3.0], np.float32))
+        with pytest.raises(FloatingPointError) as e:
+            tiers.numpy.log(x - 2)
+        op_line = sys._getframe().f_lineno - 1
+        note = "\n".join(e.value.__notes__)
+        assert f"lax.log from {__file__}:{op_line}" in note and "[-1., 1.]" in note
+    np.testing.assert_allclose(f(jnp.array([3.0])), np.log(2.0) + 1, rtol=1e-6)

@@ -24,7 +24,7 @@ from jax._src.interpreters import mlir
 from jax._src.lib.mlir import ir
 from jax._src.lib.mlir.dialects import func as func_dialect
 from xdsl.dialects import func
-from xdsl.dialects.builtin import ModuleOp
+from xdsl.dialects.builtin import FileLineColLoc, ModuleOp
 
 from tiers.dialects import dtypes, fused, lax, sharding
 from tiers.targets.jax import hlo
@@ -102,10 +102,35 @@ hlo_call_p.def_abstract_eval(lambda *_, program: program.out_avals)
 
 def _impl(*args: Any, program: _Program) -> list[Any]:
     # Bound outside any trace only by JAX's de-optimized re-run (`jax_debug_nans`/`_infs`
-    # found a NaN in a compiled output): walk the IR op by op, so JAX checks each op's result
-    # and names the op that made it. (Calling `jax.jit` here again would find the same NaN and
+    # found a NaN in a compiled output): walk the IR op by op, so JAX checks each op's result,
+    # and name the op that made it. (Calling `jax.jit` here again would find the same NaN and
     # recurse.)
-    return list(Walker(program.module, RULES, "jax").call(program.entry, args))
+    try:
+        return list(Walker(program.module, RULES, "jax").call(program.entry, args))
+    except FloatingPointError as e:
+        _name_failing_op(e)
+        raise
+
+
+def _name_failing_op(error: BaseException) -> None:
+    """Add to `error` (raised while walking) the tiers op it came from: its user line, its
+    text and its operands, read from the innermost `Walker.run_block` frame (the walk itself
+    pays nothing for this)."""
+    frame = None
+    tb = error.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_code is Walker.run_block.__code__:
+            frame = tb.tb_frame
+        tb = tb.tb_next
+    if frame is None or "op" not in frame.f_locals:
+        return
+    op, env = frame.f_locals["op"], frame.f_locals.get("env", {})
+    loc = op.location
+    where = (f"{loc.filename.data}:{loc.line.data}" if isinstance(loc, FileLineColLoc)
+             else "an unknown line")
+    operands = ", ".join(
+        " ".join(repr(env[v]).split())[:80] for v in op.operands if v in env)
+    error.add_note(f"tiers: raised by the op {op.name} from {where} (operands: {operands})")
 
 
 hlo_call_p.def_impl(_impl)
