@@ -118,17 +118,24 @@ def eager_pipeline() -> str:
     return SETTINGS.eager_pipeline
 
 
+def _count(n: Any, where: str, at_least_one: str) -> int:
+    """`n` as a positive int (ints and numpy integers, as Python's own size arguments; never
+    a bool), or the error naming `where`; `at_least_one` says why 0 makes no sense."""
+    if isinstance(n, bool):  # an int to Python, but never meant as a size
+        raise bad_argument(where, "n", "an int", n)
+    try:
+        n = operator.index(n)
+    except TypeError:
+        raise bad_argument(where, "n", "an int", n) from None
+    if n < 1:
+        raise ValueError(f"{where}: {at_least_one}, got n={n}")
+    return n
+
+
 def set_eager_cache_size(n: int) -> Setting:
     """Keep at most `n` compiled eager kernels (least recently used ones are dropped first)."""
-    if isinstance(n, bool):  # an int to Python, but never meant as a size
-        raise bad_argument("tiers.config.set_eager_cache_size", "n", "an int", n)
-    try:
-        n = operator.index(n)  # ints and numpy integers, as Python's own size arguments
-    except TypeError:
-        raise bad_argument("tiers.config.set_eager_cache_size", "n", "an int", n) from None
-    if n < 1:
-        raise ValueError("tiers.config.set_eager_cache_size: the eager cache needs room for at "
-                         f"least one kernel, got n={n}")
+    n = _count(n, "tiers.config.set_eager_cache_size",
+               "the eager cache needs room for at least one kernel")
     previous = SETTINGS.eager_cache_size
     SETTINGS.eager_cache_size = n
     for hook in _resize_hooks:
@@ -181,15 +188,7 @@ def on_eager_mode(hook: Callable[[str], None]) -> None:
 def set_lazy_limit(n: int) -> Setting:
     """Run a pending lazy program once it holds `n` ops (default 1000), so that code which
     never looks at its values still runs in bounded memory and compile time."""
-    where = "tiers.config.set_lazy_limit"
-    if isinstance(n, bool):
-        raise bad_argument(where, "n", "an int", n)
-    try:
-        n = operator.index(n)
-    except TypeError:
-        raise bad_argument(where, "n", "an int", n) from None
-    if n < 1:
-        raise ValueError(f"{where}: a pending program holds at least one op, got n={n}")
+    n = _count(n, "tiers.config.set_lazy_limit", "a pending program holds at least one op")
     previous, SETTINGS.lazy_limit = SETTINGS.lazy_limit, n
 
     def restore() -> None:
