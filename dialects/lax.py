@@ -8,8 +8,9 @@ The custom syntax is shared (see `syntax.py`): `%y = lax.reduce_sum %x axes [1] 
 Ops come in families (`UnaryOp`, `BinaryOp`, `ReduceOp`, ...) whose base class holds the
 operands, verifier and builder, so a leaf op is its name, primitive and dtype kind. The op
 base class and shared helpers live in `lax_base.py`, the control-flow ops (`lax.cond`,
-`lax.while`, `lax.scan`, `lax.yield`) in `lax_regions.py`; both are re-exported here, and
-`Lax` at the end lists every op of the dialect.
+`lax.while`, `lax.scan`, `lax.yield`) in `lax_regions.py`, the windowed ops (pooling and its
+derivatives) in `lax_windows.py`; all are re-exported here, and `Lax` at the end lists every
+op of the dialect.
 """
 
 from __future__ import annotations
@@ -66,6 +67,14 @@ from tiers.dialects.lax_regions import RegionOp as RegionOp
 from tiers.dialects.lax_regions import ScanOp as ScanOp
 from tiers.dialects.lax_regions import WhileOp as WhileOp
 from tiers.dialects.lax_regions import YieldOp
+from tiers.dialects.lax_windows import DilatedWindowOp as DilatedWindowOp
+from tiers.dialects.lax_windows import ReduceWindowMaxOp as ReduceWindowMaxOp
+from tiers.dialects.lax_windows import ReduceWindowMinOp as ReduceWindowMinOp
+from tiers.dialects.lax_windows import ReduceWindowOp as ReduceWindowOp
+from tiers.dialects.lax_windows import ReduceWindowSumOp as ReduceWindowSumOp
+from tiers.dialects.lax_windows import SelectAndGatherAddOp as SelectAndGatherAddOp
+from tiers.dialects.lax_windows import SelectAndScatterAddOp as SelectAndScatterAddOp
+from tiers.dialects.lax_windows import WindowOp as WindowOp
 from tiers.dialects.sharding import ShardingError, check
 
 # ---------------------------------------------------------------------------------------

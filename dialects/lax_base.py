@@ -1,8 +1,9 @@
 """What every module of the `lax` dialect shares: the op base class, the canonicalization
 trait and the small helpers for tensor types, properties and verifier errors.
 
-`lax.py` (the ops) and `lax_regions.py` (the control-flow ops) both build on this module,
-and `lax.py` re-exports its public names, so `from tiers.dialects import lax` sees them all.
+`lax.py` (the ops), `lax_regions.py` (the control-flow ops) and `lax_windows.py` (the windowed
+ops) build on this module, and `lax.py` re-exports its public names, so
+`from tiers.dialects import lax` sees them all.
 """
 
 from __future__ import annotations

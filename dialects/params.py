@@ -1,13 +1,15 @@
 """Plain-data primitive params <-> attributes, for `lax.generic`.
 
 Plain data is bool, int, float, str, None, numpy dtypes, enum members, JAX primitives (as
-`select_and_scatter_add`'s `select_prim`) and (named) tuples of these. Enum members and named
-tuples are written with their import path and primitives with their name, so that they come
-back as the same Python objects after a round trip through text.
+`select_and_scatter_add`'s `select_prim`), (named) tuples of these and frozen dataclasses of
+these (as `ragged_dot_general`'s `RaggedDotDimensionNumbers`). Enum members, named tuples and
+dataclasses are written with their import path and primitives with their name, so that they
+come back as the same Python objects after a round trip through text.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import importlib
 import math
@@ -38,6 +40,7 @@ class NotPlainData(TypeError):
 
 _ENUM = "enum:"
 _TUPLE = "tuple:"
+_DATACLASS = "dataclass:"
 _PRIMITIVE = "primitive:"
 
 
@@ -77,6 +80,11 @@ def to_attr(value: Any) -> Attribute:
         return DictionaryAttr({_TUPLE + _qualname(type(value)): fields})
     if isinstance(value, tuple | list):
         return ArrayAttr([to_attr(v) for v in value])
+    if (dataclasses.is_dataclass(value) and not isinstance(value, type)
+            and type(value).__dataclass_params__.frozen):  # type: ignore[attr-defined]
+        fields = DictionaryAttr({f.name: to_attr(getattr(value, f.name))
+                                 for f in dataclasses.fields(value)})
+        return DictionaryAttr({_DATACLASS + _qualname(type(value)): fields})
     raise NotPlainData(f"{type(value).__name__} value {value!r:.60} is not plain data")
 
 
@@ -100,8 +108,9 @@ def from_attr(attr: Attribute) -> Any:
         return tuple(from_attr(a) for a in attr.data)
     if isinstance(attr, DictionaryAttr):
         ((key, fields),) = attr.data.items()
-        assert key.startswith(_TUPLE) and isinstance(fields, DictionaryAttr)
-        cls = _resolve(key[len(_TUPLE):])
+        prefix = next((p for p in (_TUPLE, _DATACLASS) if key.startswith(p)), None)
+        assert prefix is not None and isinstance(fields, DictionaryAttr)
+        cls = _resolve(key[len(prefix):])
         return cls(**{k: from_attr(v) for k, v in fields.data.items()})
     if isinstance(attr, TypeAttribute):
         return dtypes.to_numpy(attr)

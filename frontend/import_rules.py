@@ -2,7 +2,9 @@
 
 A rule gets an `Emitter` (the equation, its location, a builder) and the operands as SSA
 values, and returns the result values. Primitives without a rule whose params are plain data
-become `lax.generic`; any other raises `UnsupportedPrimitive` naming the user's line.
+become `lax.generic`; others that JAX lowers with `mlir.lower_fun(fun)` become a call of `fun`
+traced (`generic_rule`); any other raises `UnsupportedPrimitive` naming the user's line.
+docs/primitive-coverage.md lists JAX's primitives and which of these each gets.
 
 `RULES`, at the end of the file, is the table the importer reads: this module's `LAX_RULES`
 (JAX's own primitives) joined with `highlevel.HIGHLEVEL_RULES` (tiers' primitives, one
@@ -18,6 +20,7 @@ from typing import Any
 import jax
 import numpy as np
 from jax import lax as jlax
+from jax._src.random import core as random_core
 from jax._src.random import prng
 from jax.extend import core as jcore
 from xdsl.builder import Builder, InsertPoint
@@ -199,9 +202,13 @@ SCATTERS = {"scatter": lax.ScatterOp, "scatter-add": lax.ScatterAddOp,
 @_rule(*SCATTERS)
 def _scatter(em: Emitter, x: SSAValue, indices: SSAValue, updates: SSAValue):
     p, dn = em.params, em.params["dimension_numbers"]
-    if p.get("update_consts"):
+    if p.get("update_consts") or (em.eqn.primitive.name == "scatter"
+                                  and p.get("update_jaxpr") is not None):
+        # A plain scatter with a combiner is `x.at[i].apply(f)` (`lax.scatter_apply`): each
+        # place becomes f(x), which no tiers scatter op computes.
         raise UnsupportedPrimitive(
-            f"{em.where()}: {em.eqn.primitive.name} with a custom combiner")
+            f"{em.where()}: {em.eqn.primitive.name} with a custom combiner (x.at[...].apply "
+            "or jax.lax.scatter_apply) is not supported by tiers yet")
     props: dict[str, Attribute] = {name: lax.ints(getattr(dn, name)) for name in (
         "update_window_dims", "inserted_window_dims", "scatter_dims_to_operand_dims",
         "operand_batching_dims", "scatter_indices_batching_dims")}
@@ -224,6 +231,27 @@ CUMULATIVES = {c.PRIMITIVE: c for c in lax.all_ops() if issubclass(c, lax.Cumula
 def _cumulative(em: Emitter, x: SSAValue):
     return _build(em, CUMULATIVES[em.eqn.primitive.name], [x], {
         "axis": lax.int_attr(em.params["axis"]), "reverse": lax.bool_attr(em.params["reverse"])})
+
+
+WINDOWS = {c.PRIMITIVE: c for c in lax.all_ops() if issubclass(c, lax.WindowOp)}
+
+
+@_rule(*WINDOWS)
+def _window(em: Emitter, *xs: SSAValue):
+    # Pooling and its derivatives. `select_prim` is `lax.ge_p` (max) or `lax.le_p` (min): the
+    # only two JAX passes (`_reduce_window_chooser_jvp_rule`).
+    p, cls = em.params, WINDOWS[em.eqn.primitive.name]
+    props: dict[str, Attribute] = {
+        "window_dimensions": lax.ints(p["window_dimensions"]),
+        "window_strides": lax.ints(p["window_strides"]),
+        "padding_low": lax.ints([lo for lo, _ in p["padding"]]),
+        "padding_high": lax.ints([hi for _, hi in p["padding"]])}
+    if cls.DILATED:
+        props["base_dilation"] = lax.ints(p["base_dilation"])
+        props["window_dilation"] = lax.ints(p["window_dilation"])
+    if "select_prim" in p:
+        props["select"] = StringAttr(p["select_prim"].name)
+    return _build(em, cls, xs, props)
 
 
 @_rule("sort")
@@ -487,6 +515,36 @@ def _key_select_n(em: Emitter, which: SSAValue, *cases: SSAValue):
     return _build(em, lax.SelectNOp, [which, *(em.broadcast(c, out) for c in cases)])
 
 
+@_key_rule("random_clone")
+def _key_clone(em: Emitter, keys: SSAValue):
+    # `jax.random.clone`: a copy of the keys, which only matters to JAX's key reuse checks.
+    return [keys]
+
+
+@_key_rule("random_gamma")
+def _key_gamma(em: Emitter, keys: SSAValue, a: SSAValue):
+    # `jax.random.gamma` (and beta, dirichlet, ...): JAX's lowering of it, traced on key data
+    # as the other key operations are.
+    impl = em.eqn.invars[0].aval.dtype._impl
+    avals = tuple((tuple(v.aval.shape), v.aval.dtype) for v in em.eqn.invars)
+    closed = _gamma_jaxpr(impl, bool(em.params["log_space"]), avals)
+    return _call(em, closed, f"random_gamma_{impl.name}", [keys, a])
+
+
+@functools.lru_cache(maxsize=64)
+def _gamma_jaxpr(impl: Any, log_space: bool, avals: tuple) -> Any:
+    """`random_gamma_p`'s lowering (`_gamma_impl`, vmapped as on every platform) on key data."""
+    (keys_shape, _), (a_shape, a_dtype) = avals
+
+    def gamma(data: Any, a: Any) -> Any:
+        keys = prng.random_wrap(data, impl=impl)
+        return random_core._gamma_impl(keys, a, log_space=log_space, use_vmap=True)
+
+    return jax.make_jaxpr(gamma)(
+        jax.ShapeDtypeStruct((*keys_shape, *impl.key_shape), np.uint32),
+        jax.ShapeDtypeStruct(a_shape, a_dtype))
+
+
 # Control flow carries keys as their data, like any other value: its rules apply unchanged.
 for _name in ("squeeze", "reshape", "concatenate", "rev", "copy", "jit", "pjit", "tiers_call",
               "closed_call", "cond", "while",
@@ -520,6 +578,36 @@ def _reshard(em: Emitter, x: SSAValue):
     return x
 
 
+class UnfunctionalizedCheckError(ImportError_, ValueError):
+    """JAX's error for a `checkify.check` that no `checkify.checkify` turned into values."""
+
+
+@_rule("check")
+def _check(em: Emitter, *args: SSAValue):
+    # `jax.experimental.checkify.check`. Under `checkify.checkify` (around tiers.jit or inside
+    # it) JAX has already made every check an error value that the function returns, so no
+    # `check` equation reaches tiers; one that does was not functionalized, and is what JAX's
+    # own lowering makes of it: `debug_check` a no-op, a plain check JAX's error.
+    from jax._src import checkify, config
+
+    if em.params["debug"]:
+        return []
+    if config.xla_runtime_errors.value:
+        # JAX lowers it to a host callback that raises when the check fails at run time.
+        raise UnsupportedPrimitive(
+            f"{em.where()}: checkify.check under jax_experimental_unsafe_xla_runtime_errors "
+            "is a host callback raising at run time, which tiers IR cannot hold yet; wrap "
+            "the function in checkify.checkify instead")
+    raise UnfunctionalizedCheckError(f"{em.where()}: {checkify.functionalization_error}")
+
+
+@_rule("device_put")
+def _device_put(em: Emitter, *xs: SSAValue):
+    # `jax.device_put` inside a traced function: JAX's own lowering returns the operands
+    # unchanged (`_common_device_put_lowering`), placement staying with the enclosing jit.
+    return list(xs)
+
+
 class CustomVJPForwardError(ImportError_, TypeError):
     """JAX's error for running a `custom_vjp` function's linear part forward."""
 
@@ -533,19 +621,63 @@ def _custom_lin(em: Emitter, *args: SSAValue):
 
 
 def generic_rule(em: Emitter, *args: SSAValue):
-    """Any other primitive with plain-data params: an opaque `lax.generic`."""
+    """Any other primitive: an opaque `lax.generic` when its params are plain data, else the
+    function JAX's lowering traces, when the lowering is one (`lowering_function`)."""
     name = em.eqn.primitive.name
     remember(em.eqn.primitive)
     try:
         attrs = params.params_to_attr(em.params)
     except params.NotPlainData as e:
+        lowering = lowering_function(em.eqn.primitive)
+        if lowering is not None:
+            return _traced_lowering(em, *lowering, args)
         supported = ", ".join(sorted(RULES))
         raise UnsupportedPrimitive(
             f"{em.where()}: tiers cannot import primitive '{name}' ({e}). "
             f"Supported primitives: {supported}; any other primitive whose params are plain "
-            "data runs as lax.generic."
+            "data runs as lax.generic, and one that JAX lowers with mlir.lower_fun is "
+            "imported as the function it traces."
         ) from None
     return _build(em, lax.GenericOp, args, {"prim": StringAttr(name), "params": attrs})
+
+
+def lowering_function(prim: Any) -> tuple[Callable[..., Any], bool] | None:
+    """(fun, multiple_results) when every lowering JAX registers for `prim` is
+    `mlir.lower_fun(fun, multiple_results)` of one `fun` (the lowering then traces `fun` on
+    the operands and params, so `fun` is the primitive's meaning as compiled); else None.
+
+    Third-party primitives are often made so (equinox's `maybe_set`, `select_if_vmap`, ...),
+    with params that are not plain data (tree definitions, functions)."""
+    from jax._src.interpreters import mlir
+
+    entries = [mlir._lowerings.get(prim), *(rules.get(prim) for rules in
+                                            mlir._platform_specific_lowerings.values())]
+    found = set()
+    for entry in entries:
+        if entry is None:
+            continue
+        rule = entry.rule
+        if getattr(rule, "__qualname__", None) != "lower_fun.<locals>.f_lowered":
+            return None
+        cells = dict(zip(rule.__code__.co_freevars, rule.__closure__ or (), strict=True))
+        found.add((cells["fun"].cell_contents, bool(cells["multiple_results"].cell_contents)))
+    return found.pop() if len(found) == 1 else None
+
+
+def _traced_lowering(em: Emitter, fun: Callable[..., Any], multiple_results: bool,
+                     args: Sequence[SSAValue]) -> Any:
+    """The equation as `fun` traced on its operands and params, a private function called."""
+    prim, p = em.eqn.primitive, em.params
+
+    def lowered(*xs: Any) -> Any:
+        out = fun(*xs, **p)
+        return list(out) if multiple_results else [out]
+
+    closed = jax.make_jaxpr(lowered)(*(v.aval for v in em.eqn.invars))
+    if any(e.primitive is prim for e in closed.jaxpr.eqns):
+        raise UnsupportedPrimitive(f"{em.where()}: tiers cannot import primitive "
+                                   f"'{prim.name}': its lowering binds it again")
+    return _call(em, closed, prim.name, args)
 
 
 

@@ -23,9 +23,9 @@ from tiers.targets.jax import hlo
 from tiers.targets.jax.rules import EMIT_RULES
 
 # Ops emitted by JAX from their walk rule, on purpose: `lax.generic` binds any primitive tiers
-# has no op for (its lowering is JAX's by definition), and a sharding constraint needs the mesh
-# JAX builds for the module.
-FALLBACK_OPS = {lax.GenericOp, lax.ShardingConstraintOp}
+# has no op for (its lowering is JAX's by definition), a sharding constraint needs the mesh
+# JAX builds for the module, and select_and_gather_add is lowered differently per platform.
+FALLBACK_OPS = {lax.GenericOp, lax.ShardingConstraintOp, lax.SelectAndGatherAddOp}
 
 
 def test_every_op_has_an_emission_rule() -> None:

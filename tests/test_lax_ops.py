@@ -544,6 +544,100 @@ ROWS += [
         note=f"preferred_{to.name}") for to, src in ((F32, (F16, BF16, I32)), (I32, (I8,)))),
 ]
 
+
+# Windowed ops over the last two dimensions: pooling (`jax.lax.reduce_window` with a monoid,
+# which JAX binds as reduce_window_{sum,max,min}), its gradient (select_and_scatter_add, from
+# `jax.vjp`) and its tangent (select_and_gather_add, from `jax.jvp`). Padding is explicit
+# `(low, high)` pairs or "VALID"/"SAME"; `few` values make windows tie. No NaN keys for
+# select_and_gather_add: its pair reducer is then not associative, and XLA's reduction
+# order is unspecified (targets/reference/lax_windows.py).
+WINDOW_SHAPES = ((6, 5), (2, 7, 6))
+
+
+def pool(computation: Callable, init: Callable[[np.dtype], Any], window: Sequence[int] = (3, 2),
+         strides: Sequence[int] = (2, 1), padding: Any = "VALID",
+         base: Sequence[int] = (1, 1), dilation: Sequence[int] = (1, 1)) -> Callable:
+    def fn(x: Any) -> Any:
+        lead = (1,) * (x.ndim - 2)
+        pads = padding if isinstance(padding, str) else [(0, 0)] * (x.ndim - 2) + list(padding)
+        return jlax.reduce_window(x, np.asarray(init(x.dtype)).astype(x.dtype), computation,
+                                  lead + tuple(window), lead + tuple(strides), pads,
+                                  lead + tuple(base), lead + tuple(dilation))
+
+    return fn
+
+
+def pooled(fn: Callable, special: bool = False, ties: bool = False) -> Gen:
+    """x of the case's shape (with specials, or tying values), and an array shaped like
+    `fn(x)`: the cotangent of a pooling `fn`."""
+
+    def make(rng: np.random.Generator, shape: tuple[int, ...], dtype: np.dtype):
+        x = few(rng, shape, dtype) if ties else values(rng, shape, dtype)
+        out = jax.eval_shape(fn, jax.ShapeDtypeStruct(shape, dtype)).shape
+        return [with_specials(rng, x) if special else x, values(rng, out, dtype)]
+
+    return make
+
+
+def pool_vjp(fn: Callable) -> Callable:
+    return lambda x, ct: jax.vjp(fn, x)[1](ct)[0]
+
+
+def pool_jvp(fn: Callable) -> Callable:
+    return lambda x, t: jax.jvp(fn, (x,), (t,))[1]
+
+
+def scatter_add_bound(select: Any, window: Sequence[int], strides: Sequence[int],
+                      padding: Sequence[tuple[int, int]]) -> Callable:
+    """select_and_scatter_add bound directly (on integers and bools, which `jax.vjp` does not
+    differentiate), over the last two dimensions."""
+    def fn(x: Any, source: Any) -> Any:
+        lead = (1,) * (x.ndim - 2)
+        return jlax.select_and_scatter_add_p.bind(
+            source, x, select_prim=select, window_dimensions=lead + tuple(window),
+            window_strides=lead + tuple(strides), padding=((0, 0),) * (x.ndim - 2) + padding)
+
+    return fn
+
+
+MAX_POOL = pool(jlax.max, lowest, (3, 3), (2, 2), "SAME")
+MIN_POOL = pool(jlax.min, highest, (2, 3), (1, 2), ((1, 0), (1, 2)))
+DILATED_POOL = pool(jlax.max, lowest, (2, 2), (1, 2), ((1, 1), (0, 1)), base=(2, 1),
+                    dilation=(1, 2))
+BOUND_SCATTER = scatter_add_bound(jlax.ge_p, (2, 3), (1, 2), ((1, 0), (0, 2)))
+BOUND_WINDOWS = pool(jlax.max, lowest, (2, 3), (1, 2), ((1, 0), (0, 2)))  # its source's shape
+ROWS += [
+    Row(lax.ReduceWindowSumOp, pool(jlax.add, lambda d: 0), uniform(), dtypes=NUMS,
+        shapes=WINDOW_SHAPES, tol=2.0),
+    Row(lax.ReduceWindowSumOp, pool(jlax.add, lambda d: 0, (2, 2), (1, 1), "SAME", (2, 1),
+                                    (1, 2)), uniform(), dtypes=(F32, I32),
+        shapes=WINDOW_SHAPES, note="dilated"),
+    Row(lax.ReduceWindowSumOp, pool(jlax.add, lambda d: 0, (3, 3), (1, 1), ((2, -1), (1, 1))),
+        full_range(), dtypes=(I32, U8), shapes=WINDOW_SHAPES, note="wrap"),
+    Row(lax.ReduceWindowMaxOp, MAX_POOL, uniform(special=True), dtypes=(*ALL, U32),
+        shapes=WINDOW_SHAPES),
+    Row(lax.ReduceWindowMaxOp, DILATED_POOL, uniform(), dtypes=(F32, I32),
+        shapes=WINDOW_SHAPES, note="dilated"),
+    Row(lax.ReduceWindowMinOp, MIN_POOL, uniform(special=True), dtypes=(*ALL, U32),
+        shapes=WINDOW_SHAPES),
+    Row(lax.SelectAndScatterAddOp, pool_vjp(MAX_POOL), pooled(MAX_POOL), shapes=WINDOW_SHAPES,
+        note="max_pool_grad"),
+    Row(lax.SelectAndScatterAddOp, pool_vjp(MAX_POOL), pooled(MAX_POOL, ties=True),
+        dtypes=(F32,), shapes=WINDOW_SHAPES, note="ties"),
+    Row(lax.SelectAndScatterAddOp, pool_vjp(MAX_POOL), pooled(MAX_POOL, special=True),
+        dtypes=(F32,), shapes=WINDOW_SHAPES, note="specials"),
+    Row(lax.SelectAndScatterAddOp, pool_vjp(MIN_POOL), pooled(MIN_POOL, ties=True),
+        shapes=WINDOW_SHAPES, note="min_pool_grad"),
+    Row(lax.SelectAndScatterAddOp, BOUND_SCATTER, pooled(BOUND_WINDOWS, ties=True),
+        dtypes=(I32, BOOL), shapes=WINDOW_SHAPES, note="bound"),
+    Row(lax.SelectAndGatherAddOp, pool_jvp(MAX_POOL), uniform(n=2), shapes=WINDOW_SHAPES,
+        note="max_pool_jvp"),
+    Row(lax.SelectAndGatherAddOp, pool_jvp(MIN_POOL), lambda rng, s, d: [
+        few(rng, s, d), values(rng, s, d)], dtypes=(F32,), shapes=WINDOW_SHAPES, note="ties"),
+    Row(lax.SelectAndGatherAddOp, pool_jvp(DILATED_POOL), uniform(n=2), dtypes=(F32, F16),
+        shapes=WINDOW_SHAPES, note="dilated"),
+]
+
 # Primitives without a dedicated op arrive as `lax.generic`; it is also built directly.
 ROUND_PARAMS = params.params_to_attr({"rounding_method": jlax.RoundingMethod.AWAY_FROM_ZERO})
 ROWS += [

@@ -21,8 +21,8 @@ HLO_REDUCE_RULES: dict[type, EmitRule] = {}
 I1 = "tensor<i1>"
 
 
-def _identity(kind: str, element: Any) -> np.ndarray:
-    """The identities of `lax._get_*_identity`."""
+def identity(kind: str, element: Any) -> np.ndarray:
+    """The identities of `lax._get_*_identity` (the init of a reduction of `kind`)."""
     d = dtypes.to_numpy(element)
     if kind in ("max", "min"):
         sign = -1 if kind == "max" else 1
@@ -59,7 +59,7 @@ REDUCERS = {
 def _reduce(em: HloEmitter, op: lax.ReduceOp, x: str) -> str:
     kind, name = REDUCERS[type(op)]
     element = lax.elem(op.operand)
-    init = em.constant(_identity(kind, element))
+    init = em.constant(identity(kind, element))
     scalar = scalar_text(element)
     body = em.region([scalar, scalar], lambda a: [em.one(name, a, scalar)])
     return em.op("stablehlo.reduce", [x, init], [op.results[0].type],
@@ -79,7 +79,7 @@ def _arg_reduce(em: HloEmitter, op: lax.ArgReduceOp, x: str) -> str:
     element, index = lax.elem(op.operand), lax.elem(op.result)
     iota = em.one("stablehlo.iota", [], TensorType(index, lax.shape(op.operand)),
                   f"iota_dimension = {axis} : i64")
-    init = em.constant(_identity("max" if is_max else "min", element))
+    init = em.constant(identity("max" if is_max else "min", element))
     zero = em.scalar(0, index)
     vt, it = scalar_text(element), scalar_text(index)
 
@@ -141,8 +141,8 @@ def _cumulative(em: HloEmitter, op: lax.CumulativeOp, x: str) -> str:
         return x
     element = lax.elem(op.operand)
     scalar = scalar_text(element)
-    identity = _identity(kind, element)
-    init = full(em, identity, TensorType(element, ())) if broadcast else em.constant(identity)
+    value = identity(kind, element)
+    init = full(em, value, TensorType(element, ())) if broadcast else em.constant(value)
     padding = [[0, 0] for _ in shape]
     padding[axis] = [0, n - 1] if op.flag("reverse") else [n - 1, 0]
     window = [1] * len(shape)

@@ -174,6 +174,32 @@ _register(lax.SortOp, lambda op, *xs: _results(op, jlax.sort(
 _register(lax.TopKOp, lambda op, x: tuple(jlax.top_k(x, op.int("k"))))
 
 
+WINDOW_PRIMITIVES = {
+    lax.ReduceWindowSumOp: jlax.reduce_window_sum_p,
+    lax.ReduceWindowMaxOp: jlax.reduce_window_max_p,
+    lax.ReduceWindowMinOp: jlax.reduce_window_min_p,
+    lax.SelectAndScatterAddOp: jlax.select_and_scatter_add_p,
+    lax.SelectAndGatherAddOp: jlax.select_and_gather_add_p}
+SELECT_PRIMITIVES = {"ge": jlax.ge_p, "le": jlax.le_p}
+
+
+def _window(op: lax.WindowOp, *xs):
+    # The primitives themselves: `jax.lax.reduce_window` would pick them again from a
+    # computation and an init value, and the select_and_* ones have no public wrapper.
+    params: dict[str, Any] = {"window_dimensions": op.ints("window_dimensions"),
+                              "window_strides": op.ints("window_strides"),
+                              "padding": op.padding}
+    if op.DILATED:
+        params["base_dilation"], params["window_dilation"] = op.dilations()
+    if "select" in op.properties:
+        params["select_prim"] = SELECT_PRIMITIVES[op.select.data]  # type: ignore[attr-defined]
+    return WINDOW_PRIMITIVES[type(op)].bind(*xs, **params)
+
+
+for _cls in WINDOW_PRIMITIVES:
+    _register(_cls, _window)
+
+
 def _precision(op: lax.DotGeneralOp) -> Any:
     p = op.precision
     return None if p is None else jlax.Precision(p.data.split(".")[-1])

@@ -34,6 +34,7 @@ from tiers.targets.reference.common import (
     result_dtype,
     wide,
 )
+from tiers.targets.reference.lax_windows import WINDOW_RULES
 from tiers.targets.reference.special import special as sp
 from tiers.targets.walk import OpRule
 
@@ -634,6 +635,7 @@ for _cls in CUMULATIVE_UFUNCS:
 _register(lax.SortOp, _sort)
 _register(lax.TopKOp, _top_k)
 _register(lax.DotGeneralOp, _dot_general)
+LAX_RULES.update(WINDOW_RULES)  # pooling and its derivatives (lax_windows.py)
 
 # ---------------------------------------------------------------------------------------
 # Any other primitive.
