@@ -240,6 +240,15 @@ def test_at_updates():
     want[[0, 5]] *= 3
     np.testing.assert_array_equal(y.numpy(), want)
     assert float(z) == want[0]
+    # The same `at` in graph mode and on a Tensor traced by jax.jit.
+    g = tiers.Graph()
+    with g.as_default():
+        a = tiers.placeholder(tiers.float32, shape=(6,))
+        b = a.at[1].set(10.0)
+    np.testing.assert_array_equal(tiers.Session(g).run(b, {a: np.arange(6.0)}),
+                                  [0, 10, 2, 3, 4, 5])
+    np.testing.assert_array_equal(jax.jit(lambda t: t.at[0].set(9.0))(x).numpy(),
+                                  [9, 1, 2, 3, 4, 5])
 
 
 def test_grad_of_a_loss_is_one_op_of_the_program():
