@@ -33,6 +33,7 @@ import jax
 import numpy as np
 from jax._src import config as jax_config
 from jax._src.array import ArrayImpl
+from jax._src.interpreters.partial_eval import DynamicJaxprTracer
 from xdsl.dialects.builtin import ModuleOp
 
 from tiers import pipeline
@@ -45,6 +46,7 @@ from tiers.targets import jax as jax_target
 
 _SCALARS = frozenset({int, float, bool, complex})
 _Tracer = jax.core.Tracer
+_Staging = DynamicJaxprTracer  # the tracer of `jax.jit` and of `jax.lax` control-flow bodies
 # JAX errors meaning "this op needs concrete values", so it cannot be a compiled kernel.
 _NEEDS_VALUES = (jax.errors.ConcretizationTypeError, jax.errors.TracerIntegerConversionError,
                  jax.errors.TracerArrayConversionError, jax.errors.NonConcreteBooleanIndexError)
@@ -355,6 +357,23 @@ def _rebuild(x: Any, scalar_operand: bool, values: Any) -> Any:
     return x
 
 
+def _traced_result(out: Any, args: tuple, kwargs: dict) -> Any:
+    """`out` of an op on tracers, its arrays as Tensors if a Tensor of a staging tracer (`jax.jit`,
+    a `jax.lax` loop body) was an argument: a Tensor stays a Tensor there, so one carried by
+    `jax.lax.fori_loop` keeps its type. Under autodiff and batching tracers (`jax.grad(f)(t)`,
+    `vmap`) results stay plain JAX values, as JAX's transformations need their outputs to be
+    arrays; so do ops on plain tracers and on Tensor constants, as JAX's own."""
+
+    def is_tensor(x: Any) -> bool:
+        return type(x) is Tensor
+
+    leaves = jax.tree_util.tree_leaves((args, kwargs), is_leaf=is_tensor)
+    if not any(type(x) is Tensor and isinstance(x._value, _Staging) for x in leaves):
+        return out
+    return jax.tree_util.tree_map(lambda x: Tensor(x) if isinstance(x, jax.Array) else x, out,
+                                  is_leaf=is_tensor)
+
+
 def _unwrap(x: Any) -> Any:
     """`x` with Tensors replaced by their values (for calls into JAX itself)."""
     t = type(x)
@@ -404,7 +423,8 @@ def call(op: Op, args: tuple, kwargs: dict) -> Any:
     try:
         key = _key(op, args, kwargs, dyn)
     except _Traced:  # inside jax.jit/tiers.jit tracing: plain JAX, traced code stays unchanged
-        return op.fn(*_unwrap(args), **{k: _unwrap(v) for k, v in kwargs.items()})
+        out = op.fn(*_unwrap(args), **{k: _unwrap(v) for k, v in kwargs.items()})
+        return _traced_result(out, args, kwargs)
     except _Symbolic:
         return SYMBOLIC(op, args, kwargs)
     except _Uncacheable:
@@ -494,6 +514,8 @@ def trace(op: Op, args: tuple, kwargs: dict, specs: list[Any]) -> tuple[Any, Any
         full_args = [_rebuild(a, op.scalar_operands, it) for a in args]
         full_kwargs = {k: _rebuild(v, False, it) for k, v in kwargs.items()}
         leaves, tree = jax.tree_util.tree_flatten(op.fn(*full_args, **full_kwargs))
+        if not leaves:  # `meshgrid()`, `unstack` of an empty array: nothing to compile
+            raise _NotAnArrayOp("it returns no arrays")
         if not all(isinstance(leaf, _Tracer) for leaf in leaves):
             raise _NotAnArrayOp("it returns values that are not arrays")
         trees.append(tree)

@@ -40,7 +40,7 @@ import operator
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal, overload
 
 import jax
 from jax._src import api_util, core
@@ -63,6 +63,7 @@ from tiers.frontend.tensor import Tensor
 from tiers.passes.collector import gc_paused
 from tiers.pipeline import Debug, Pipeline
 from tiers.pipeline.check import IMPORT_DIALECTS
+from tiers.pipeline.dot import module_to_dot, render
 from tiers.targets.walk import find_function
 
 _UNSET: Any = object()  # jax.jit's "not given" (None is a valid sharding there)
@@ -178,12 +179,14 @@ class JitFunction:
             self.info.traces += 1
             self.retraces.record(signature(self._fn, args, kwargs, self._static_pos(args),
                                            self.static_argnames))
+        result = jax.tree_util.tree_unflatten(out_tree(), outs)
         if _has_tensor((args, kwargs)):
             # Called with tiers Tensors (eager style): answer with Tensors. This is decided
             # per signature at trace time (Tensor is a pytree node), so calls with plain
-            # arrays keep jax.jit's exact cost and return arrays, as jax.jit does.
-            outs = [Tensor(x) for x in outs]
-        return jax.tree_util.tree_unflatten(out_tree(), outs)
+            # arrays keep jax.jit's exact cost and return arrays, as jax.jit does. Results
+            # that are Tensors already (the function returned some) stay as they are.
+            result = jax.tree_util.tree_map(_as_tensor, result, is_leaf=_is_tensor)
+        return result
 
     def _debug_info(self, args: tuple, kwargs: dict) -> Any:
         """JAX's description of this call (the function, its arguments' names)."""
@@ -224,7 +227,10 @@ class JitFunction:
         out_tree_box: list[Any] = []
 
         def flat_fn(*flat: Any) -> list[Any]:
-            d_args, d_kwargs = jax.tree_util.tree_unflatten(in_tree, flat)
+            # A Tensor argument is traced as the array it wraps: the function sees the tracer,
+            # as `jax.jit` with that array would give it (`_bind` answers with Tensors).
+            d_args, d_kwargs = jax.tree_util.tree_map(
+                _unwrapped, jax.tree_util.tree_unflatten(in_tree, flat), is_leaf=_is_tensor)
             it = iter(d_args)
             full = [args[i] if i in static_pos else next(it) for i in range(len(args))]
             out = self._fn(*full, **{**kwargs, **d_kwargs})
@@ -329,7 +335,7 @@ class Lowered(jax.stages.Lowered):
     """JAX's `Lowered` of a `tiers.jit` function, every method with JAX's meaning (`as_text()`
     and `compiler_ir()` are the StableHLO XLA compiles, `compile(compiler_options)` gives a
     `jax.stages.Compiled`), plus tiers' IR stages: "import" (before the pipeline) and
-    "optimized" (after it), for `as_text` and `compiler_ir`."""
+    "optimized" (after it), for `as_text`, `compiler_ir` and `graph` (a Graphviz picture)."""
 
     def __init__(self, lowered: jax.stages.Lowered, source: Specialization):
         super().__init__(lowered._lowering, lowered.args_info, lowered.out_tree,
@@ -366,10 +372,44 @@ class Lowered(jax.stages.Lowered):
             return self.program.module
         return super().compiler_ir(dialect)
 
+    @overload
+    def graph(self, stage: str = "optimized", format: Literal["dot", "svg"] = "dot") -> str: ...
+
+    @overload
+    def graph(self, stage: str, format: Literal["png"]) -> bytes: ...
+
+    @overload
+    def graph(self, stage: str = "optimized", *, format: Literal["png"]) -> bytes: ...
+
+    def graph(self, stage: str = "optimized", format: str = "dot") -> str | bytes:
+        """tiers' IR at `stage` ("import" or "optimized") as a Graphviz picture: DOT text
+        (`format` "dot"), or rendered by Graphviz's `dot` as SVG text ("svg") or PNG bytes
+        ("png"), which raises `GraphvizNotFoundError` when Graphviz is not installed."""
+        if stage not in _STAGES:
+            raise ValueError(f"unknown stage '{stage}' (tiers' stages: {', '.join(_STAGES)})")
+        if format not in ("dot", "svg", "png"):
+            raise ValueError(f"unknown graph format '{format}' (formats: dot, svg, png)")
+        text = module_to_dot(self.compiler_ir(stage), self.source.compiler.name)
+        if format == "dot":
+            return text
+        picture = render(text, format)
+        return picture.decode("utf-8") if format == "svg" else picture
+
+
+def _is_tensor(x: Any) -> bool:
+    return isinstance(x, Tensor)
+
 
 def _has_tensor(tree: Any) -> bool:
-    leaves = jax.tree_util.tree_leaves(tree, is_leaf=lambda x: isinstance(x, Tensor))
-    return any(isinstance(x, Tensor) for x in leaves)
+    return any(map(_is_tensor, jax.tree_util.tree_leaves(tree, is_leaf=_is_tensor)))
+
+
+def _as_tensor(x: Any) -> Any:
+    return Tensor(x) if isinstance(x, jax.Array) else x
+
+
+def _unwrapped(x: Any) -> Any:
+    return x._value if isinstance(x, Tensor) else x
 
 
 @contextlib.contextmanager

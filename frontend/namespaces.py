@@ -95,7 +95,10 @@ def _constant(value: Any, dtype: Any = None) -> Any:
 constant: Callable[..., Any] = eager.wrap(_constant, "tiers.constant", direct=True)
 numpy = _register(
     "tiers.numpy", jnp, array=eager.wrap(jnp.array, "tiers.numpy.array", direct=True),
-    asarray=eager.wrap(jnp.asarray, "tiers.numpy.asarray", direct=True))
+    asarray=eager.wrap(jnp.asarray, "tiers.numpy.asarray", direct=True),
+    # The array API's metadata, as jax.numpy's (`Tensor.__array_namespace__` is this module).
+    __array_api_version__=jnp.__array_api_version__,
+    __array_namespace_info__=jnp.__array_namespace_info__)
 nn = _register("tiers.nn", jax.nn, **{
     name: eager.wrap(fn, f"tiers.nn.{name}") for name, fn in highlevel.NN_FUNCTIONS.items()})
 random = _register("tiers.random", jax.random)
@@ -104,13 +107,30 @@ _OPERATOR_OPS = (
     "add", "subtract", "multiply", "true_divide", "floor_divide", "remainder", "power", "matmul",
     "bitwise_and", "bitwise_or", "bitwise_xor", "left_shift", "right_shift", "less",
     "less_equal", "greater", "greater_equal", "equal", "not_equal", "negative", "positive",
-    "abs", "invert", "transpose", "astype", "reshape", "sum", "mean", "max", "min",
+    "abs", "invert", "divmod",
 )
+# `jax.Array` methods whose positional Python scalars are array operands (`x.clip(0.0, 1.0)`).
+_SCALAR_OPERAND_METHODS = frozenset(("clip",))
+
+
 def _at(x: Any, *values: Any, index: Any, method: str, **kwargs: Any) -> Any:
     """`x.at[index].method(*values, **kwargs)`, JAX's functional update (`Tensor.at`)."""
     return getattr(jnp.asarray(x).at[index], method)(*values, **kwargs)
 
 
+def _array_op(name: str, is_property: bool) -> Callable[..., Any]:
+    """`jax.Array`'s method or property `name` as an eager op on `Tensor`s (and graph tensors)."""
+
+    def fn(x: Any, *args: Any, **kwargs: Any) -> Any:
+        value = getattr(x, name)  # on an array while running, on a tracer while tracing
+        return value if is_property else value(*args, **kwargs)
+
+    fn.__name__ = fn.__qualname__ = name
+    return eager.wrap(fn, f"tiers.Tensor.{name}", name in _SCALAR_OPERAND_METHODS)
+
+
+# Tensor's operators run `tiers.numpy`'s ops; its `jax.Array` methods run JAX's own.
+_tensor.OPS.update({name: _array_op(name, prop) for name, prop in _tensor.ARRAY_OPS.items()})
 _tensor.OPS.update({name: getattr(numpy, name) for name in _OPERATOR_OPS},
                    getitem=eager.wrap(operator.getitem, "tiers.getitem"),
                    # Python scalar values are operands (one kernel for all); the index is static.

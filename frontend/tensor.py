@@ -3,7 +3,13 @@
 Arithmetic on Tensors runs `tiers.numpy` ops, so every operator is an eager op with a cached,
 compiled kernel (frontend/eager.py). A Tensor is a JAX pytree node with one leaf, so `jax.jit`,
 `tiers.jit`, `jax.grad` and the tree utilities take Tensors wherever they take arrays; inside
-traced code a Tensor may wrap a tracer, and ops on it then return plain JAX values.
+traced code a Tensor may wrap a tracer, and ops on it then give Tensors wrapping tracers, so a
+Tensor carried through `jax.lax.fori_loop`/`scan`/`while_loop` keeps its type. `jax.lax`
+functions take Tensors as the arrays they hold (a hook of JAX's, at the bottom of this file).
+
+Every `jax.Array` method and property is here with JAX's signature and meaning: those that
+compute a value are eager ops (`OPS`, one per name, running JAX's own method), those that read
+data or placement (`tolist`, `sharding`, `__dlpack__`...) read the concrete array.
 
 In lazy eager mode (frontend/lazy.py) a Tensor may hold a `LazyValue` instead: the result of an
 op of a pending program. Its shape and dtype are known at once; reading it as data (`numpy()`,
@@ -16,12 +22,16 @@ at the first use.
 
 from __future__ import annotations
 
+import functools
+import inspect
+import sys
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import jax
 import jax.numpy as jnp
 import numpy as np
+from jax._src import dtypes as jax_dtypes
 from jax._src.array import ArrayImpl
 
 from tiers.frontend.config import shown
@@ -30,10 +40,15 @@ from tiers.frontend.devices import placement
 # The op behind each operator, filled in by frontend/namespaces.py once the op wrappers exist
 # (the wrappers need this module, so it cannot import them).
 OPS: dict[str, Callable[..., Any]] = {}
+# The `jax.Array` methods (False) and properties (True) that `_method`/`_property` made, by
+# name: frontend/namespaces.py puts an eager op running JAX's own one in `OPS` for each.
+ARRAY_OPS: dict[str, bool] = {}
 
-# Operand types an operator accepts; anything else gets NotImplemented, as with `jax.Array`.
+# Operand types an operator accepts; for others it does what `jax.Array`'s does
+# (`_other_operand`).
 _OPERAND_TYPES: set[type] = {int, float, bool, complex, np.ndarray}
 _OPERAND_BASES: tuple[type, ...] = (np.generic, jax.Array)
+_SETITEM: Callable[..., None] = ArrayImpl.__setitem__  # raises JAX's TypeError, whatever `self`
 
 
 def accept_operand_type(cls: type) -> None:
@@ -41,14 +56,37 @@ def accept_operand_type(cls: type) -> None:
     _OPERAND_TYPES.add(cls)
 
 
+# Operands `jax.Array`'s operators reject with a TypeError rather than NotImplemented (so that
+# Python neither concatenates nor compares by identity), by op.
+_REJECTED: dict[str, tuple[type, ...]] = {
+    "add": (list, tuple), "equal": (dict, list, set, tuple), "not_equal": (dict, list, set, tuple)}
+_SYMBOLS = {"add": "+", "equal": "==", "not_equal": "!="}
+
+
 def _binary(name: str, reflected: bool = False) -> Callable[[Any, Any], Any]:
     def method(self: Any, other: Any) -> Any:
         if type(other) not in _OPERAND_TYPES and not isinstance(other, _OPERAND_BASES):
-            return NotImplemented
+            other = _other_operand(self, other, name, reflected)
+            if other is NotImplemented:
+                return NotImplemented
         return OPS[name](other, self) if reflected else OPS[name](self, other)
 
     method.__name__ = f"__{'r' if reflected else ''}{name}__"
     return method
+
+
+def _other_operand(self: Any, other: Any, name: str, reflected: bool) -> Any:
+    """What `jax.Array`'s operators make of an operand of another type: an object with
+    `__jax_array__` is that array; lists and tuples (and for `==`, dicts and sets) are a
+    TypeError; anything else is NotImplemented."""
+    convert = getattr(other, "__jax_array__", None)
+    if convert is not None:
+        return convert()
+    if type(other) in _REJECTED.get(name, ()):
+        names = [repr(type(self).__name__), repr(type(other).__name__)]
+        left, right = names[::-1] if reflected else names
+        raise TypeError(f"unsupported operand type(s) for {_SYMBOLS[name]}: {left} and {right}")
+    return NotImplemented
 
 
 def _unary(name: str) -> Callable[[Any], Any]:
@@ -59,8 +97,63 @@ def _unary(name: str) -> Callable[[Any], Any]:
     return method
 
 
+def _like_jax(fn: Callable[..., Any], name: str) -> None:
+    """Give `fn` the name, docstring and signature (`__wrapped__`) of `jax.Array`'s `name`."""
+    source = getattr(ArrayImpl, name)
+    source = getattr(source, "fget", source)
+    if inspect.isfunction(source):  # not for JAX's C++ methods (`is_ready`)
+        functools.update_wrapper(fn, source)
+    fn.__name__, fn.__qualname__, fn.__module__ = name, f"Tensor.{name}", __name__
+
+
+def _method(name: str) -> Callable[..., Any]:
+    """`jax.Array`'s method `name`, as the eager op `OPS[name]` (JAX's method run on the array:
+    its signature and meaning)."""
+    ARRAY_OPS[name] = False
+
+    def method(self: Any, *args: Any, **kwargs: Any) -> Any:
+        return OPS[name](self, *args, **kwargs)
+
+    _like_jax(method, name)
+    return method
+
+
+def _property(name: str) -> Any:
+    """`jax.Array`'s property `name`, as the eager op `OPS[name]`."""
+    ARRAY_OPS[name] = True
+
+    def get(self: Any) -> Any:
+        return OPS[name](self)
+
+    _like_jax(get, name)
+    return property(get)
+
+
+def _reads(name: str, wrap: bool = False) -> Callable[..., Any]:
+    """`jax.Array`'s method `name` run on the concrete array (data or placement, not an op);
+    with `wrap`, its array result as a Tensor."""
+
+    def method(self: Tensor, *args: Any, **kwargs: Any) -> Any:
+        out = getattr(self._concrete(), name)(*args, **kwargs)
+        return Tensor(out) if wrap else out
+
+    _like_jax(method, name)
+    return method
+
+
+def _reads_property(name: str) -> Any:
+    """`jax.Array`'s property `name`, read from the concrete array."""
+
+    def get(self: Tensor) -> Any:
+        return getattr(self._concrete(), name)
+
+    _like_jax(get, name)
+    return property(get)
+
+
 class Operators:
-    """Python operators as `tiers.numpy` ops, shared by eager and graph tensors."""
+    """Python operators and `jax.Array`'s methods as eager ops, shared by eager and graph
+    tensors."""
 
     __slots__ = ()
     # numpy defers `ndarray + tensor` to our reflected operator instead of converting us.
@@ -84,48 +177,48 @@ class Operators:
     __eq__, __ne__ = _binary("equal"), _binary("not_equal")
     __neg__, __pos__ = _unary("negative"), _unary("positive")
     __abs__, __invert__ = _unary("abs"), _unary("invert")
+    __divmod__, __rdivmod__ = _binary("divmod"), _binary("divmod", True)
+    __round__ = _method("__round__")
     __hash__ = None  # type: ignore[assignment]  # `==` is elementwise, as for numpy arrays
 
     def __getitem__(self, index: Any) -> Any:
         return OPS["getitem"](self, index)
+
+    def __setitem__(self, index: Any, value: Any) -> None:
+        _SETITEM(self, index, value)  # JAX's TypeError: arrays are immutable
 
     @property
     def at(self) -> _At:
         """Functional updates, as `jax.Array.at`: `x.at[i].set(v)` is a new array."""
         return _At(self)
 
+    # jax.Array's methods and properties that compute a value, each an eager op.
+    T, mT, real, imag = _property("T"), _property("mT"), _property("real"), _property("imag")
+    all, any, argmax, argmin = _method("all"), _method("any"), _method("argmax"), _method("argmin")
+    argpartition, argsort, sort = _method("argpartition"), _method("argsort"), _method("sort")
+    astype, view, byteswap = _method("astype"), _method("view"), _method("byteswap")
+    choose, clip, compress = _method("choose"), _method("clip"), _method("compress")
+    conj, conjugate, copy = _method("conj"), _method("conjugate"), _method("copy")
+    cumprod, cumsum, diagonal = _method("cumprod"), _method("cumsum"), _method("diagonal")
+    dot, trace, nonzero = _method("dot"), _method("trace"), _method("nonzero")
+    flatten, ravel, squeeze = _method("flatten"), _method("ravel"), _method("squeeze")
+    reshape, transpose, swapaxes = _method("reshape"), _method("transpose"), _method("swapaxes")
+    repeat, take, searchsorted = _method("repeat"), _method("take"), _method("searchsorted")
+    max, min, ptp, round = _method("max"), _method("min"), _method("ptp"), _method("round")
+    sum, prod, mean = _method("sum"), _method("prod"), _method("mean")
+    std, var = _method("std"), _method("var")
+
     @property
-    def T(self) -> Any:  # noqa: N802 - numpy's name
-        """The transpose (axes reversed)."""
-        return OPS["transpose"](self)
+    def flat(self) -> Any:
+        """Not implemented, as in JAX (a NotImplementedError): use `flatten()`."""
+        return ArrayImpl.flat.fget(self)  # type: ignore[attr-defined]
 
-    def astype(self, dtype: Any) -> Any:
-        """The same values converted to `dtype`."""
-        return OPS["astype"](self, dtype)
-
-    def reshape(self, *shape: Any) -> Any:
-        """The same values in `shape` (one tuple or several ints; -1 is inferred)."""
-        return OPS["reshape"](self, shape[0] if len(shape) == 1 else shape)
-
-    def transpose(self, *axes: Any) -> Any:
-        """The axes permuted (reversed when none are given)."""
-        return OPS["transpose"](self, (axes[0] if len(axes) == 1 else axes) or None)
-
-    def sum(self, axis: Any = None, keepdims: bool = False) -> Any:
-        """The sum over `axis` (all axes by default)."""
-        return OPS["sum"](self, axis=axis, keepdims=keepdims)
-
-    def mean(self, axis: Any = None, keepdims: bool = False) -> Any:
-        """The mean over `axis` (all axes by default)."""
-        return OPS["mean"](self, axis=axis, keepdims=keepdims)
-
-    def max(self, axis: Any = None, keepdims: bool = False) -> Any:
-        """The maximum over `axis` (all axes by default)."""
-        return OPS["max"](self, axis=axis, keepdims=keepdims)
-
-    def min(self, axis: Any = None, keepdims: bool = False) -> Any:
-        """The minimum over `axis` (all axes by default)."""
-        return OPS["min"](self, axis=axis, keepdims=keepdims)
+    def __array_namespace__(self, *, api_version: str | None = None) -> Any:
+        """The array API namespace of these arrays: `tiers.numpy`."""
+        if api_version is not None and api_version != jnp.__array_api_version__:
+            raise ValueError(f"{api_version=!r} is not available; available versions are: "
+                             f"{[jnp.__array_api_version__]}")
+        return sys.modules["tiers.numpy"]
 
 
 class _At:
@@ -224,7 +317,7 @@ class LazyValue:
 class Tensor(Operators):
     """An eager array: a `jax.Array` plus numpy-style methods and operators."""
 
-    __slots__ = ("_value",)
+    __slots__ = ("_value", "__weakref__")  # weakly referable, as `jax.Array`s are
 
     def __init__(self, value: Any):
         # The common case first: eager ops wrap each result (tracers are jax.Arrays too).
@@ -263,9 +356,38 @@ class Tensor(Operators):
         """The values as a numpy array (copied to the host)."""
         return np.asarray(self._concrete())
 
-    def item(self) -> Any:
-        """The single element as a Python scalar."""
-        return self._concrete().item()
+    def item(self, *args: int) -> Any:
+        """An element (the only one, or the one at `args`) as a Python scalar."""
+        return self._concrete().item(*args)
+
+    # jax.Array's accessors of data and placement: they read the concrete array.
+    tolist, tobytes, devices = _reads("tolist"), _reads("tobytes"), _reads("devices")
+    __dlpack__, __dlpack_device__ = _reads("__dlpack__"), _reads("__dlpack_device__")
+    copy_to_host_async, is_ready = _reads("copy_to_host_async"), _reads("is_ready")
+    delete, is_deleted = _reads("delete"), _reads("is_deleted")
+    on_device_size_in_bytes = _reads("on_device_size_in_bytes")
+    unsafe_buffer_pointer = _reads("unsafe_buffer_pointer")
+    addressable_data, to_device = _reads("addressable_data", True), _reads("to_device", True)
+    sharding, committed = _reads_property("sharding"), _reads_property("committed")
+    addressable_shards = _reads_property("addressable_shards")
+    global_shards = _reads_property("global_shards")
+    is_fully_addressable = _reads_property("is_fully_addressable")
+    is_fully_replicated = _reads_property("is_fully_replicated")
+    format, traceback = _reads_property("format"), _reads_property("traceback")
+    __cuda_array_interface__ = _reads_property("__cuda_array_interface__")
+
+    def block_until_ready(self) -> Tensor:
+        """This Tensor, once its value is computed (a pending lazy value is run first)."""
+        jax.block_until_ready(self._concrete())
+        return self
+
+    def __copy__(self) -> Any:
+        return OPS["copy"](self)
+
+    def __deepcopy__(self, memo: Any) -> Any:
+        return OPS["copy"](self)
+
+    __contains__ = _method("__contains__")  # an eager op; `in` reads its result as a bool
 
     @property
     def device(self) -> Any:
@@ -297,6 +419,21 @@ class Tensor(Operators):
     @property
     def size(self) -> int:
         return self._value.size
+
+    @property
+    def itemsize(self) -> int:
+        """The size of one element in bytes."""
+        return self._value.dtype.itemsize
+
+    @property
+    def nbytes(self) -> int:
+        """The size of the elements in bytes."""
+        return self._value.size * self._value.dtype.itemsize
+
+    @property
+    def weak_type(self) -> bool:
+        """Whether the dtype is weak (a Python scalar's, giving way in promotion), as JAX's."""
+        return self._value.aval.weak_type
 
     def __len__(self) -> int:
         shape = self._value.shape
@@ -364,6 +501,11 @@ def _array(value: Any) -> Any:
 
 
 accept_operand_type(Tensor)
+# `jax.lax` functions bind primitives on their arguments as given, and JAX no longer calls
+# `__jax_array__` there; it canonicalizes each argument by its type's handler (the hook its own
+# array types use: PRNG key arrays, `Ref`s). A Tensor is the array it holds.
+jax_dtypes.register_canonicalize_value_handler(
+    Tensor, lambda t: jax_dtypes.canonicalize_value(t._concrete()))
 jax.tree_util.register_pytree_node(
     # Flattening hands the array to JAX (`jax.jit`, `tiers.jit`, tree utilities): an observation.
     Tensor, lambda t: ((t._concrete(),), None), lambda _, children: Tensor._leaf(children[0])

@@ -10,6 +10,8 @@ Everything `xdsl-opt` does works here too (`--split-input-file`, `--verify-diagn
   existing FILE as it was), and an empty input is an empty module, as in `mlir-opt`;
 - `-t` offers the targets that print tiers IR (`mlir`) and `stablehlo`, the text the JAX
   target hands XLA for `@main`.
+- `--emit=dot` prints, after the pipeline, a Graphviz DOT picture of the module instead of
+  its IR (`pipeline/dot.py`; `dot -Tsvg` renders it), as `mlir-opt --view-op-graph` does.
 `ToolError` and `run_tool` are shared with `tiers-run`; the located diagnostics both print
 (`parse_module`, `verify`) live in `pipeline/verify.py`.
 """
@@ -39,6 +41,7 @@ from tiers import pipeline
 from tiers.passes.statistics import collect, format_statistics
 from tiers.pipeline.check import dialects_of
 from tiers.pipeline.context import make_context
+from tiers.pipeline.dot import module_to_dot
 from tiers.pipeline.files import replace_file
 from tiers.pipeline.instrument import Debug, PassFailure
 from tiers.pipeline.verify import (
@@ -55,6 +58,8 @@ from tiers.version import __version__
 # xDSL's other targets (llvm, riscv-asm, wgsl, ...) print other dialects; `stablehlo` prints
 # what the JAX target hands XLA for `@main` (targets/jax/hlo.py).
 TARGETS = ("mlir", "stablehlo")
+# What `--emit` prints after the pipeline: the IR (through `-t`), or its graph picture.
+EMITS = ("mlir", "dot")
 
 
 class ToolError(Exception):
@@ -224,6 +229,10 @@ class TiersOptMain(xDSLOptMain):
             "reference target and stop at the first pass that changes the values")
         add("--reproducer-dir", default=".", metavar="DIR",
             help="where a failing pass's <input>.reproducer.mlir goes (default: .)")
+        add("--emit", choices=EMITS, default="mlir",
+            help="what to print after the pipeline: the IR (mlir, the default) or a "
+            "Graphviz DOT picture of it (dot: one node per op, fused kernels and region "
+            "ops as clusters, edges labelled with types, source lines as tooltips)")
 
     def register_all_frontends(self) -> None:
         def parse_mlir(stream: IO[bytes]) -> ModuleOp:
@@ -258,6 +267,9 @@ class TiersOptMain(xDSLOptMain):
 
     def setup_pipeline(self) -> None:
         a = self.args
+        if a.emit != "mlir" and a.target != "mlir":
+            raise ToolError(f"tiers-opt: error: --emit={a.emit} prints its own output and "
+                            f"takes no target (-t {a.target})")
         self.passes = parse_pipeline(a.passes)
         before = check_pass_names("--print-ir-before", a.print_ir_before)
         after = check_pass_names("--print-ir-after", a.print_ir_after)
@@ -284,6 +296,11 @@ class TiersOptMain(xDSLOptMain):
         pipeline.compile(prog, self.passes, ctx=self.ctx, debug=self.debug,
                          verify=not self.args.disable_verify, name=Path(name).name,
                          replay=replay, spans=self._spans)
+
+    def output_resulting_program(self, prog: ModuleOp) -> str:
+        if self.args.emit == "dot":
+            return module_to_dot(prog, Path(self.get_input_name()).name)
+        return super().output_resulting_program(prog)
 
     def run(self) -> None:
         if self.args.output_file not in (None, "-"):
