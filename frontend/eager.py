@@ -570,6 +570,33 @@ def wrap(fn: Callable[..., Any], name: str, scalar_operands: bool = False,
         # else, and every miss, takes `call`, which keys the op again the general way.
         if LOCAL.special or kwargs or direct:
             return call(op, args, kwargs)
+        if len(args) == 2:  # binary ops, the most common, without the lists of the loop below
+            a, b = args
+            if type(a) is Tensor:
+                a = a._value
+            if type(b) is Tensor:
+                b = b._value
+            ta, tb = type(a), type(b)
+            if ta is ArrayImpl:
+                ka: Any = a.aval
+            elif ta in _SCALARS and scalar_operands:
+                ka = ta
+            else:
+                return call(op, args, kwargs)
+            if tb is ArrayImpl:
+                kb: Any = b.aval
+            elif tb in _SCALARS and scalar_operands:
+                kb = tb
+            else:
+                return call(op, args, kwargs)
+            # The same key as `_key` builds.
+            kernel = entries.get((op, SETTINGS.eager_pipeline, SETTINGS.generation,
+                                  _X64.value, _DEVICE.value, 2, ka, kb))
+            if kernel is None or not kernel.single or _DISABLE_JIT.value:
+                return call(op, args, kwargs)
+            kernel.used = True  # the cache's second chance instead of an LRU reordering
+            CACHE.hits += 1
+            return Tensor(kernel.run(a, b))  # type: ignore[misc]  # single: bare `run`
         dyn: list[Any] = []
         avals: list[Any] = []
         for arg in args:
@@ -585,12 +612,11 @@ def wrap(fn: Callable[..., Any], name: str, scalar_operands: bool = False,
                 avals.append(t)
             else:
                 return call(op, args, kwargs)
-        # The same key as `_key` builds.
         kernel = entries.get((op, SETTINGS.eager_pipeline, SETTINGS.generation, _X64.value,
                               _DEVICE.value, len(args), *avals))
         if kernel is None or not kernel.single or _DISABLE_JIT.value:
             return call(op, args, kwargs)
-        kernel.used = True  # the cache's second chance instead of an LRU reordering
+        kernel.used = True
         CACHE.hits += 1
         return Tensor(kernel.run(*dyn))  # type: ignore[misc]  # single: `run` is set, bare
 
