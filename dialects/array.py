@@ -28,7 +28,7 @@ from xdsl.traits import Pure
 from xdsl.utils.exceptions import VerifyException
 
 from tiers.dialects import syntax
-from tiers.dialects.dtypes import is_bool, is_float
+from tiers.dialects.dtypes import is_bool, is_complex, is_float
 from tiers.dialects.lax import elem, int_attr, ints, shape
 
 Tensor = TensorType[Attribute]
@@ -83,6 +83,8 @@ class ActivationOp(ArrayOp):
             self._check_float(self.x)
         elif is_bool(elem(self.x)):
             _fail(self, "does not accept bool operands")
+        elif is_complex(elem(self.x)):  # relu is max(x, 0): complex numbers have no order
+            _fail(self, f"does not accept complex operands, got {elem(self.x)}")
         self._check_same(self.x, self.result)
 
 

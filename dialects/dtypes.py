@@ -7,6 +7,7 @@ import numpy as np
 from numpy.typing import DTypeLike
 from xdsl.dialects.builtin import (
     BFloat16Type,
+    ComplexType,
     Float16Type,
     Float32Type,
     Float64Type,
@@ -17,7 +18,8 @@ from xdsl.dialects.builtin import (
 from xdsl.ir import Attribute
 
 # Every element type tiers' IR uses (all of them valid in a dense elements attribute).
-Element = IntegerType | Float16Type | BFloat16Type | Float32Type | Float64Type
+# Complex numbers are builtin `complex<f32>` / `complex<f64>`, as in MLIR and StableHLO.
+Element = IntegerType | Float16Type | BFloat16Type | Float32Type | Float64Type | ComplexType
 
 _BY_NAME: dict[str, Element] = {
     "bool": IntegerType(1),
@@ -33,6 +35,8 @@ _BY_NAME: dict[str, Element] = {
     "bfloat16": BFloat16Type(),
     "float32": Float32Type(),
     "float64": Float64Type(),
+    "complex64": ComplexType(Float32Type()),
+    "complex128": ComplexType(Float64Type()),
 }
 _BY_TYPE: dict[Attribute, np.dtype] = {
     t: np.dtype(ml_dtypes.bfloat16 if n == "bfloat16" else n) for n, t in _BY_NAME.items()
@@ -40,7 +44,7 @@ _BY_TYPE: dict[Attribute, np.dtype] = {
 
 
 class UnsupportedDType(TypeError):
-    """A dtype tiers' IR has no element type for (complex, float8, PRNG keys, ...)."""
+    """A dtype tiers' IR has no element type for (float8, int4, PRNG keys, ...)."""
 
 
 def element_type(dtype: DTypeLike) -> Element:
@@ -80,8 +84,40 @@ def tensor_of(element: Attribute, shape: tuple[int, ...]) -> TensorType[Element]
     return tensor_type(shape, to_numpy(element))
 
 
+def needs_x64(dtype: DTypeLike) -> bool:
+    """Whether JAX keeps `dtype` only with x64 enabled: 64-bit integers and floats, and
+    complex128 (whose parts are 64-bit; complex64 is two 32-bit floats in 8 bytes)."""
+    d = np.dtype(dtype)
+    return d.itemsize == (16 if d.kind == "c" else 8)
+
+
 def is_float(element: Attribute) -> bool:
+    """Real floating point (complex excluded)."""
     return isinstance(element, Float16Type | BFloat16Type | Float32Type | Float64Type)
+
+
+def is_complex(element: Attribute) -> bool:
+    return isinstance(element, ComplexType)
+
+
+def is_inexact(element: Attribute) -> bool:
+    """Real or complex floating point (numpy's `inexact`)."""
+    return is_float(element) or isinstance(element, ComplexType)
+
+
+def real_part(element: Attribute) -> Attribute:
+    """The element type of the real and imaginary parts of a complex type (f32 of
+    complex<f32>); any other type itself (`np.abs`'s result dtype, JAX's `_complex_basetype`)."""
+    return element.element_type if isinstance(element, ComplexType) else element
+
+
+def complex_of(element: Attribute) -> Attribute:
+    """complex<f32> of f32 and complex<f32>, complex<f64> of f64 and complex<f64> (JAX's
+    `_complex_dtype` of the `complex` and `conj` primitives)."""
+    if isinstance(element, ComplexType):
+        return element
+    assert isinstance(element, Float32Type | Float64Type), element  # `complex_p`'s parts
+    return ComplexType(element)
 
 
 def is_bool(element: Attribute) -> bool:

@@ -2,15 +2,18 @@
 
 Each op names its primitive (`PRIMITIVE`), keeps the primitive's params that the types do
 not already say as properties, and verifies shapes and dtypes like JAX's shape rules. All
-ops are `Pure`: JAX primitives have no side effects, so `cse`/`dce` may move and drop them.
+ops are `Pure`: JAX primitives have no side effects, so `cse`/`dce` may move and drop them;
+the exceptions are the host callbacks (`lax.debug_print`, ...: `lax_effects.py`).
 The custom syntax is shared (see `syntax.py`): `%y = lax.reduce_sum %x axes [1] : T -> R`.
 
 Ops come in families (`UnaryOp`, `BinaryOp`, `ReduceOp`, ...) whose base class holds the
 operands, verifier and builder, so a leaf op is its name, primitive and dtype kind. The op
 base class and shared helpers live in `lax_base.py`, the control-flow ops (`lax.cond`,
 `lax.while`, `lax.scan`, `lax.yield`) in `lax_regions.py`, the windowed ops (pooling and its
-derivatives) in `lax_windows.py`; all are re-exported here, and `Lax` at the end lists every
-op of the dialect.
+derivatives) in `lax_windows.py`, the host callbacks in `lax_effects.py`, `lax.fft` in
+`lax_fft.py`; all are re-exported here, and `Lax` at the end lists every op of the dialect.
+Complex numbers are `complex<f32>`/`complex<f64>` elements, accepted where JAX's dtype rules
+accept them (`Kind`).
 """
 
 from __future__ import annotations
@@ -24,6 +27,8 @@ from xdsl.dialects.builtin import (
     DenseArrayBase,
     DenseIntOrFPElementsAttr,
     DictionaryAttr,
+    Float32Type,
+    Float64Type,
     IntegerAttr,
     IntegerType,
     Signedness,
@@ -48,7 +53,16 @@ from xdsl.printer import Printer
 from xdsl.traits import Commutative, ConstantLike, Pure
 
 from tiers.dialects import syntax
-from tiers.dialects.dtypes import is_bool, is_float, is_integer, to_numpy
+from tiers.dialects.dtypes import (
+    complex_of,
+    is_bool,
+    is_complex,
+    is_float,
+    is_inexact,
+    is_integer,
+    real_part,
+    to_numpy,
+)
 from tiers.dialects.lax_base import (
     LaxCanonicalization,
     LaxOp,
@@ -62,6 +76,13 @@ from tiers.dialects.lax_base import (
 
 # `name as name`: re-exported, part of this dialect's interface (`lax.CondOp`, `lax.bool_attr`).
 from tiers.dialects.lax_base import bool_attr as bool_attr
+from tiers.dialects.lax_effects import CallbackAttr
+from tiers.dialects.lax_effects import CallbackOp as CallbackOp
+from tiers.dialects.lax_effects import DebugCallbackOp as DebugCallbackOp
+from tiers.dialects.lax_effects import DebugPrintOp as DebugPrintOp
+from tiers.dialects.lax_effects import IoCallbackOp as IoCallbackOp
+from tiers.dialects.lax_effects import PureCallbackOp as PureCallbackOp
+from tiers.dialects.lax_fft import FftOp as FftOp
 from tiers.dialects.lax_regions import CondOp as CondOp
 from tiers.dialects.lax_regions import RegionOp as RegionOp
 from tiers.dialects.lax_regions import ScanOp as ScanOp
@@ -86,11 +107,17 @@ class Kind(enum.Enum):
     """The element types an op accepts."""
 
     ANY = enum.auto()
-    FLOAT = enum.auto()  # floating point
+    FLOAT = enum.auto()  # real floating point: floor, erf, is_finite, ...
+    INEXACT = enum.auto()  # real or complex floating point: exp, log, sin, sqrt, ...
     INT_OR_BOOL = enum.auto()  # integer or bool: the bitwise ops (not, and, or, xor)
     INTEGER = enum.auto()  # integer, not bool: shifts, population_count, clz
-    NUMERIC = enum.auto()  # integer or floating point, not bool: arithmetic
-    SIGNED = enum.auto()  # floating point or signed integer: abs
+    NUMERIC = enum.auto()  # integer, floating point or complex, not bool: arithmetic
+    REAL = enum.auto()  # integer or real floating point: rem
+    SIGNED = enum.auto()  # floating point, complex or signed integer: abs
+    ORDERED = enum.auto()  # anything but complex: lt, le, gt, ge
+    COMPLEX = enum.auto()  # complex: real, imag
+    PARTS = enum.auto()  # f32 or f64, the parts of a complex number: complex
+    PARTS_OR_COMPLEX = enum.auto()  # f32, f64 or complex: conj
 
     def accepts(self, t: Attribute) -> bool:
         """Whether the element type `t` is of this kind."""
@@ -99,23 +126,41 @@ class Kind(enum.Enum):
                 return True
             case Kind.FLOAT:
                 return is_float(t)
+            case Kind.INEXACT:
+                return is_inexact(t)
             case Kind.INT_OR_BOOL:
-                return not is_float(t)
+                return not is_inexact(t)
             case Kind.INTEGER:
                 return is_integer(t)
             case Kind.NUMERIC:
                 return not is_bool(t)
+            case Kind.REAL:
+                return not is_bool(t) and not is_complex(t)
             case Kind.SIGNED:
-                return is_float(t) or (isinstance(t, IntegerType) and is_integer(t)
-                                       and t.signedness.data != Signedness.UNSIGNED)
+                return is_inexact(t) or (isinstance(t, IntegerType) and is_integer(t)
+                                         and t.signedness.data != Signedness.UNSIGNED)
+            case Kind.ORDERED:
+                return not is_complex(t)
+            case Kind.COMPLEX:
+                return is_complex(t)
+            case Kind.PARTS:
+                return isinstance(t, Float32Type | Float64Type)
+            case Kind.PARTS_OR_COMPLEX:
+                return isinstance(t, Float32Type | Float64Type) or is_complex(t)
 
 
 _KIND_ERRORS = {
-    Kind.FLOAT: "expects floating-point operands",
+    Kind.FLOAT: "expects real floating-point operands",
+    Kind.INEXACT: "expects floating-point or complex operands",
     Kind.INT_OR_BOOL: "expects integer or bool operands",
     Kind.INTEGER: "expects integer operands",
     Kind.NUMERIC: "does not accept bool operands",
-    Kind.SIGNED: "expects signed integer or floating-point operands",
+    Kind.REAL: "expects integer or real floating-point operands",
+    Kind.SIGNED: "expects signed integer, floating-point or complex operands",
+    Kind.ORDERED: "does not accept complex operands (they have no order)",
+    Kind.COMPLEX: "expects complex operands",
+    Kind.PARTS: "expects f32 or f64 operands",
+    Kind.PARTS_OR_COMPLEX: "expects f32, f64 or complex operands",
 }
 
 
@@ -136,7 +181,13 @@ class ElementwiseOp(LaxOp):
     KIND: ClassVar[Kind] = Kind.ANY
     INT_RHS: ClassVar[bool] = False  # the second operand may be any integer type (pow)
     RESULT_BOOL: ClassVar[bool] = False  # the result is i1 (comparisons, is_finite)
+    RESULT_REAL: ClassVar[bool] = False  # complex operands give real results (abs)
     traits = traits_def(Pure(), LaxCanonicalization())
+
+    @classmethod
+    def result_element(cls, t: Attribute) -> Attribute:
+        """The result's element type for operands of element type `t` (JAX's dtype rule)."""
+        return i1 if cls.RESULT_BOOL else real_part(t) if cls.RESULT_REAL else t
 
     def verify_(self) -> None:
         out = self.results[0]
@@ -149,7 +200,7 @@ class ElementwiseOp(LaxOp):
                 fail(self, f"operand element types differ: {elem(x)} vs {elem(self.operands[0])}")
         t = elem(self.operands[0])
         _check_kind(self, t, self.KIND)
-        want = i1 if self.RESULT_BOOL else t
+        want = self.result_element(t)
         if elem(out) != want:
             fail(self, f"result element type must be {want}, got {elem(out)}")
 
@@ -161,7 +212,11 @@ class UnaryOp(ElementwiseOp):
     result = result_def(Tensor)
 
     def __init__(self, operand: SSAValue, result_type: Attribute | None = None):
-        super().__init__(operands=[operand], result_types=[result_type or operand.type])
+        if result_type is None:
+            t = elem(operand)
+            want = self.result_element(t)
+            result_type = operand.type if want == t else TensorType(want, shape(operand))
+        super().__init__(operands=[operand], result_types=[result_type])
 
 
 class BinaryOp(ElementwiseOp):
@@ -201,6 +256,7 @@ class AbsOp(UnaryOp):
     name = "lax.abs"
     PRIMITIVE: ClassVar[str] = "abs"
     KIND: ClassVar[Kind] = Kind.SIGNED
+    RESULT_REAL: ClassVar[bool] = True  # |a + bi| is real
 
 
 @irdl_op_definition
@@ -236,7 +292,7 @@ class ExpOp(UnaryOp):
 
     name = "lax.exp"
     PRIMITIVE: ClassVar[str] = "exp"
-    KIND: ClassVar[Kind] = Kind.FLOAT
+    KIND: ClassVar[Kind] = Kind.INEXACT
 
 
 @irdl_op_definition
@@ -245,7 +301,7 @@ class Exp2Op(UnaryOp):
 
     name = "lax.exp2"
     PRIMITIVE: ClassVar[str] = "exp2"
-    KIND: ClassVar[Kind] = Kind.FLOAT
+    KIND: ClassVar[Kind] = Kind.INEXACT
 
 
 @irdl_op_definition
@@ -254,7 +310,7 @@ class LogOp(UnaryOp):
 
     name = "lax.log"
     PRIMITIVE: ClassVar[str] = "log"
-    KIND: ClassVar[Kind] = Kind.FLOAT
+    KIND: ClassVar[Kind] = Kind.INEXACT
 
 
 @irdl_op_definition
@@ -263,7 +319,7 @@ class Log1pOp(UnaryOp):
 
     name = "lax.log1p"
     PRIMITIVE: ClassVar[str] = "log1p"
-    KIND: ClassVar[Kind] = Kind.FLOAT
+    KIND: ClassVar[Kind] = Kind.INEXACT
 
 
 @irdl_op_definition
@@ -272,7 +328,7 @@ class Expm1Op(UnaryOp):
 
     name = "lax.expm1"
     PRIMITIVE: ClassVar[str] = "expm1"
-    KIND: ClassVar[Kind] = Kind.FLOAT
+    KIND: ClassVar[Kind] = Kind.INEXACT
 
 
 @irdl_op_definition
@@ -281,7 +337,7 @@ class TanhOp(UnaryOp):
 
     name = "lax.tanh"
     PRIMITIVE: ClassVar[str] = "tanh"
-    KIND: ClassVar[Kind] = Kind.FLOAT
+    KIND: ClassVar[Kind] = Kind.INEXACT
 
 
 @irdl_op_definition
@@ -290,7 +346,7 @@ class LogisticOp(UnaryOp):
 
     name = "lax.logistic"
     PRIMITIVE: ClassVar[str] = "logistic"
-    KIND: ClassVar[Kind] = Kind.FLOAT
+    KIND: ClassVar[Kind] = Kind.INEXACT
 
 
 @irdl_op_definition
@@ -299,7 +355,7 @@ class SinOp(UnaryOp):
 
     name = "lax.sin"
     PRIMITIVE: ClassVar[str] = "sin"
-    KIND: ClassVar[Kind] = Kind.FLOAT
+    KIND: ClassVar[Kind] = Kind.INEXACT
 
 
 @irdl_op_definition
@@ -308,7 +364,7 @@ class CosOp(UnaryOp):
 
     name = "lax.cos"
     PRIMITIVE: ClassVar[str] = "cos"
-    KIND: ClassVar[Kind] = Kind.FLOAT
+    KIND: ClassVar[Kind] = Kind.INEXACT
 
 
 @irdl_op_definition
@@ -317,7 +373,7 @@ class TanOp(UnaryOp):
 
     name = "lax.tan"
     PRIMITIVE: ClassVar[str] = "tan"
-    KIND: ClassVar[Kind] = Kind.FLOAT
+    KIND: ClassVar[Kind] = Kind.INEXACT
 
 
 @irdl_op_definition
@@ -326,7 +382,7 @@ class AsinOp(UnaryOp):
 
     name = "lax.asin"
     PRIMITIVE: ClassVar[str] = "asin"
-    KIND: ClassVar[Kind] = Kind.FLOAT
+    KIND: ClassVar[Kind] = Kind.INEXACT
 
 
 @irdl_op_definition
@@ -335,7 +391,7 @@ class AcosOp(UnaryOp):
 
     name = "lax.acos"
     PRIMITIVE: ClassVar[str] = "acos"
-    KIND: ClassVar[Kind] = Kind.FLOAT
+    KIND: ClassVar[Kind] = Kind.INEXACT
 
 
 @irdl_op_definition
@@ -344,7 +400,7 @@ class AtanOp(UnaryOp):
 
     name = "lax.atan"
     PRIMITIVE: ClassVar[str] = "atan"
-    KIND: ClassVar[Kind] = Kind.FLOAT
+    KIND: ClassVar[Kind] = Kind.INEXACT
 
 
 @irdl_op_definition
@@ -353,7 +409,7 @@ class SinhOp(UnaryOp):
 
     name = "lax.sinh"
     PRIMITIVE: ClassVar[str] = "sinh"
-    KIND: ClassVar[Kind] = Kind.FLOAT
+    KIND: ClassVar[Kind] = Kind.INEXACT
 
 
 @irdl_op_definition
@@ -362,7 +418,7 @@ class CoshOp(UnaryOp):
 
     name = "lax.cosh"
     PRIMITIVE: ClassVar[str] = "cosh"
-    KIND: ClassVar[Kind] = Kind.FLOAT
+    KIND: ClassVar[Kind] = Kind.INEXACT
 
 
 @irdl_op_definition
@@ -371,7 +427,7 @@ class AsinhOp(UnaryOp):
 
     name = "lax.asinh"
     PRIMITIVE: ClassVar[str] = "asinh"
-    KIND: ClassVar[Kind] = Kind.FLOAT
+    KIND: ClassVar[Kind] = Kind.INEXACT
 
 
 @irdl_op_definition
@@ -380,7 +436,7 @@ class AcoshOp(UnaryOp):
 
     name = "lax.acosh"
     PRIMITIVE: ClassVar[str] = "acosh"
-    KIND: ClassVar[Kind] = Kind.FLOAT
+    KIND: ClassVar[Kind] = Kind.INEXACT
 
 
 @irdl_op_definition
@@ -389,7 +445,7 @@ class AtanhOp(UnaryOp):
 
     name = "lax.atanh"
     PRIMITIVE: ClassVar[str] = "atanh"
-    KIND: ClassVar[Kind] = Kind.FLOAT
+    KIND: ClassVar[Kind] = Kind.INEXACT
 
 
 @irdl_op_definition
@@ -398,7 +454,7 @@ class SqrtOp(UnaryOp):
 
     name = "lax.sqrt"
     PRIMITIVE: ClassVar[str] = "sqrt"
-    KIND: ClassVar[Kind] = Kind.FLOAT
+    KIND: ClassVar[Kind] = Kind.INEXACT
 
 
 @irdl_op_definition
@@ -407,7 +463,7 @@ class RsqrtOp(UnaryOp):
 
     name = "lax.rsqrt"
     PRIMITIVE: ClassVar[str] = "rsqrt"
-    KIND: ClassVar[Kind] = Kind.FLOAT
+    KIND: ClassVar[Kind] = Kind.INEXACT
 
 
 @irdl_op_definition
@@ -527,6 +583,39 @@ class ClzOp(UnaryOp):
 
 
 @irdl_op_definition
+class RealOp(UnaryOp):
+    """`lax.real_p`: the real part of complex x elementwise (a real result)."""
+
+    name = "lax.real"
+    PRIMITIVE: ClassVar[str] = "real"
+    KIND: ClassVar[Kind] = Kind.COMPLEX
+    RESULT_REAL: ClassVar[bool] = True
+
+
+@irdl_op_definition
+class ImagOp(UnaryOp):
+    """`lax.imag_p`: the imaginary part of complex x elementwise (a real result)."""
+
+    name = "lax.imag"
+    PRIMITIVE: ClassVar[str] = "imag"
+    KIND: ClassVar[Kind] = Kind.COMPLEX
+    RESULT_REAL: ClassVar[bool] = True
+
+
+@irdl_op_definition
+class ConjOp(UnaryOp):
+    """`lax.conj_p`: the complex conjugate of x elementwise; a real x becomes x + 0i."""
+
+    name = "lax.conj"
+    PRIMITIVE: ClassVar[str] = "conj"
+    KIND: ClassVar[Kind] = Kind.PARTS_OR_COMPLEX
+
+    @classmethod
+    def result_element(cls, t: Attribute) -> Attribute:
+        return complex_of(t)
+
+
+@irdl_op_definition
 class AddOp(BinaryOp):
     """`lax.add_p`: x + y elementwise."""
 
@@ -580,7 +669,7 @@ class RemOp(BinaryOp):
 
     name = "lax.rem"
     PRIMITIVE: ClassVar[str] = "rem"
-    KIND: ClassVar[Kind] = Kind.NUMERIC
+    KIND: ClassVar[Kind] = Kind.REAL
 
 
 @irdl_op_definition
@@ -589,7 +678,7 @@ class PowOp(BinaryOp):
 
     name = "lax.pow"
     PRIMITIVE: ClassVar[str] = "pow"
-    KIND: ClassVar[Kind] = Kind.FLOAT
+    KIND: ClassVar[Kind] = Kind.INEXACT
     INT_RHS: ClassVar[bool] = True
 
 
@@ -617,7 +706,7 @@ class Atan2Op(BinaryOp):
 
     name = "lax.atan2"
     PRIMITIVE: ClassVar[str] = "atan2"
-    KIND: ClassVar[Kind] = Kind.FLOAT
+    KIND: ClassVar[Kind] = Kind.INEXACT
 
 
 @irdl_op_definition
@@ -627,6 +716,22 @@ class NextafterOp(BinaryOp):
     name = "lax.nextafter"
     PRIMITIVE: ClassVar[str] = "nextafter"
     KIND: ClassVar[Kind] = Kind.FLOAT
+
+
+@irdl_op_definition
+class ComplexOp(BinaryOp):
+    """`lax.complex_p`: x + yi elementwise, of f32 or f64 parts."""
+
+    name = "lax.complex"
+    PRIMITIVE: ClassVar[str] = "complex"
+    KIND: ClassVar[Kind] = Kind.PARTS
+
+    def __init__(self, lhs: SSAValue, rhs: SSAValue, result_type: Attribute | None = None):
+        super().__init__(lhs, rhs, result_type or TensorType(complex_of(elem(lhs)), shape(lhs)))
+
+    @classmethod
+    def result_element(cls, t: Attribute) -> Attribute:
+        return complex_of(t)
 
 
 @irdl_op_definition
@@ -710,6 +815,7 @@ class LtOp(CompareOp):
 
     name = "lax.lt"
     PRIMITIVE: ClassVar[str] = "lt"
+    KIND: ClassVar[Kind] = Kind.ORDERED
 
 
 @irdl_op_definition
@@ -718,6 +824,7 @@ class LeOp(CompareOp):
 
     name = "lax.le"
     PRIMITIVE: ClassVar[str] = "le"
+    KIND: ClassVar[Kind] = Kind.ORDERED
 
 
 @irdl_op_definition
@@ -726,6 +833,7 @@ class GtOp(CompareOp):
 
     name = "lax.gt"
     PRIMITIVE: ClassVar[str] = "gt"
+    KIND: ClassVar[Kind] = Kind.ORDERED
 
 
 @irdl_op_definition
@@ -734,6 +842,7 @@ class GeOp(CompareOp):
 
     name = "lax.ge"
     PRIMITIVE: ClassVar[str] = "ge"
+    KIND: ClassVar[Kind] = Kind.ORDERED
 
 
 @irdl_op_definition
@@ -888,7 +997,7 @@ class ConstantOp(LaxOp):
         printer.print_string(" ")
         value = self.value
         element = value.get_element_type()
-        if is_float(element) and not np.isfinite(
+        if is_inexact(element) and not np.isfinite(
                 np.frombuffer(value.data.data, dtype=to_numpy(element))).all():
             # xDSL 0.74 prints Inf/NaN as hex bit patterns it then parses as integers; the
             # raw-data form `dense<"0x...">` (little-endian, as MLIR) round-trips exactly.
@@ -1390,6 +1499,7 @@ class ArgReduceOp(ReduceOp):
     """The index of an extreme value over `axes`, of an integer type."""
 
     INDEX_RESULT: ClassVar[bool] = True
+    KIND: ClassVar[Kind] = Kind.ORDERED
 
 
 @irdl_op_definition
@@ -1464,7 +1574,7 @@ class CumlogsumexpOp(CumulativeOp):
 
     name = "lax.cumlogsumexp"
     PRIMITIVE: ClassVar[str] = "cumlogsumexp"
-    KIND: ClassVar[Kind] = Kind.FLOAT
+    KIND: ClassVar[Kind] = Kind.INEXACT
 
 
 @irdl_op_definition
@@ -1503,6 +1613,7 @@ class TopKOp(LaxOp):
 
     def verify_(self) -> None:
         inp, k = shape(self.operand), self.int("k")
+        _check_kind(self, elem(self.operand), Kind.ORDERED)  # JAX: "not compatible with complex"
         if not inp or not 0 <= k <= inp[-1]:
             fail(self, f"k = {k} must be in [0, {inp[-1] if inp else 0}] for {self.operand.type}")
         want = (*inp[:-1], k)
@@ -1626,4 +1737,4 @@ def all_ops() -> list[type[LaxOp]]:
             if isinstance(v, type) and issubclass(v, LaxOp) and "name" in v.__dict__]
 
 
-Lax = Dialect("lax", [*all_ops(), YieldOp], [])
+Lax = Dialect("lax", [*all_ops(), YieldOp], [CallbackAttr])

@@ -11,6 +11,7 @@ from tiers.frontend.devices import device, devices, local_devices
 from tiers.frontend.graph import Graph, GraphTensor, Session, get_default_graph, placeholder
 from tiers.frontend.lazy import lazy, sync
 from tiers.frontend.namespaces import constant, nn, numpy, random
+from tiers.frontend.printing import print  # noqa: A004 - tiers.print, as jax.debug.print
 from tiers.frontend.record import Recording, record
 from tiers.frontend.saving import ArtifactError, load, save
 from tiers.frontend.tensor import Tensor
@@ -46,4 +47,4 @@ __all__ = [
     "transpose", "uint32", "uint8", "value_and_grad", "vmap", "where", "zeros",
 ]
 __all__ += ["ArtifactError", "cache_info", "device", "devices", "lazy", "load",
-            "local_devices", "save", "sync"]
+            "local_devices", "print", "save", "sync"]

@@ -38,6 +38,7 @@ from jax._src.interpreters import partial_eval as pe
 from xdsl.dialects.builtin import ModuleOp
 
 from tiers import pipeline
+from tiers.frontend.import_effects import calls_back
 from tiers.frontend.importer import import_jaxpr, user_frame
 from tiers.passes.collector import gc_paused
 from tiers.pipeline import Debug, Pipeline
@@ -172,6 +173,10 @@ class _Modules:
             return known
         if options.debug is not None or SETTINGS.debug is not None:
             known = Known(None, "debug")  # instrumentation must see the passes run
+        elif calls_back(closed):
+            # A callback is a Python function, which no key can tell from another one
+            # printed alike (jaxprs print no addresses): such programs are never shared.
+            known = Known(None, "host callback")
         else:
             structure = program_structure(closed, options, name)
             known = Known(structure, None if structure is not None else "unhashable")

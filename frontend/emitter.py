@@ -65,6 +65,8 @@ class Emitter:
         return op
 
     def constant(self, value: Any, dtype: Any) -> SSAValue:
+        if is_float0(dtype):  # a float0 literal (a zero tangent): its bool representation
+            value, dtype = np.zeros(np.shape(value), np.bool_), np.bool_
         array = np.asarray(value, dtype=dtype)
         key = ("constant", array.dtype, array.shape, array.tobytes()) if array.size <= 16 else None
         if key is not None and (known := self.memo.get(key)) is not None:
@@ -104,10 +106,19 @@ Rule = Callable[..., SSAValue | Sequence[SSAValue]]
 
 
 def aval_type(aval: Any) -> TensorType:
-    """The tensor type of a JAX aval; a PRNG key array is typed as its uint32 key data."""
+    """The tensor type of a JAX aval; a PRNG key array is typed as its uint32 key data, a
+    float0 array (the tangent of an integer) as bool, as JAX's lowering types both."""
     if is_key(aval):
         aval = jax_core.physical_aval(aval)
+    if is_float0(aval.dtype):
+        return dtypes.tensor_type(tuple(aval.shape), np.bool_)
     return dtypes.tensor_type(tuple(aval.shape), aval.dtype)
+
+
+def is_float0(dtype: Any) -> bool:
+    """Whether `dtype` is JAX's float0, the dtype of tangents of integers and bools (its one
+    value, zero, is an all-false bool array in HLO: `mlir._dtype_to_ir_type`)."""
+    return isinstance(dtype, np.dtype) and dtype == jax.dtypes.float0
 
 
 def is_key(aval: Any) -> bool:

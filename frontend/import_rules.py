@@ -40,6 +40,7 @@ from tiers.frontend.emitter import (
     rule_adder,
 )
 from tiers.frontend.highlevel import HIGHLEVEL_RULES
+from tiers.frontend.import_effects import EFFECT_RULES
 
 LAX_RULES: dict[str, Rule] = {}
 _rule = rule_adder(LAX_RULES)
@@ -267,6 +268,12 @@ def _top_k(em: Emitter, x: SSAValue):
     if em.params.get("axis", -1) not in (-1, len(lax.shape(x)) - 1):
         return generic_rule(em, x)
     return _build(em, lax.TopKOp, [x], {"k": lax.int_attr(em.params["k"])})
+
+
+@_rule("fft")
+def _fft(em: Emitter, x: SSAValue):
+    return _build(em, lax.FftOp, [x], {"fft_type": StringAttr(em.params["fft_type"].name),
+                                       "fft_lengths": lax.ints(em.params["fft_lengths"])})
 
 
 @_rule("dot_general")
@@ -680,6 +687,8 @@ def _traced_lowering(em: Emitter, fun: Callable[..., Any], multiple_results: boo
     return _call(em, closed, prim.name, args)
 
 
+
+LAX_RULES.update(EFFECT_RULES)  # host callbacks: frontend/import_effects.py
 
 RULES: dict[str, Rule] = {**LAX_RULES, **HIGHLEVEL_RULES}
 """The importer's table. A plugin adds rules for its own primitives here: the importer reads

@@ -353,7 +353,7 @@ def wide_dtypes(manifest: dict[str, Any]) -> list[str]:
     """The 64-bit dtypes of the saved signature (JAX keeps them only with x64 enabled)."""
     sig = manifest["signature"]
     leaves = sig["inputs"]["leaves"] + sig["outputs"]["leaves"]
-    return sorted({s["dtype"] for s in leaves if jax.numpy.dtype(s["dtype"]).itemsize == 8})
+    return sorted({s["dtype"] for s in leaves if dtypes.needs_x64(jax.numpy.dtype(s["dtype"]))})
 
 
 # -- saving --------------------------------------------------------------------------------------

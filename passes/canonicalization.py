@@ -3,6 +3,8 @@
 
 Every pattern is exact: it never changes a value, NaN, Inf or the sign of zero. Rewrites
 that hold only for integers say so and check it. Each carries its algebra as a comment.
+Complex numbers are pairs of floats: a rewrite holds for them only where it holds for each
+part under XLA's complex arithmetic (x * 1 does not: (a + bi)(1 + 0i) has real part a - b * 0).
 """
 
 from __future__ import annotations
@@ -28,9 +30,10 @@ from tiers.passes.statistics import count
 # (`has_trait` walks the trait list, ~1.7 us, on the hottest loop of canonicalize).
 _COMMUTATIVE = frozenset(c for c in lax.all_ops()
                          if issubclass(c, lax.BinaryOp) and c.has_trait(Commutative))
+_ORDERED = (lax.MaxOp, lax.MinOp)
 
 
-def splat(value: SSAValue) -> float | int | bool | None:
+def splat(value: SSAValue) -> complex | float | int | bool | None:
     """The single value of a splat constant, looking through broadcasts; None otherwise."""
     op = value.owner
     if not isinstance(op, lax.ConstantOp | lax.BroadcastInDimOp):
@@ -52,7 +55,7 @@ _SPLATS: weakref.WeakKeyDictionary[Operation, object] = weakref.WeakKeyDictionar
 _UNKNOWN = object()
 
 
-def splat_value(attr: DenseIntOrFPElementsAttr) -> float | int | bool | None:
+def splat_value(attr: DenseIntOrFPElementsAttr) -> complex | float | int | bool | None:
     """The value of a constant whose elements are all bit-identical; None if they are not
     (so [0.0, -0.0] is no splat: x + it is not x where x is -0.0), if it is empty or NaN.
 
@@ -69,11 +72,23 @@ def splat_value(attr: DenseIntOrFPElementsAttr) -> float | int | bool | None:
         return None
     raw = np.dtype(np.int8 if dtype == np.bool_ else dtype).newbyteorder("<")
     v = np.frombuffer(head, dtype=raw).astype(dtype)[0].item()
+    if isinstance(v, complex):
+        return None if math.isnan(v.real) or math.isnan(v.imag) else v
     return None if isinstance(v, float) and math.isnan(v) else v
 
 
-def _is_negative_zero(v: float | int | bool) -> bool:
+def _is_negative_zero(v: complex | float | int | bool) -> bool:
+    """-0.0, or a complex number whose both parts are -0.0."""
+    if isinstance(v, complex):
+        return _is_negative_zero(v.real) and _is_negative_zero(v.imag)
     return isinstance(v, float) and v == 0.0 and math.copysign(1.0, v) < 0
+
+
+def _is_positive_zero(v: complex | float | int | bool) -> bool:
+    """0 or +0.0, or a complex number whose both parts are +0.0."""
+    if isinstance(v, complex):
+        return _is_positive_zero(v.real) and _is_positive_zero(v.imag)
+    return v == 0 and not _is_negative_zero(v)
 
 
 class _Pattern(RewritePattern):
@@ -94,31 +109,35 @@ def _replace_by(rewriter: PatternRewriter, op: Operation, new: Operation) -> Non
 
 
 class AddZero(_Pattern):
-    # x + 0 -> x for integers; for floats only x + (-0.0) -> x (x + 0.0 turns -0.0 into 0.0)
+    # x + 0 -> x for integers; for floats only x + (-0.0) -> x (x + 0.0 turns -0.0 into 0.0),
+    # for complex numbers only x + (-0.0 - 0.0i) -> x
     def match_and_rewrite(self, op: Operation, rewriter: PatternRewriter) -> None:
         assert isinstance(op, lax.AddOp | lax.AddAnyOp)
         for x, c in ((op.lhs, op.rhs), (op.rhs, op.lhs)):
             v = splat(c)
             if v is not None and v == 0 and x.type == op.result.type and (
-                    not dtypes.is_float(lax.elem(x)) or _is_negative_zero(v)):
+                    not dtypes.is_inexact(lax.elem(x)) or _is_negative_zero(v)):
                 _replace_with(rewriter, op, x)
                 return self.applied()
 
 
 class SubZero(_Pattern):
-    # x - 0 -> x (exact, -0.0 - 0.0 = -0.0)
+    # x - 0 -> x (exact, -0.0 - 0.0 = -0.0); for complex numbers x - (0.0 + 0.0i) -> x
     def match_and_rewrite(self, op: Operation, rewriter: PatternRewriter) -> None:
         assert isinstance(op, lax.SubOp)
         v = splat(op.rhs)
-        if v is not None and v == 0 and not _is_negative_zero(v):
+        if v is not None and _is_positive_zero(v):
             _replace_with(rewriter, op, op.lhs)
             self.applied()
 
 
 class MulOne(_Pattern):
-    # x * 1 -> x
+    # x * 1 -> x, not for complex numbers: (a + bi)(1 + 0i) = (a - b * 0) + (a * 0 + b)i is
+    # NaN + ... for b = inf, and +0.0 for a = -0.0, b < 0
     def match_and_rewrite(self, op: Operation, rewriter: PatternRewriter) -> None:
         assert isinstance(op, lax.MulOp)
+        if dtypes.is_complex(lax.elem(op.lhs)):
+            return
         for x, c in ((op.lhs, op.rhs), (op.rhs, op.lhs)):
             if splat(c) == 1 and not dtypes.is_bool(lax.elem(x)):
                 _replace_with(rewriter, op, x)
@@ -126,10 +145,10 @@ class MulOne(_Pattern):
 
 
 class DivOne(_Pattern):
-    # x / 1 -> x
+    # x / 1 -> x, not for complex numbers (a complex division is no division of each part)
     def match_and_rewrite(self, op: Operation, rewriter: PatternRewriter) -> None:
         assert isinstance(op, lax.DivOp)
-        if splat(op.rhs) == 1:
+        if splat(op.rhs) == 1 and not dtypes.is_complex(lax.elem(op.rhs)):
             _replace_with(rewriter, op, op.lhs)
             self.applied()
 
@@ -300,8 +319,8 @@ class SelectConstantPredicate(_Pattern):
     # select_n(c, x0, x1, ...) -> x_c for a constant splat predicate c
     def match_and_rewrite(self, op: Operation, rewriter: PatternRewriter) -> None:
         assert isinstance(op, lax.SelectNOp)
-        c = splat(op.which)
-        if c is not None and 0 <= int(c) < len(op.cases):
+        c = splat(op.which)  # bool or integer: the predicate's types
+        if c is not None and not isinstance(c, complex) and 0 <= int(c) < len(op.cases):
             _replace_with(rewriter, op, op.cases[int(c)])
             self.applied()
         elif all(x is op.cases[0] for x in op.cases):
@@ -376,9 +395,12 @@ def _operand_key(value: SSAValue) -> tuple[bool, int, int]:
 
 
 class SortCommutativeOperands(_Pattern):
-    # a (op) b -> b (op) a for commutative ops, into one fixed order
+    # a (op) b -> b (op) a for commutative ops, into one fixed order; not max/min of complex
+    # numbers, which pick b when a and b tie in XLA's order of (real, imag) (0.0 and -0.0)
     def match_and_rewrite(self, op: Operation, rewriter: PatternRewriter) -> None:
         a, b = op._operands  # pyright: ignore[reportPrivateUsage] (see `_operand_key`)
+        if type(op) in _ORDERED and dtypes.is_complex(lax.elem(a)):
+            return
         if _operand_key(a) > _operand_key(b):
             op.operands = [b, a]  # in place: a new op costs 10x more, and loses nothing here
             rewriter.notify_op_modified(op)

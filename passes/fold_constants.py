@@ -1,6 +1,11 @@
 """`fold-constants`: evaluates `lax` ops whose operands are all constants, with the reference
 target's numpy rules, and replaces them by `lax.constant`.
 
+Complex numbers fold only through ops whose numpy result is XLA's to the bit (`EXACT_COMPLEX`:
+moves, parts, sign flips, componentwise sums, equality). XLA multiplies, divides and takes
+functions of complex numbers with formulas of its own (its rounding, its handling of infinite
+parts), which numpy's do not reproduce, so such ops stay for XLA to compute.
+
 `max-elements` bounds the size of a result it materializes (default 1024): folding
 `broadcast_in_dim` of a scalar into a large tensor would trade a cheap op for a large
 constant in the IR and in the executable, so such ops stay. One sweep in program order
@@ -28,6 +33,18 @@ from tiers.targets.reference.rules import RULES
 
 _BF16 = dtypes.to_numpy(dtypes.element_type("bfloat16"))
 
+# Ops whose reference rule gives, on complex operands or results, exactly XLA's bits: data
+# movement, real/imag/complex/conj/neg (parts copied or negated), add/sub (one IEEE operation
+# per part, exact through complex128 then rounded: double rounding through 53 bits is innocuous
+# for 24-bit sums), conversions (each part rounded or the real part kept), eq/ne.
+EXACT_COMPLEX: frozenset[type] = frozenset({
+    lax.BroadcastInDimOp, lax.ReshapeOp, lax.SqueezeOp, lax.TransposeOp, lax.RevOp,
+    lax.SliceOp, lax.PadOp, lax.ConcatenateOp, lax.SplitOp, lax.DynamicSliceOp,
+    lax.DynamicUpdateSliceOp, lax.SelectNOp, lax.CopyOp, lax.RealOp, lax.ImagOp,
+    lax.ComplexOp, lax.ConjOp, lax.NegOp, lax.AddOp, lax.AddAnyOp, lax.SubOp,
+    lax.ConvertElementTypeOp, lax.EqOp, lax.NeOp,
+})
+
 
 def _foldable(op: Operation, max_elements: int) -> bool:
     # Cheapest tests first: most ops have a non-constant operand (a trait lookup costs more).
@@ -41,7 +58,9 @@ def _foldable(op: Operation, max_elements: int) -> bool:
             return False  # xDSL 0.74 has no bf16 dense literal
         if int(np.prod(t.get_shape())) > max_elements:
             return False
-    return True
+    # Complex numbers: see the module docstring.
+    return type(op) in EXACT_COMPLEX or not any(
+        dtypes.is_complex(lax.elem(v)) for v in (*op.operands, *op.results))
 
 
 def _literal(value: object, type: Attribute) -> DenseIntOrFPElementsAttr:

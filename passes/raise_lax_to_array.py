@@ -129,6 +129,8 @@ class Match:
         op = value.owner
         _require(isinstance(op, Operation) and op.has_trait(Pure) and depth > 0)
         assert isinstance(op, Operation)
+        # No pattern has complex constants (its array ops are of real numbers).
+        _require(not dtypes.is_complex(lax.elem(value)))
         if isinstance(op, lax.BroadcastInDimOp):
             result = self.scalar(op.operand, depth - 1)
         elif isinstance(op, lax.ConstantOp):

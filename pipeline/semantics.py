@@ -47,7 +47,8 @@ def entry_of(module: ModuleOp) -> str | None:
 
 def inputs_for(module: ModuleOp, entry: str, samples: int = 2, seed: int = 0
                ) -> list[list[np.ndarray]]:
-    """Seeded random arguments for `@entry`: normal floats, small ints, random bools."""
+    """Seeded random arguments for `@entry`: normal floats (complex: both parts), small ints,
+    random bools."""
     rng = np.random.default_rng(seed)
     types = find_function(module, entry).function_type.inputs.data
     sets = []
@@ -63,6 +64,8 @@ def inputs_for(module: ModuleOp, entry: str, samples: int = 2, seed: int = 0
             elif np.issubdtype(dtype, np.integer):
                 value = rng.integers(-8 if np.issubdtype(dtype, np.signedinteger) else 0, 9,
                                      shape)
+            elif dtype.kind == "c":
+                value = rng.standard_normal(shape) + 1j * rng.standard_normal(shape)
             else:
                 value = rng.standard_normal(shape)
             args.append(np.asarray(value).astype(dtype))

@@ -23,6 +23,7 @@ import ml_dtypes
 import numpy as np
 import pytest
 from jax import lax as jlax
+from jax.experimental import io_callback
 from xdsl.dialects import func
 from xdsl.dialects.builtin import FunctionType, ModuleOp, StringAttr
 from xdsl.ir import Block, Region
@@ -36,11 +37,12 @@ from tiers.targets import reference
 F32, F16, BF16 = np.dtype(np.float32), np.dtype(np.float16), np.dtype(ml_dtypes.bfloat16)
 I32, U32, I8, U8 = np.dtype(np.int32), np.dtype(np.uint32), np.dtype(np.int8), np.dtype(np.uint8)
 I16, U16, BOOL = np.dtype(np.int16), np.dtype(np.uint16), np.dtype(np.bool_)
+C64 = np.dtype(np.complex64)
 FLOATS = (F32, F16, BF16)
 NUMS = (*FLOATS, I32)
 ALL = (*NUMS, BOOL)
 # (rtol, atol) per float dtype: a few ulps in f32, about one ulp in f16/bf16.
-TOLERANCE = {F32: (1e-5, 1e-6), F16: (1e-2, 1e-3), BF16: (1e-2, 1e-2)}
+TOLERANCE = {F32: (1e-5, 1e-6), F16: (1e-2, 1e-3), BF16: (1e-2, 1e-2), C64: (1e-5, 1e-6)}
 SHAPES = ((7,), (2, 3, 4))
 
 # A row's inputs for one case: (rng, shape, dtype) -> arguments.
@@ -56,9 +58,12 @@ def is_float(dtype: np.dtype) -> bool:
 
 def values(rng: np.random.Generator, shape: Sequence[int], dtype: np.dtype, lo: float = -3.0,
            hi: float = 3.0, ilo: int = -50, ihi: int = 50) -> np.ndarray:
-    """Uniform floats in [lo, hi), integers in [ilo, ihi] (clipped to the dtype), or bools."""
+    """Uniform floats in [lo, hi), integers in [ilo, ihi] (clipped to the dtype), or bools;
+    complex numbers with both parts uniform in [lo, hi)."""
     if dtype == BOOL:
         return rng.random(shape) < 0.5
+    if dtype == C64:
+        return (rng.uniform(lo, hi, shape) + 1j * rng.uniform(lo, hi, shape)).astype(dtype)
     if is_float(dtype):
         return rng.uniform(lo, hi, shape).astype(dtype)
     info = np.iinfo(dtype)
@@ -211,11 +216,13 @@ def reduce_with(computation: Callable, identity: Callable[[np.dtype], Any]) -> C
 
 
 def lowest(dtype: np.dtype) -> Any:
-    return False if dtype == BOOL else (-np.inf if is_float(dtype) else np.iinfo(dtype).min)
+    inexact = is_float(dtype) or dtype == C64
+    return False if dtype == BOOL else (-np.inf if inexact else np.iinfo(dtype).min)
 
 
 def highest(dtype: np.dtype) -> Any:
-    return True if dtype == BOOL else (np.inf if is_float(dtype) else np.iinfo(dtype).max)
+    inexact = is_float(dtype) or dtype == C64
+    return True if dtype == BOOL else (np.inf if inexact else np.iinfo(dtype).max)
 
 
 def int_division(rng: np.random.Generator, shape: tuple[int, ...], dtype: np.dtype):
@@ -673,10 +680,122 @@ ROWS += [
         uniform(), dtypes=NUMS),
 ]
 
+# Host callbacks: each target calls the Python function (tests/test_callbacks.py goes further:
+# printed text, call counts and order, effects and the passes).
+def _host(x: Any) -> jax.ShapeDtypeStruct:
+    return jax.ShapeDtypeStruct(x.shape, x.dtype)
+
+
+ROWS += [
+    Row(lax.PureCallbackOp, lambda x: jax.pure_callback(np.negative, _host(x), x) * 2,
+        uniform(), dtypes=(F32, I32)),
+    Row(lax.IoCallbackOp, lambda x: io_callback(np.negative, _host(x), x, ordered=True) + 1,
+        uniform(), dtypes=(F32, I32)),
+    Row(lax.DebugCallbackOp, lambda x: (jax.debug.callback(lambda v: None, x), x + 1)[1],
+        uniform(), dtypes=(F32,)),
+    Row(lax.DebugPrintOp, lambda x: (jax.debug.print("{}", x, ordered=True), x * 3)[1],
+        uniform(), dtypes=(F32,)),
+]
+
+# Complex numbers (complex64): the complex-only ops, then the ops that take complex operands
+# too (on values off their branch cuts). IRFFT runs on spectra of real signals (round trips),
+# the input its result is defined for.
+def convert_bound(to: np.dtype) -> Callable:
+    """`convert_element_type` bound directly: `jax.lax`'s wrapper warns (ComplexWarning) when
+    it drops an imaginary part, which is what these rows test."""
+    return lambda x: jlax.convert_element_type_p.bind(x, new_dtype=to, weak_type=False,
+                                                      sharding=None)
+
+
+def complex_ties(rng: np.random.Generator, shape: tuple[int, ...], dtype: np.dtype):
+    """Two complex arrays from a few whole parts, so real parts tie and imaginary ones decide."""
+    def one() -> np.ndarray:
+        return (rng.integers(-2, 3, shape) + 1j * rng.integers(-2, 3, shape)).astype(dtype)
+
+    return [one(), one()]
+
+
+UNARY_COMPLEX = [  # ops whose JAX dtype rule takes complex numbers too
+    (lax.ExpOp, jlax.exp), (lax.Exp2Op, jlax.exp2), (lax.LogOp, jlax.log),
+    (lax.Log1pOp, jlax.log1p), (lax.Expm1Op, jlax.expm1), (lax.TanhOp, jlax.tanh),
+    (lax.LogisticOp, jlax.logistic), (lax.SinOp, jlax.sin), (lax.CosOp, jlax.cos),
+    (lax.TanOp, jlax.tan), (lax.AsinOp, jlax.asin), (lax.AcosOp, jlax.acos),
+    (lax.AtanOp, jlax.atan), (lax.SinhOp, jlax.sinh), (lax.CoshOp, jlax.cosh),
+    (lax.AsinhOp, jlax.asinh), (lax.AcoshOp, jlax.acosh), (lax.AtanhOp, jlax.atanh),
+    (lax.SqrtOp, jlax.sqrt), (lax.RsqrtOp, jlax.rsqrt), (lax.NegOp, jlax.neg),
+    (lax.AbsOp, jlax.abs), (lax.SignOp, jlax.sign), (lax.SquareOp, jlax.square),
+]
+ROUND_TRIP = lambda x: jnp.fft.irfft(jnp.fft.rfft(x) * 2, n=x.shape[-1])  # noqa: E731
+ROWS += [
+    Row(lax.RealOp, jlax.real, uniform(), dtypes=(C64,)),
+    Row(lax.ImagOp, jlax.imag, uniform(), dtypes=(C64,)),
+    Row(lax.ComplexOp, jlax.complex, uniform(n=2, special=True), dtypes=(F32,)),
+    Row(lax.ConjOp, jlax.conj, uniform(), dtypes=(C64, F32)),
+    Row(lax.FftOp, jnp.fft.fft, uniform(), dtypes=(C64,), tol=3.0),
+    Row(lax.FftOp, jnp.fft.ifft, uniform(), dtypes=(C64,), tol=3.0, note="ifft"),
+    Row(lax.FftOp, jnp.fft.rfft, uniform(), dtypes=(F32,), tol=3.0, note="rfft"),
+    Row(lax.FftOp, ROUND_TRIP, uniform(), dtypes=(F32,), shapes=((8,), (2, 3, 6)), tol=3.0,
+        note="irfft"),
+    Row(lax.FftOp, jnp.fft.fft2, uniform(), dtypes=(C64,), shapes=((3, 4), (2, 3, 4)),
+        tol=3.0, note="fft2"),
+    Row(lax.FftOp, lambda x: jnp.fft.irfft2(jnp.fft.rfft2(x), s=x.shape[-2:]), uniform(),
+        dtypes=(F32,), shapes=((3, 4), (2, 3, 6)), tol=3.0, note="irfft2"),
+    *(Row(cls, fn, uniform(-2, 2), dtypes=(C64,), tol=5.0, note="complex")
+      for cls, fn in UNARY_COMPLEX),
+    *(Row(cls, fn, uniform(n=2), dtypes=(C64,), note="complex") for cls, fn in (
+        (lax.AddOp, jlax.add), (lax.SubOp, jlax.sub), (lax.MulOp, jlax.mul),
+        (lax.DivOp, jlax.div))),
+    Row(lax.PowOp, jlax.pow, uniform(0.1, 2, n=2), dtypes=(C64,), tol=5.0, note="complex"),
+    Row(lax.PowOp, jlax.pow, lambda rng, s, d: [values(rng, s, d, -2, 2),
+                                                values(rng, s, I32, ilo=-3, ihi=4)],
+        dtypes=(C64,), tol=3.0, note="complex_int_exponent"),
+    Row(lax.IntegerPowOp, lambda x: jlax.integer_pow(x, 3), uniform(), dtypes=(C64,),
+        tol=3.0, note="complex"),
+    *(Row(cls, fn, complex_ties, dtypes=(C64,), note="complex") for cls, fn in (
+        (lax.MaxOp, jlax.max), (lax.MinOp, jlax.min), (lax.EqOp, jlax.eq),
+        (lax.NeOp, jlax.ne))),
+    *(Row(lax.ConvertElementTypeOp, convert_bound(to), uniform(), dtypes=(C64,),
+          note=f"complex_to_{to.name}") for to in (F32, I32, BOOL)),
+    Row(lax.ConvertElementTypeOp, convert_bound(C64), uniform(), dtypes=(F32, I32, BOOL),
+        note="to_complex64"),
+    Row(lax.SelectNOp, jlax.select_n, lambda rng, s, d: [values(rng, s, BOOL), *uniform(n=2)(
+        rng, s, d)], dtypes=(C64,), note="complex"),
+    Row(lax.ConstantOp, lambda x: x * (1 - 2j) + np.arange(x.size).reshape(x.shape) * 1j,
+        uniform(), dtypes=(C64,), note="complex"),
+    Row(lax.ReduceSumOp, reduce_with(jlax.add, lambda d: 0), uniform(), dtypes=(C64,),
+        tol=2.0, note="complex"),
+    Row(lax.ReduceProdOp, reduce_with(jlax.mul, lambda d: 1), uniform(0.7, 1.3),
+        dtypes=(C64,), tol=3.0, note="complex"),
+    Row(lax.ReduceMaxOp, reduce_with(jlax.max, lowest),
+        lambda rng, s, d: complex_ties(rng, s, d)[:1], dtypes=(C64,), note="complex"),
+    Row(lax.ReduceMinOp, reduce_with(jlax.min, highest),
+        lambda rng, s, d: complex_ties(rng, s, d)[:1], dtypes=(C64,), note="complex"),
+    Row(lax.CumsumOp, lambda x: jlax.cumsum(x, last(x)), uniform(), dtypes=(C64,), tol=3.0,
+        note="complex"),
+    Row(lax.CummaxOp, lambda x: jlax.cummax(x, last(x), reverse=True),
+        lambda rng, s, d: complex_ties(rng, s, d)[:1], dtypes=(C64,), note="complex"),
+    Row(lax.SortOp, lambda x: jlax.sort(x, dimension=last(x)),
+        lambda rng, s, d: complex_ties(rng, s, d)[:1], dtypes=(C64,), note="complex"),
+    Row(lax.DotGeneralOp, lambda a, b: jlax.dot_general(a, b, DOTS["batched"][2]),
+        fixed(arr((2, 3, 4)), arr((2, 4, 5))), dtypes=(C64,), shapes=((),), tol=3.0,
+        note="complex"),
+    *(Row(cls, fn, lambda rng, s, d: [complex_ties(rng, (5, 4), d)[0], index((6,), -1, 5)(
+        rng, d), complex_ties(rng, (6, 4), d)[0]], dtypes=(C64,), shapes=((),), note="complex")
+      for cls, fn in (
+        (lax.ScatterAddOp, lambda x, i, u: x.at[i].add(u)),
+        (lax.ScatterMulOp, lambda x, i, u: x.at[i].multiply(u)),
+        (lax.ScatterMaxOp, lambda x, i, u: x.at[i].max(u)))),
+]
+
+
 def assert_close(got: np.ndarray, want: np.ndarray, tol: float, what: str) -> None:
     assert got.dtype == want.dtype, f"{what}: dtype {got.dtype}, expected {want.dtype}"
     assert got.shape == want.shape, f"{what}: shape {got.shape}, expected {want.shape}"
-    if is_float(want.dtype):
+    if want.dtype == C64:
+        rtol, atol = TOLERANCE[C64]
+        np.testing.assert_allclose(got.astype(np.complex128), want.astype(np.complex128),
+                                   rtol=rtol * tol, atol=atol * tol, err_msg=what)
+    elif is_float(want.dtype):
         rtol, atol = TOLERANCE[want.dtype]
         np.testing.assert_allclose(got.astype(np.float64), want.astype(np.float64),
                                    rtol=rtol * tol, atol=atol * tol, err_msg=what)
@@ -788,11 +907,13 @@ def test_verifier_accepts_the_dtypes_jax_accepts(cls: type[lax.LaxOp]) -> None:
     prim = primitive(cls.PRIMITIVE)
     jax_params, props = _op_params(cls)
     arity = 2 if issubclass(cls, lax.BinaryOp) else 1
-    combos = [(d,) * arity for d in (BOOL, I32, U32, F32)]
+    combos = [(d,) * arity for d in (BOOL, I32, U32, F32, F16, C64)]
     if arity == 2:
-        combos.append((F32, I32))  # pow takes integer exponents
+        combos += [(F32, I32), (C64, I32)]  # pow takes integer exponents
     for combo in combos:
         avals = [jax.ShapeDtypeStruct((3,), d) for d in combo]
+        if cls is lax.ConjOp:  # conj_p carries its operand's dtype
+            jax_params = {"input_dtype": combo[0]}
         outs = _lower(prim, jax_params, avals)
         jax_ok = outs is not None and (cls, combo[0]) not in JAX_REJECTS_WHEN_RUN
         types = [dtypes.tensor_type((3,), d) for d in combo]

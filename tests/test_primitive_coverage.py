@@ -58,8 +58,6 @@ print("\\n".join(sorted(names)))
 """
 
 _REGION = "its computation is a jaxpr param; tiers has no op with such a region yet"
-_CALLBACK = "a host callback; tiers IR has no callback ops yet (issue 18, item 5)"
-_COMPLEX = "complex numbers; tiers IR has no complex dtypes yet (issue 18, item 3)"
 _COLLECTIVE = ("a collective over named axes, met only in shard_map/pmap bodies, which tiers "
                "does not import")
 _KERNEL = "a Pallas kernel or its state discharge: jaxpr params, no tiers op"
@@ -72,9 +70,8 @@ GAPS: dict[str, str] = {
     "custom_partitioning": "a Python partitioner callback, kept opaque by JAX until SPMD",
     "shard_map": "a body in manual sharding with its mesh; needs a region op (issue 18, item 6)",
     "call_exported": "a `jax.export.Exported` call: StableHLO tiers cannot read back into IR",
-    **dict.fromkeys(("debug_callback", "debug_print", "pure_callback", "io_callback",
-                     "inspect_sharding"), _CALLBACK),
-    **dict.fromkeys(("complex", "real", "imag", "conj", "fft", "eig"), _COMPLEX),
+    "inspect_sharding": ("`jax.debug.inspect_array_sharding`: a callback on the sharding "
+                         "XLA's partitioner picks, which tiers IR does not see"),
     **dict.fromkeys((
         "all_gather", "all_gather_done", "all_gather_invariant", "all_gather_reduced",
         "all_gather_reduced_start", "all_gather_start", "all_to_all", "all_to_all_done",

@@ -385,7 +385,7 @@ def _uses_64_bits(module: ModuleOp) -> bool:
 
 def _is_wide(element: Attribute) -> bool:
     try:
-        return dtypes.to_numpy(element).itemsize == 8
+        return dtypes.needs_x64(dtypes.to_numpy(element))
     except dtypes.UnsupportedDType:
         return False
 

@@ -27,6 +27,7 @@ from xdsl.dialects import func
 from xdsl.dialects.builtin import FileLineColLoc, ModuleOp
 
 from tiers.dialects import dtypes, fused, lax, sharding
+from tiers.dialects.lax_effects import has_callbacks
 from tiers.targets.jax import hlo
 from tiers.targets.jax.hlo import HloEmitter
 from tiers.targets.jax.rules import EMIT_RULES, RULES
@@ -57,10 +58,22 @@ def stablehlo_text(module: ModuleOp, entry: str = "main") -> str:
     return known
 
 
+_CALLS_BACK: weakref.WeakKeyDictionary[ModuleOp, bool] = weakref.WeakKeyDictionary()
+
+
+def _calls_back(module: ModuleOp) -> bool:
+    """Whether `module` has a host callback op (kept per finished module, as its text)."""
+    known = _CALLS_BACK.get(module)
+    if known is None:
+        known = _CALLS_BACK[module] = has_callbacks(module)
+    return known
+
+
 def lower(ctx: mlir.LoweringRuleContext, module: ModuleOp, args: Sequence[Any],
           entry: str = "main", emission: str = "stablehlo") -> Sequence[Any]:
-    """Emit `@entry` into the `jax.jit` lowering of `ctx`; the results' MLIR values."""
-    if emission == "walk":
+    """Emit `@entry` into the `jax.jit` lowering of `ctx`; the results' MLIR values. A program
+    with host callbacks is lowered by JAX from the walk (`hlo_effects.py` says why)."""
+    if emission == "walk" or _calls_back(module):
         return mlir.lower_fun(to_callable(module, entry), multiple_results=True)(ctx, *args)
     if emission != "stablehlo":
         raise ValueError(f"unknown emission '{emission}' (emissions: {', '.join(EMISSIONS)})")
@@ -220,7 +233,7 @@ def compile(module: ModuleOp, entry: str = "main", mode: str = "graph",  # noqa:
     which eager kernels feel."""
     if mode == "graph":
         where = placement(find_function(module, entry))
-        if emission == "walk":
+        if emission == "walk" or _calls_back(module):  # as in `lower`
             walk = to_callable(module, entry)
             return jax.jit((lambda *args: walk(*args)[0]) if bare else walk, **where)
         program = _Program(module, entry, emission)

@@ -445,9 +445,9 @@ def _loc_text(loc: Attribute) -> str:
 
 def compare_type(element: Attribute, total: bool = False) -> str:
     """StableHLO's comparison type for operands of `element` type, as JAX's
-    `_compare_lower_hlo` picks it; `total` for the `*_to` primitives of sort comparators,
-    which order floats totally (TOTALORDER)."""
-    if dtypes.is_float(element):
+    `_compare_lower_hlo` picks it (complex numbers compare as FLOAT); `total` for the `*_to`
+    primitives of sort comparators, which order floats totally (TOTALORDER)."""
+    if dtypes.is_inexact(element):
         return "TOTALORDER" if total else "FLOAT"
     if dtypes.is_bool(element) or dtypes.to_numpy(element).kind == "u":
         return "UNSIGNED"
@@ -461,6 +461,34 @@ def compare(em: HloEmitter, direction: str, x: str, y: str, element: Attribute,
     return em.one("stablehlo.compare", [x, y], tensor_text(shape, np.bool_),
                   f"comparison_direction = #stablehlo<comparison_direction {direction}>, "
                   f"compare_type = #stablehlo<comparison_type {compare_type(element, total)}>")
+
+
+def minmax(em: HloEmitter, kind: str, x: str, y: str, element: Attribute) -> str:
+    """max (`kind` "max") or min of `x` and `y` of `element` type, as JAX's `mlir.max_hlo`
+    and `min_hlo` write it: `stablehlo.maximum`/`minimum`, but for complex numbers an order
+    of (real, imag) pairs (`_minmax_hlo`): real parts decide unless equal, then imaginary."""
+    t = em.types[x]
+    if not dtypes.is_complex(element):
+        return em.one("stablehlo.maximum" if kind == "max" else "stablehlo.minimum", [x, y], t)
+    # The parts' and the comparisons' tensor types: `t` with its element type replaced.
+    element_text = type_text(element)  # `complex<f32>`, in `tensor<3xcomplex<f32>>`
+    parts = t.replace(element_text, type_text(dtypes.real_part(element)))
+    bools = t.replace(element_text, "i1")
+    direction = "GT" if kind == "max" else "LT"
+    rx, ry = (em.one("stablehlo.real", [v], parts) for v in (x, y))
+    real_eq = _compare_text(em, "EQ", rx, ry, bools)
+    real_cmp = _compare_text(em, direction, rx, ry, bools)
+    ix, iy = (em.one("stablehlo.imag", [v], parts) for v in (x, y))
+    imag_cmp = _compare_text(em, direction, ix, iy, bools)
+    which = em.one("stablehlo.select", [real_eq, imag_cmp, real_cmp], bools)
+    return em.one("stablehlo.select", [which, x, y], t)
+
+
+def _compare_text(em: HloEmitter, direction: str, x: str, y: str, result: str) -> str:
+    """A FLOAT comparison of `x` and `y` giving a bool tensor of type text `result`."""
+    return em.one("stablehlo.compare", [x, y], result,
+                  f"comparison_direction = #stablehlo<comparison_direction {direction}>, "
+                  "compare_type = #stablehlo<comparison_type FLOAT>")
 
 
 def broadcast_in_dim(em: HloEmitter, x: str, t: str | Attribute, dims: Sequence[int]) -> str:

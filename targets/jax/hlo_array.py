@@ -37,7 +37,8 @@ from tiers.targets.jax.hlo import (
 # The numpy dtype of each element type's text, to read a value's dtype off its type.
 _NUMPY = {type_text(dtypes.element_type(d)): np.dtype(d) for d in (
     np.bool_, np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint16, np.uint32,
-    np.uint64, np.float16, ml_dtypes.bfloat16, np.float32, np.float64)}
+    np.uint64, np.float16, ml_dtypes.bfloat16, np.float32, np.float64, np.complex64,
+    np.complex128)}
 _HALF = (np.dtype(np.float16), np.dtype(ml_dtypes.bfloat16))
 
 
@@ -50,6 +51,18 @@ def weak_float() -> np.dtype:
     return np.dtype(np.float64 if x64_enabled() else np.float32)
 
 
+def _split_type(text: str) -> tuple[tuple[int, ...], str]:
+    """(shape, element type text) of `tensor<2x3xf32>` (an `x` can be in the element type:
+    `tensor<3xcomplex<f32>>`)."""
+    body, dims = text[7:-1], list[int]()
+    while True:
+        head, sep, rest = body.partition("x")
+        if not sep or not head.isdigit():
+            return tuple(dims), body
+        dims.append(int(head))
+        body = rest
+
+
 class Builder:
     """jnp-like steps over an emitter; values are names whose types `em.types` holds. A
     Python or numpy scalar operand of `binary` is a literal in the other operand's dtype:
@@ -59,10 +72,10 @@ class Builder:
         self.em = em
 
     def shape(self, x: str) -> tuple[int, ...]:
-        return tuple(int(d) for d in self.em.types[x][7:-1].split("x")[:-1])
+        return _split_type(self.em.types[x])[0]
 
     def dtype(self, x: str) -> np.dtype:
-        return _NUMPY[self.em.types[x][7:-1].rsplit("x", 1)[-1]]
+        return _NUMPY[_split_type(self.em.types[x])[1]]
 
     def op(self, name: str, xs: Sequence[str], shape: Sequence[int], dtype: np.dtype,
            attrs: str = "", regions: Sequence[str] = ()) -> str:

@@ -26,6 +26,7 @@ from tiers.targets.jax.hlo import (
     broadcast_in_dim,
     compare,
     i64s,
+    minmax,
     scalar_text,
     tensor_text,
 )
@@ -134,10 +135,11 @@ def _gather(em: HloEmitter, op: lax.GatherOp, x: str, idx: str) -> str:
     return em.one("stablehlo.select", [mask, got, filler], op.results[0].type)
 
 
-# The update computation of each scatter: `None` (plain scatter) returns the update.
+# The update computation of each scatter: `None` (plain scatter) returns the update; "min" and
+# "max" are `hlo.minmax` (complex numbers in JAX's order).
 COMBINE = {lax.ScatterOp: None, lax.ScatterAddOp: "stablehlo.add",
-           lax.ScatterMulOp: "stablehlo.multiply", lax.ScatterMinOp: "stablehlo.minimum",
-           lax.ScatterMaxOp: "stablehlo.maximum"}
+           lax.ScatterMulOp: "stablehlo.multiply", lax.ScatterMinOp: "min",
+           lax.ScatterMaxOp: "max"}
 
 
 def _clamp_scatter_indices(em: HloEmitter, op: lax.ScatterBase, idx: str) -> str:
@@ -171,10 +173,18 @@ def _scatter(em: HloEmitter, op: lax.ScatterBase, x: str, idx: str, upd: str) ->
                scatter_indices_batching_dims=op.ints("scatter_indices_batching_dims"),
                scatter_dims_to_operand_dims=op.ints("scatter_dims_to_operand_dims"),
                index_vector_dim=len(lax.shape(op.indices)) - 1)
-    scalar = scalar_text(lax.elem(op.operand))
+    element = lax.elem(op.operand)
+    scalar = scalar_text(element)
     combine = COMBINE[type(op)]
-    region = em.region([scalar, scalar], lambda a: [a[1]] if combine is None else [
-        em.one(combine, a, scalar)])
+
+    def body(a: list[str]) -> list[str]:
+        if combine is None:
+            return [a[1]]
+        if combine in ("min", "max"):
+            return [minmax(em, combine, a[0], a[1], element)]
+        return [em.one(combine, a, scalar)]
+
+    region = em.region([scalar, scalar], body)
     return em.one("stablehlo.scatter", [x, idx, upd], op.results[0].type,
                   f"indices_are_sorted = {str(op.flag('indices_are_sorted')).lower()}, "
                   f"scatter_dimension_numbers = #stablehlo.scatter<{dn}>, "

@@ -24,6 +24,7 @@ from tiers.targets.jax.hlo import (
     dot_general,
     full,
     i64s,
+    minmax,
     unit_slice,
 )
 
@@ -51,7 +52,13 @@ def _out(op: Operation) -> TensorType:
 
 def convert(em: HloEmitter, x: str, source: TensorType, target: TensorType) -> str:
     """`x` of tensor type `source` converted to tensor type `target` (`mlir.convert_hlo`):
-    to bool is `x != 0`, as NumPy casts, not HLO's truncation of integers."""
+    to bool is `x != 0`, as NumPy casts, not HLO's truncation of integers; complex to real
+    keeps the real part (`_convert_element_type_lower`)."""
+    if dtypes.is_complex(source.element_type) and not dtypes.is_complex(target.element_type):
+        source = TensorType(dtypes.real_part(source.element_type), source.get_shape())
+        x = em.one("stablehlo.real", [x], source)
+        if source == target:
+            return x
     if dtypes.is_bool(target.element_type) and not dtypes.is_bool(source.element_type):
         x = compare(em, "NE", x, full(em, 0, source), source.element_type, source.get_shape())
     return em.one("stablehlo.convert", [x], target)
@@ -84,8 +91,7 @@ UNARY: dict[type, str] = {
 BINARY: dict[type, str] = {
     lax.AddOp: "stablehlo.add", lax.AddAnyOp: "stablehlo.add", lax.SubOp: "stablehlo.subtract",
     lax.MulOp: "stablehlo.multiply", lax.DivOp: "stablehlo.divide",
-    lax.RemOp: "stablehlo.remainder", lax.MaxOp: "stablehlo.maximum",
-    lax.MinOp: "stablehlo.minimum", lax.Atan2Op: "stablehlo.atan2",
+    lax.RemOp: "stablehlo.remainder", lax.Atan2Op: "stablehlo.atan2",
     lax.NextafterOp: "chlo.next_after", lax.AndOp: "stablehlo.and", lax.OrOp: "stablehlo.or",
     lax.XorOp: "stablehlo.xor", lax.ShiftLeftOp: "stablehlo.shift_left",
     lax.ShiftRightLogicalOp: "stablehlo.shift_right_logical",
@@ -93,6 +99,22 @@ BINARY: dict[type, str] = {
 }
 for _cls, _name in {**UNARY, **BINARY}.items():
     HLO_LAX_RULES[_cls] = _same(_name)
+
+
+@_rule(lax.SinOp, lax.CosOp)
+def _sin_cos(em: HloEmitter, op: Any, x: str) -> str:
+    # On complex numbers JAX lowers its own formula (`_sin_complex`, `_cos_complex`, through
+    # `mlir.lower_fun`), which JAX writes here (`fallback`).
+    if dtypes.is_complex(lax.elem(op.operands[0])):
+        return em.fallback(op, [x])[0]
+    return em.one(UNARY[type(op)], [x], _out(op))
+
+
+@_rule(lax.MaxOp, lax.MinOp)
+def _minmax(em: HloEmitter, op: Any, x: str, y: str) -> str:
+    # `mlir.max_hlo`/`min_hlo`: complex numbers in the order of their (real, imag) pairs.
+    return minmax(em, "max" if isinstance(op, lax.MaxOp) else "min", x, y,
+                  lax.elem(op.operands[0]))
 
 
 @_rule(lax.StopGradientOp, lax.CopyOp)
@@ -112,8 +134,9 @@ def _sign(em: HloEmitter, op: Any, x: str) -> str:
 
 @_rule(lax.SquareOp)
 def _square(em: HloEmitter, op: Any, x: str) -> str:
-    # `chlo.square` is for floats; JAX squares integers (unsigned too) with a multiply.
-    if dtypes.is_float(lax.elem(op.operands[0])):
+    # `chlo.square` is for floats and complex numbers; JAX squares integers (unsigned too)
+    # with a multiply.
+    if dtypes.is_inexact(lax.elem(op.operands[0])):
         return em.one("chlo.square", [x], _out(op))
     return em.one("stablehlo.multiply", [x, x], _out(op))
 

@@ -14,7 +14,15 @@ from xdsl.dialects.builtin import TensorType
 from xdsl.ir import Attribute
 
 from tiers.dialects import dtypes, lax
-from tiers.targets.jax.hlo import EmitRule, HloEmitter, compare, full, i64s, scalar_text
+from tiers.targets.jax.hlo import (
+    EmitRule,
+    HloEmitter,
+    compare,
+    full,
+    i64s,
+    minmax,
+    scalar_text,
+)
 
 HLO_REDUCE_RULES: dict[type, EmitRule] = {}
 
@@ -26,7 +34,7 @@ def identity(kind: str, element: Any) -> np.ndarray:
     d = dtypes.to_numpy(element)
     if kind in ("max", "min"):
         sign = -1 if kind == "max" else 1
-        if dtypes.is_float(element):
+        if dtypes.is_inexact(element):  # complex: (-inf, 0) for max
             value: Any = sign * np.inf
         elif dtypes.is_bool(element):
             value = kind == "min"
@@ -42,7 +50,10 @@ def identity(kind: str, element: Any) -> np.ndarray:
 Reducer = Callable[[HloEmitter, Attribute, str, str], str]
 
 
-def _binary(name: str) -> Reducer:
+def reducer(name: str) -> Reducer:
+    """A reducer: StableHLO op `name`, or `minmax`'s "max"/"min" (complex numbers ordered)."""
+    if name in ("max", "min"):
+        return lambda em, element, a, b: minmax(em, name, a, b, element)
     return lambda em, element, a, b: em.one(name, [a, b], em.types[a])
 
 
@@ -50,7 +61,7 @@ def _binary(name: str) -> Reducer:
 
 REDUCERS = {
     lax.ReduceSumOp: ("sum", "stablehlo.add"), lax.ReduceProdOp: ("prod", "stablehlo.multiply"),
-    lax.ReduceMaxOp: ("max", "stablehlo.maximum"), lax.ReduceMinOp: ("min", "stablehlo.minimum"),
+    lax.ReduceMaxOp: ("max", "max"), lax.ReduceMinOp: ("min", "min"),
     lax.ReduceAndOp: ("and", "stablehlo.and"), lax.ReduceOrOp: ("or", "stablehlo.or"),
     lax.ReduceXorOp: ("xor", "stablehlo.xor"),
 }
@@ -60,8 +71,8 @@ def _reduce(em: HloEmitter, op: lax.ReduceOp, x: str) -> str:
     kind, name = REDUCERS[type(op)]
     element = lax.elem(op.operand)
     init = em.constant(identity(kind, element))
-    scalar = scalar_text(element)
-    body = em.region([scalar, scalar], lambda a: [em.one(name, a, scalar)])
+    scalar, combine = scalar_text(element), reducer(name)
+    body = em.region([scalar, scalar], lambda a: [combine(em, element, *a)])
     return em.op("stablehlo.reduce", [x, init], [op.results[0].type],
                f"dimensions = {i64s(op.ints('axes'))}", [body])[0]
 
@@ -125,21 +136,23 @@ def _logaddexp(em: HloEmitter, element: Attribute, x: str, y: str) -> str:
 # op -> (identity, reducer, whether the init is `full_like_aval` (a broadcast_in_dim of the
 # constant: reduce_window_{sum,max,min}_p) rather than a constant (the generic reduce_window_p))
 CUMULATIVE: dict[type, tuple[str, Reducer, bool]] = {
-    lax.CumsumOp: ("sum", _binary("stablehlo.add"), True),
-    lax.CumprodOp: ("prod", _binary("stablehlo.multiply"), False),
-    lax.CummaxOp: ("max", _binary("stablehlo.maximum"), True),
-    lax.CumminOp: ("min", _binary("stablehlo.minimum"), True),
+    lax.CumsumOp: ("sum", reducer("stablehlo.add"), True),
+    lax.CumprodOp: ("prod", reducer("stablehlo.multiply"), False),
+    lax.CummaxOp: ("max", reducer("max"), True),
+    lax.CumminOp: ("min", reducer("min"), True),
     lax.CumlogsumexpOp: ("max", _logaddexp, False),  # init -inf
 }
 
 
 def _cumulative(em: HloEmitter, op: lax.CumulativeOp, x: str) -> str:
-    kind, reducer, broadcast = CUMULATIVE[type(op)]
+    kind, combine, broadcast = CUMULATIVE[type(op)]
     shape, axis = lax.shape(op.operand), op.int("axis")
     n = shape[axis]
     if n == 0:
         return x
     element = lax.elem(op.operand)
+    if isinstance(op, lax.CumlogsumexpOp) and dtypes.is_complex(element):
+        return em.fallback(op, [x])[0]  # JAX's complex logaddexp: not written out here
     scalar = scalar_text(element)
     value = identity(kind, element)
     init = full(em, value, TensorType(element, ())) if broadcast else em.constant(value)
@@ -151,7 +164,7 @@ def _cumulative(em: HloEmitter, op: lax.CumulativeOp, x: str) -> str:
     attrs = (f"base_dilations = {ones}, padding = dense<{padding}> : "
              f"tensor<{len(shape)}x2xi64>, window_dilations = {ones}, "
              f"window_dimensions = {i64s(window)}, window_strides = {ones}")
-    body = em.region([scalar, scalar], lambda a: [reducer(em, element, *a)])
+    body = em.region([scalar, scalar], lambda a: [combine(em, element, *a)])
     return em.op("stablehlo.reduce_window", [x, init], [op.results[0].type], attrs, [body])[0]
 
 
@@ -179,9 +192,18 @@ def _sort(em: HloEmitter, op: lax.SortOp, *xs: str) -> list[str]:
     elements = [lax.elem(x) for x in op.inputs]
     scalars = [scalar_text(e) for e in elements]
 
+    def parts(x: str, e: Any) -> list[tuple[Any, str]]:
+        # `_operands_to_keys`: a complex key is two, its real part, then its imaginary part.
+        if not dtypes.is_complex(e):
+            return [(e, x)]
+        p = dtypes.real_part(e)
+        return [(p, em.one(f"stablehlo.{n}", [x], scalar_text(p))) for n in ("real", "imag")]
+
     def body(a: list[str]) -> list[str]:
-        keys = [(e, _sort_key(em, a[2 * i], e), _sort_key(em, a[2 * i + 1], e))
-                for i, e in enumerate(elements[:op.int("num_keys")])]
+        keys = []
+        for i, e in enumerate(elements[:op.int("num_keys")]):
+            for (f, xk), (_, yk) in zip(parts(a[2 * i], e), parts(a[2 * i + 1], e)):
+                keys.append((f, _sort_key(em, xk, f), _sort_key(em, yk, f)))
         p = None
         for e, xk, yk in reversed(keys):
             lt = compare(em, "LT", xk, yk, e, total=True)

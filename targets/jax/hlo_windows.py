@@ -24,7 +24,7 @@ from tiers.targets.jax.hlo import (
     scalar_text,
     unit_slice,
 )
-from tiers.targets.jax.hlo_reduce import identity
+from tiers.targets.jax.hlo_reduce import identity, reducer
 
 HLO_WINDOW_RULES: dict[type, EmitRule] = {}
 
@@ -55,8 +55,8 @@ def window_attrs(op: lax.WindowOp, padding: Sequence[Sequence[int]] | None = Non
 # -- reduce_window_{sum,max,min}: `_reduce_window_lower`, the init a `full_like_aval` --------
 
 REDUCERS = {lax.ReduceWindowSumOp: ("sum", "stablehlo.add"),
-            lax.ReduceWindowMaxOp: ("max", "stablehlo.maximum"),
-            lax.ReduceWindowMinOp: ("min", "stablehlo.minimum")}
+            lax.ReduceWindowMaxOp: ("max", "max"),  # `mlir.max_hlo`: complex numbers ordered
+            lax.ReduceWindowMinOp: ("min", "min")}
 
 
 def _reduce_window(em: HloEmitter, op: lax.ReduceWindowOp, x: str) -> str:
@@ -64,7 +64,8 @@ def _reduce_window(em: HloEmitter, op: lax.ReduceWindowOp, x: str) -> str:
     element = lax.elem(op.operand)
     scalar = scalar_text(element)
     init = full(em, identity(kind, element), TensorType(element, ()))
-    body = em.region([scalar, scalar], lambda a: [em.one(name, a, scalar)])
+    combine = reducer(name)
+    body = em.region([scalar, scalar], lambda a: [combine(em, element, *a)])
     return em.op("stablehlo.reduce_window", [x, init], [op.results[0].type], window_attrs(op),
                  [body])[0]
 

@@ -20,6 +20,7 @@ from tiers.dialects import dtypes, lax, params
 from tiers.dialects.constants import constant_array
 from tiers.dialects.primitives import primitive
 from tiers.dialects.sharding import to_mesh, to_spec
+from tiers.targets.jax.effect_rules import EFFECT_RULES
 from tiers.targets.walk import OpRule
 
 LAX_RULES: dict[type, OpRule] = {}
@@ -52,6 +53,7 @@ UNARY: dict[type, Callable[..., Any]] = {
     lax.SquareOp: jlax.square, lax.NotOp: jlax.bitwise_not, lax.IsFiniteOp: jlax.is_finite,
     lax.StopGradientOp: jlax.stop_gradient, lax.CopyOp: jnp.copy,
     lax.PopulationCountOp: jlax.population_count, lax.ClzOp: jlax.clz,
+    lax.RealOp: jlax.real, lax.ImagOp: jlax.imag, lax.ConjOp: jlax.conj,
 }
 BINARY: dict[type, Callable[..., Any]] = {
     lax.AddOp: jlax.add, lax.AddAnyOp: jlax.add, lax.SubOp: jlax.sub, lax.MulOp: jlax.mul,
@@ -61,6 +63,7 @@ BINARY: dict[type, Callable[..., Any]] = {
     lax.ShiftLeftOp: jlax.shift_left, lax.ShiftRightLogicalOp: jlax.shift_right_logical,
     lax.ShiftRightArithmeticOp: jlax.shift_right_arithmetic, lax.EqOp: jlax.eq,
     lax.NeOp: jlax.ne, lax.LtOp: jlax.lt, lax.LeOp: jlax.le, lax.GtOp: jlax.gt, lax.GeOp: jlax.ge,
+    lax.ComplexOp: jlax.complex,
 }
 for _cls, _fn in UNARY.items():
     _register(_cls, lambda op, x, _fn=_fn: _fn(x))
@@ -70,10 +73,13 @@ for _cls, _fn in BINARY.items():
 _register(lax.IntegerPowOp, lambda op, x: jlax.integer_pow(x, op.int("y")))
 _register(lax.ReducePrecisionOp, lambda op, x: jlax.reduce_precision(
     x, op.int("exponent_bits"), op.int("mantissa_bits")))
-_register(lax.ConvertElementTypeOp,
-          lambda op, x: jlax.convert_element_type(x, _dtype(op.result)))
+# The primitive, bound: the wrapper warns (ComplexWarning) when it drops an imaginary part,
+# which the user's own conversion has already warned about when JAX traced it.
+_register(lax.ConvertElementTypeOp, lambda op, x: jlax.convert_element_type_p.bind(
+    x, new_dtype=_dtype(op.result), weak_type=False, sharding=None))
 _register(lax.BitcastConvertTypeOp,
           lambda op, x: jlax.bitcast_convert_type(x, _dtype(op.result)))
+_register(lax.FftOp, lambda op, x: jlax.fft(x, op.fft_type.data, op.ints("fft_lengths")))
 _register(lax.SelectNOp, lambda op, which, *cases: jlax.select_n(which, *cases))
 _register(lax.ClampOp, lambda op, lo, x, hi: jlax.clamp(lo, x, hi))
 
@@ -268,3 +274,5 @@ def _scan(op: lax.ScanOp, *args, run):
 _register(lax.CondOp, _cond)
 _register(lax.WhileOp, _while)
 _register(lax.ScanOp, _scan)
+# Host callbacks (print, debug/pure/io callbacks): their own module.
+LAX_RULES.update(EFFECT_RULES)

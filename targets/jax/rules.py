@@ -12,6 +12,8 @@ from __future__ import annotations
 from tiers.targets.jax.array_rules import ARRAY_RULES
 from tiers.targets.jax.hlo import EmitRule
 from tiers.targets.jax.hlo_array import HLO_ARRAY_RULES
+from tiers.targets.jax.hlo_complex import HLO_COMPLEX_RULES
+from tiers.targets.jax.hlo_effects import HLO_EFFECT_RULES
 from tiers.targets.jax.hlo_indexing import HLO_INDEXING_RULES
 from tiers.targets.jax.hlo_lax import HLO_LAX_RULES
 from tiers.targets.jax.hlo_reduce import HLO_REDUCE_RULES
@@ -22,4 +24,5 @@ from tiers.targets.walk import OpRule
 
 RULES: dict[type, OpRule] = {**LAX_RULES, **ARRAY_RULES}
 EMIT_RULES: dict[type, EmitRule] = {**HLO_LAX_RULES, **HLO_INDEXING_RULES, **HLO_REDUCE_RULES,
-                                    **HLO_WINDOW_RULES, **HLO_REGION_RULES, **HLO_ARRAY_RULES}
+                                    **HLO_WINDOW_RULES, **HLO_REGION_RULES, **HLO_ARRAY_RULES,
+                                    **HLO_EFFECT_RULES, **HLO_COMPLEX_RULES}

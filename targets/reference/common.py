@@ -1,9 +1,9 @@
 """What every reference rule shares: the float formats of tiers IR, float64 widening, and the
 wrapper that casts a rule's outputs to the op's result types and checks their shapes.
 
-Floating-point math runs in float64 and is rounded once to the result type, so a rule is at
-least as accurate as XLA. Every rule goes through `checked`, so a rule that computes the
-wrong shape fails where it runs rather than later.
+Floating-point math runs in float64 (complex in complex128) and is rounded once to the result
+type, so a rule is at least as accurate as XLA. Every rule goes through `checked`, so a rule
+that computes the wrong shape fails where it runs rather than later.
 """
 
 from __future__ import annotations
@@ -36,9 +36,17 @@ def is_float(x: np.ndarray | np.dtype) -> bool:
     return (x if isinstance(x, np.dtype) else x.dtype) in FLOAT_DTYPES
 
 
+def is_complex(x: np.ndarray | np.dtype) -> bool:
+    """Whether `x` (an array or a dtype) is complex64 or complex128."""
+    return (x if isinstance(x, np.dtype) else x.dtype).kind == "c"
+
+
 def wide(x: np.ndarray) -> np.ndarray:
-    """Floats as float64 (exact for every supported format); anything else unchanged."""
-    return x.astype(np.float64) if is_float(x) else x
+    """Floats as float64, complex numbers as complex128 (exact for every supported format);
+    anything else unchanged."""
+    if is_float(x):
+        return x.astype(np.float64)
+    return x.astype(np.complex128) if is_complex(x) else x
 
 
 def finish(op: Operation, value: np.ndarray, result: SSAValue) -> np.ndarray:

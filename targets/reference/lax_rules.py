@@ -30,10 +30,13 @@ from tiers.targets.reference.common import (
     FLOAT_DTYPES,
     checked,
     finish,
+    is_complex,
     is_float,
     result_dtype,
     wide,
 )
+from tiers.targets.reference.complex_rules import COMPLEX_RULES, logistic, minmax, sign, sort_keys
+from tiers.targets.reference.effect_rules import EFFECT_RULES
 from tiers.targets.reference.lax_windows import WINDOW_RULES
 from tiers.targets.reference.special import special as sp
 from tiers.targets.walk import OpRule
@@ -63,6 +66,8 @@ def _float_only(fn: Callable[[np.ndarray], np.ndarray]) -> OpRule:
 
 
 def _sign(op: Operation, x: np.ndarray) -> np.ndarray:
+    if is_complex(x):
+        return sign(x)
     if is_float(x):
         w = wide(x)
         # XLA keeps the sign of zeros and NaN as is; np.sign(-0.0) would give +0.0.
@@ -103,7 +108,8 @@ UNARY_FLOAT: dict[type, Callable[[np.ndarray], np.ndarray]] = {
     lax.AtanhOp: np.arctanh, lax.SqrtOp: np.sqrt, lax.RsqrtOp: lambda x: 1.0 / np.sqrt(x),
     lax.CbrtOp: np.cbrt, lax.DigammaOp: _digamma, lax.IsFiniteOp: np.isfinite,
     # scipy.special's, looked up at the call (`special.py` says why)
-    lax.LogisticOp: lambda x: sp.expit(x), lax.ErfOp: lambda x: sp.erf(x),
+    lax.LogisticOp: lambda x: logistic(x) if is_complex(x) else sp.expit(x),
+    lax.ErfOp: lambda x: sp.erf(x),
     lax.ErfcOp: lambda x: sp.erfc(x), lax.ErfInvOp: lambda x: sp.erfinv(x),
     lax.LgammaOp: lambda x: sp.gammaln(x),
 }
@@ -123,6 +129,8 @@ _register(lax.ClzOp, _clz)
 
 
 def _max(op: Operation, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    if is_complex(a):
+        return minmax("max", a, b)
     if not is_float(a):
         return np.maximum(a, b)
     a, b = wide(a), wide(b)
@@ -132,6 +140,8 @@ def _max(op: Operation, a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 def _min(op: Operation, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    if is_complex(a):
+        return minmax("min", a, b)
     if not is_float(a):
         return np.minimum(a, b)
     a, b = wide(a), wide(b)
@@ -141,7 +151,7 @@ def _min(op: Operation, a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 def _div(op: Operation, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    if is_float(a):
+    if is_float(a) or is_complex(a):
         return wide(a) / wide(b)
     # Rounds toward zero. XLA defines x / 0 = -1 (all bits set) and INT_MIN / -1 = INT_MIN.
     a64, b64 = a.astype(np.int64), b.astype(np.int64)
@@ -204,7 +214,8 @@ BINARY: dict[type, OpRule] = {
     lax.SubOp: lambda op, a, b: wide(a) - wide(b),
     lax.MulOp: lambda op, a, b: wide(a) * wide(b),
     lax.DivOp: _div, lax.RemOp: _rem,
-    lax.PowOp: lambda op, a, b: np.power(wide(a), b.astype(np.float64)),
+    lax.PowOp: lambda op, a, b: np.power(wide(a), wide(b) if is_complex(b) else
+                                         b.astype(np.float64)),
     lax.MaxOp: _max, lax.MinOp: _min,
     lax.Atan2Op: lambda op, a, b: np.arctan2(wide(a), wide(b)),
     lax.NextafterOp: _nextafter,
@@ -225,7 +236,7 @@ for _cls, _rule in BINARY.items():
 
 def _integer_pow(op: lax.IntegerPowOp, x: np.ndarray) -> np.ndarray:
     y = op.int("y")
-    if is_float(x):
+    if is_float(x) or is_complex(x):
         return wide(x) ** float(y)
     if y < 0:
         raise ValueError(f"lax.integer_pow: integer {x.dtype} to the negative power {y}")
@@ -269,9 +280,11 @@ def _reduce_precision(op: lax.ReducePrecisionOp, x: np.ndarray) -> np.ndarray:
 
 def _convert(op: lax.ConvertElementTypeOp, x: np.ndarray) -> np.ndarray:
     to = result_dtype(op.result)
+    if is_complex(x) and not is_complex(to):
+        x = np.real(x)  # JAX converts the real part (`_convert_element_type_lower`)
     if to == np.bool_:
         return x != 0  # NaN is nonzero, so it converts to True
-    if is_float(x) and to not in FLOAT_DTYPES:
+    if is_float(x) and to not in FLOAT_DTYPES and not is_complex(to):
         # XLA saturates: NaN -> 0, values past the range -> its ends, else truncation.
         info = np.iinfo(to)
         w = np.trunc(wide(x))
@@ -438,7 +451,7 @@ def _in_bounds(starts: np.ndarray, dims: Sequence[int], window: Sequence[int]) -
 
 def _default_fill(dtype: np.dtype) -> Any:
     # jax.lax.gather's defaults for FILL_OR_DROP.
-    if dtype in FLOAT_DTYPES:
+    if dtype in FLOAT_DTYPES or is_complex(dtype):
         return np.nan
     if dtype == np.bool_:
         return True
@@ -505,7 +518,7 @@ def _scatter(op: lax.ScatterBase, x: np.ndarray, indices: np.ndarray,
     ufunc = SCATTER_UFUNCS[type(op)]
     if ufunc is None:
         out[where] = upd[ok]  # with repeated indices the last update wins (XLA: unspecified)
-    elif is_float(x):
+    elif is_float(x) or is_complex(x):
         acc = wide(out)
         ufunc.at(acc, where, wide(upd[ok]))
         out = acc
@@ -530,7 +543,7 @@ def _identity(op: Operation, dtype: np.dtype) -> Any:
         return largest
     if type(op) in (lax.ReduceAndOp, lax.ReduceOrOp, lax.ReduceXorOp):
         return np.array(-1 if largest else 0).astype(dtype)
-    if dtype in FLOAT_DTYPES:
+    if dtype in FLOAT_DTYPES or is_complex(dtype):  # complex: (+-inf, 0)
         return np.inf if largest else -np.inf
     info = np.iinfo(dtype)
     return info.max if largest else info.min
@@ -572,7 +585,10 @@ def _cumulative(op: lax.CumulativeOp, x: np.ndarray) -> np.ndarray:
     w = wide(x)
     if reverse:
         w = np.flip(w, axis)
-    out = CUMULATIVE_UFUNCS[type(op)].accumulate(w, axis=axis, dtype=w.dtype)
+    if isinstance(op, lax.CumlogsumexpOp) and is_complex(w):  # np.logaddexp is real only
+        out = np.log(np.add.accumulate(np.exp(w), axis=axis))
+    else:
+        out = CUMULATIVE_UFUNCS[type(op)].accumulate(w, axis=axis, dtype=w.dtype)
     return np.flip(out, axis) if reverse else out
 
 
@@ -586,7 +602,8 @@ def _sort_key(x: np.ndarray) -> np.ndarray:
 
 def _sort(op: lax.SortOp, *xs: np.ndarray) -> list[np.ndarray]:
     dim, num_keys = op.int("dimension"), op.int("num_keys")
-    keys = [_sort_key(x) for x in xs[:num_keys]]
+    keys = [_sort_key(k) for x in xs[:num_keys]
+            for k in (sort_keys(wide(x)) if is_complex(x) else [x])]
     # np.lexsort is stable and sorts by its last key first.
     order = np.lexsort(keys[::-1], axis=dim)
     return [np.take_along_axis(x, order, axis=dim) for x in xs]
@@ -619,6 +636,8 @@ def _dot_general(op: lax.DotGeneralOp, a: np.ndarray, b: np.ndarray) -> np.ndarr
            + [s for i, s in enumerate(rhs) if i not in rc and i not in rb])
     spec = f"{''.join(lhs)},{''.join(rhs)}->{''.join(out)}"
     to = result_dtype(op.result)
+    if is_complex(to):
+        return np.einsum(spec, a.astype(np.complex128), b.astype(np.complex128))
     if to in FLOAT_DTYPES:
         return np.einsum(spec, a.astype(np.float64), b.astype(np.float64))
     # Integers: int64 arithmetic, then wrap to the result type (the same residues).
@@ -698,5 +717,8 @@ def _generic(op: lax.GenericOp, *args: np.ndarray) -> Any:
 
 
 _register(lax.GenericOp, _generic)
+LAX_RULES.update(COMPLEX_RULES)  # real, imag, complex, conj, fft (complex_rules.py)
 # Where a value lives does not change its numbers.
 _register(lax.ShardingConstraintOp, lambda op, x: x)
+# Host callbacks (print, debug/pure/io callbacks): their own module.
+LAX_RULES.update(EFFECT_RULES)

@@ -29,7 +29,7 @@ def _identity(kind: str, dtype: np.dtype) -> Any:
     largest = kind == "min"
     if dtype == np.bool_:
         return largest
-    if dtype in FLOAT_DTYPES:
+    if dtype in FLOAT_DTYPES or dtype.kind == "c":  # complex: (+-inf, 0)
         return np.inf if largest else -np.inf
     info = np.iinfo(dtype)
     return info.max if largest else info.min

@@ -15,7 +15,7 @@ func.func @elementwise_kinds(%x: tensor<4xi32>) -> tensor<4xi32> {
   %0 = lax.exp %x : tensor<4xi32>
   func.return %0 : tensor<4xi32>
 }
-// CHECK: invalid.mlir:15:3: error: 'lax.exp': expects floating-point operands, got i32
+// CHECK: invalid.mlir:15:3: error: 'lax.exp': expects floating-point or complex operands, got i32
 
 // -----
 
