@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PLUGIN := $(VENV)/.plugin-installed
 
-.PHONY: demo test lint typecheck pytest lit bench fuzz clean
+.PHONY: demo test lint typecheck pytest lit bench fuzz compat clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -54,6 +54,21 @@ FUZZ_JOBS ?= $(shell nproc)
 fuzz: $(STAMP) $(PLUGIN)
 	TIERS_FULL_MATRIX=1 TIERS_VERIFY=1 $(BIN)/python -m pytest -W error tests/test_transformations.py
 	$(BIN)/python tests/fuzz_programs.py --count $(FUZZ_COUNT) --jobs $(FUZZ_JOBS)
+
+# Peer libraries' own test suites (optax, chex, flax, equinox; the Array API suite on
+# tiers.numpy) run twice, on jax.jit and with jax.jit replaced by tiers.jit, side by side
+# (compat/README.md). Not part of `make test`: it downloads. Its own environment, reused
+# while the stamp is newer than what it installs; COMPAT_LIBS=optax,chex selects libraries.
+COMPAT_VENV := .venv-compat
+COMPAT_STAMP := $(COMPAT_VENV)/.installed
+$(COMPAT_STAMP): pyproject.toml compat/requirements.txt
+	test -x $(COMPAT_VENV)/bin/python || $(PYTHON) -m venv $(COMPAT_VENV)
+	$(COMPAT_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(COMPAT_VENV)/bin/python -m pip install --quiet -e . -r compat/requirements.txt
+	touch $(COMPAT_STAMP)
+
+compat: $(COMPAT_STAMP)
+	$(COMPAT_VENV)/bin/python compat/run.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -64,14 +64,15 @@ from tiers.passes.collector import gc_paused
 from tiers.pipeline import Debug, Pipeline
 from tiers.pipeline.check import IMPORT_DIALECTS
 from tiers.pipeline.dot import module_to_dot, render
+from tiers.targets.jax.hlo import JAX_JIT
 from tiers.targets.walk import find_function
 
 _UNSET: Any = object()  # jax.jit's "not given" (None is a valid sharding there)
 
-# JAX's `jit`, captured when tiers is imported: a library that patches or wraps `jax.jit`
-# later (`mock.patch("jax.jit")`, chex's fake/assert-trace wrappers) must not change what
-# `tiers.jit` builds, whose dispatcher and caching are those of the real `jax.jit`.
-_jax_jit = jax.jit
+# JAX's `jit`, captured when tiers is imported (targets/jax/hlo.py): a library that patches or
+# wraps `jax.jit` later (`mock.patch("jax.jit")`, chex's fake/assert-trace wrappers) must not
+# change what `tiers.jit` builds, whose dispatcher and caching are those of the real `jax.jit`.
+_jax_jit = JAX_JIT
 
 
 class SymbolicShapeError(NotImplementedError):

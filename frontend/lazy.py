@@ -45,6 +45,7 @@ from tiers.frontend.importer import import_jaxpr
 from tiers.frontend.tensor import LazyValue, Tensor
 from tiers.pipeline.config import SETTINGS
 from tiers.targets import jax as jax_target
+from tiers.targets.jax.hlo import JAX_JIT
 
 LOCAL = eager.LOCAL
 _FRONTEND = os.path.dirname(os.path.abspath(__file__)) + os.sep
@@ -215,7 +216,7 @@ class Pending:
         slots: list[Any] = []
         for entry, refs, site in zip(self.entries, self.wiring, self.sites, strict=True):
             try:  # jitted: JAX checks NaNs (`jax_debug_nans`) on compiled outputs only
-                slots.extend(jax.jit(jaxpr_as_fun(entry.closed))(
+                slots.extend(JAX_JIT(jaxpr_as_fun(entry.closed))(
                     *[slots[r] if r >= 0 else self.externals[-1 - r] for r in refs]))
             except Exception:
                 where = f"{site[0]}:{site[1]}" if site else "an unknown line"

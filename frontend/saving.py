@@ -74,6 +74,7 @@ from tiers.pipeline.context import make_context
 from tiers.pipeline.files import replace_file
 from tiers.pipeline.verify import IRParseError, parse_module, verify
 from tiers.targets import jax as jax_target
+from tiers.targets.jax.hlo import JAX_JIT
 from tiers.targets.walk import find_function
 from tiers.version import __version__
 
@@ -696,18 +697,18 @@ class Loaded:
             if "device" in placement:
                 where = jax.sharding.SingleDeviceSharding(
                     sharding.to_device(sharding.StringAttr(placement["device"])))
-                return jax.jit(exp.call, in_shardings=where, out_shardings=where)
+                return JAX_JIT(exp.call, in_shardings=where, out_shardings=where)
             if "mesh" in placement:
                 mesh = sharding.to_mesh(sharding.mesh_attr(**{
                     "axes": placement["mesh"]["axes"], "shape": placement["mesh"]["shape"],
                     "device_ids": placement["mesh"]["devices"]}))
                 ins, _ = jax.tree_util.tree_unflatten(exp.in_tree, exp.in_shardings_jax(mesh))
                 outs = jax.tree_util.tree_unflatten(exp.out_tree, exp.out_shardings_jax(mesh))
-                return jax.jit(exp.call, in_shardings=ins, out_shardings=outs)
+                return JAX_JIT(exp.call, in_shardings=ins, out_shardings=outs)
         except sharding.ShardingError as e:
             raise ArtifactError(f"'{self.path}' was saved to run on {placement}: "
                                 f"{_brief(e)}") from None
-        return jax.jit(exp.call)
+        return JAX_JIT(exp.call)
 
     def __call__(self, *args: Any) -> Any:
         """Run the saved StableHLO on `args` (checked against the saved signature)."""

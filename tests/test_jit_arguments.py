@@ -190,3 +190,19 @@ def test_a_patched_jax_jit_does_not_change_what_tiers_jit_builds() -> None:
     with mock.patch("jax.jit", wrapper):
         same(tiers.jit(jnp.sin)(X), jnp.sin(X))
     assert calls == []
+
+
+def test_jax_jit_replaced_by_tiers_jit_never_recurses() -> None:
+    """`make compat` runs libraries with `jax.jit = tiers.jit`: tiers' internal compiles (an op
+    lowered by JAX from its walk rule, eager kernels, lazy programs) use JAX's own `jit`, not
+    whatever `jax.jit` is now (found by optax's tests: `svd` recursed to the limit)."""
+    a = np.arange(9.0, dtype=np.float32).reshape(3, 3) + np.eye(3, dtype=np.float32)
+    want = np.linalg.svd(a, compute_uv=False)
+    with mock.patch("jax.jit", tiers.jit):
+        np.testing.assert_allclose(tiers.jit(lambda m: jnp.linalg.svd(m, compute_uv=False))(a),
+                                   want, rtol=1e-5)
+        t = tiers.constant(a)
+        np.testing.assert_allclose((tiers.numpy.sin(t) + t).numpy(), np.sin(a) + a, rtol=1e-6)
+        with tiers.lazy():
+            y = tiers.numpy.cos(t) * 2
+        np.testing.assert_allclose(y.numpy(), np.cos(a) * 2, rtol=1e-6)

@@ -29,7 +29,7 @@ from xdsl.dialects.builtin import FileLineColLoc, ModuleOp
 from tiers.dialects import dtypes, fused, lax, sharding
 from tiers.dialects.lax_effects import has_callbacks
 from tiers.targets.jax import hlo
-from tiers.targets.jax.hlo import HloEmitter
+from tiers.targets.jax.hlo import JAX_JIT, HloEmitter
 from tiers.targets.jax.rules import EMIT_RULES, RULES
 from tiers.targets.walk import Walker, find_function
 
@@ -197,7 +197,7 @@ class _KernelWalker(Walker):
         fn = self.compiled.get(op)
         if fn is None:
             inline = Walker(self.module, self.rules, self.target)
-            fn = self.compiled[op] = jax.jit(lambda *a: inline.run_block(op.body.block, a))
+            fn = self.compiled[op] = JAX_JIT(lambda *a: inline.run_block(op.body.block, a))
         self.launches += 1
         return fn(*args)
 
@@ -235,11 +235,11 @@ def compile(module: ModuleOp, entry: str = "main", mode: str = "graph",  # noqa:
         where = placement(find_function(module, entry))
         if emission == "walk" or _calls_back(module):  # as in `lower`
             walk = to_callable(module, entry)
-            return jax.jit((lambda *args: walk(*args)[0]) if bare else walk, **where)
+            return JAX_JIT((lambda *args: walk(*args)[0]) if bare else walk, **where)
         program = _Program(module, entry, emission)
         if bare:
-            return jax.jit(lambda *args: hlo_call_p.bind(*args, program=program)[0], **where)
-        return jax.jit(lambda *args: hlo_call_p.bind(*args, program=program), **where)
+            return JAX_JIT(lambda *args: hlo_call_p.bind(*args, program=program)[0], **where)
+        return JAX_JIT(lambda *args: hlo_call_p.bind(*args, program=program), **where)
     if mode == "kernels":
         return KernelsProgram(module, entry)
     raise ValueError(f"unknown JAX target mode '{mode}' (modes: {', '.join(MODES)})")

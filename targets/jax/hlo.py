@@ -44,6 +44,11 @@ from tiers.dialects import dtypes, fused, lax
 from tiers.dialects.constants import constant_array
 from tiers.targets.walk import OpRule, Walker, find_function
 
+# JAX's own `jit`, captured when tiers is imported: code that replaces `jax.jit` (with
+# `tiers.jit`, as `make compat` does, or a mock) must not send tiers' internal compiles back
+# through itself. Every internal `jit` of tiers is this one.
+JAX_JIT = jax.jit
+
 EmitRule = Callable[..., "str | Sequence[str]"]
 _TERMINATORS = frozenset({func.ReturnOp, fused.YieldOp, lax.YieldOp})
 
@@ -302,7 +307,7 @@ def _lower_with_jax(name: str, op: Operation, captured: tuple[SSAValue, ...],
 
     avals = [jax.ShapeDtypeStruct(lax.shape(v), dtypes.to_numpy(lax.elem(v)))
              for v in [*op.operands, *captured]]
-    lowered = jax.jit(run).lower(*avals)
+    lowered = JAX_JIT(run).lower(*avals)
     ir_module = lowered.compiler_ir("stablehlo")
     assert ir_module is not None  # None only where a backend has no StableHLO to give
     table = ir.SymbolTable(ir_module.operation)
