@@ -429,9 +429,6 @@ ENTRIES = _entries()
 # match, why).
 UNSUPPORTED: dict[str, tuple[str, str]] = {
     "lax.reduce_custom": ("'reduce'", "the reducer is a Python function, not plain data"),
-    "lax.debug_print": ("'debug_print'", "a host callback with side effects"),
-    "lax.pure_callback": ("'pure_callback'", "a host callback"),
-    "lax.fft": ("complex64", "tiers IR has no complex element types"),
     "lax.dot_algorithm": ("dot algorithm", "the lax dialect stores a Precision, not an algorithm"),
     "random.typed_key_arg": ("typed PRNG key", (
         "frontend/jit.py passes key arrays, not their data, to the compiled IR")),
