@@ -44,6 +44,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/jit.py
 	$(BIN)/python benchmarks/startup.py
 	$(BIN)/python benchmarks/transforms.py
+	$(BIN)/python benchmarks/nans.py
 
 # The whole (transformation x pipeline) matrix on every corpus entry, verifying after every
 # pass; `make test` runs a rotating share of it (tests/test_transformations.py). Then

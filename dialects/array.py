@@ -90,7 +90,7 @@ class ActivationOp(ArrayOp):
 
 @irdl_op_definition
 class ReluOp(ActivationOp):
-    """max(x, 0), also on integers."""
+    """`jax.nn.relu`: max(x, 0), also on integers."""
 
     name = "array.relu"
     FLOAT_ONLY: ClassVar[bool] = False
@@ -109,7 +109,7 @@ class GeluOp(ActivationOp):
 
 @irdl_op_definition
 class SiluOp(ActivationOp):
-    """x * logistic(x)."""
+    """`jax.nn.silu`: x * logistic(x)."""
 
     name = "array.silu"
 
@@ -143,16 +143,22 @@ class AxisOp(ArrayOp):
 
 @irdl_op_definition
 class SoftmaxOp(AxisOp):
+    """`jax.nn.softmax` along `axis`: exp(x - max) / sum(exp(x - max))."""
+
     name = "array.softmax"
 
 
 @irdl_op_definition
 class LogSoftmaxOp(AxisOp):
+    """`jax.nn.log_softmax` along `axis`: x - max - log(sum(exp(x - max)))."""
+
     name = "array.log_softmax"
 
 
 @irdl_op_definition
 class LogsumexpOp(AxisOp):
+    """`jax.nn.logsumexp` along `axis` (the axis is reduced away)."""
+
     name = "array.logsumexp"
     REDUCES: ClassVar[bool] = True
 
@@ -181,6 +187,8 @@ class StatOp(ArrayOp):
 
 @irdl_op_definition
 class MeanOp(StatOp):
+    """`jnp.mean` over `axes`."""
+
     name = "array.mean"
     x = operand_def(Tensor)
     result = result_def(Tensor)
@@ -246,7 +254,7 @@ class NormOp(ArrayOp):
 
 @irdl_op_definition
 class LayerNormOp(NormOp):
-    """(x - mean) / sqrt(var + epsilon) * scale + bias along `axis`.
+    """`flax.linen.LayerNorm`'s math along `axis`: (x - mean) / sqrt(var + eps) * scale + bias.
 
     `affine` is [], [scale] or [scale, bias]: a bias alone comes with a scale of ones.
     """
@@ -278,7 +286,7 @@ class LayerNormOp(NormOp):
 
 @irdl_op_definition
 class RmsNormOp(NormOp):
-    """x / sqrt(mean(x^2) + epsilon) * scale along `axis`."""
+    """`flax.linen.RMSNorm`'s math: x / sqrt(mean(x^2) + epsilon) * scale along `axis`."""
 
     name = "array.rms_norm"
     x = operand_def(Tensor)
@@ -347,7 +355,7 @@ class MatmulOp(ArrayOp):
 
 @irdl_op_definition
 class AttentionOp(ArrayOp):
-    """softmax(where(mask, q k^T * scale, big_negative)) v, over the last axes.
+    """`jax.nn.dot_product_attention`: softmax(where(mask, q k^T * scale, -big)) v.
 
     q: (..., T, D), k: (..., S, D), v: (..., S, E) with equal batch dims; the optional bool
     mask (True: keep) has the logits' shape (..., T, S); the result is (..., T, E).

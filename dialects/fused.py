@@ -37,6 +37,9 @@ from xdsl.utils.exceptions import VerifyException
 
 @irdl_op_definition
 class KernelOp(IRDLOperation):
+    """A fused group of `lax` ops (no JAX counterpart): one kernel for XLA, its region
+    reading only its operands and ending in `fused.yield`."""
+
     name = "fused.kernel"
     inputs = var_operand_def(TensorType)
     outputs = var_result_def(TensorType)
@@ -61,6 +64,9 @@ class KernelOp(IRDLOperation):
 
 @irdl_op_definition
 class YieldOp(IRDLOperation):
+    """Ends a `fused.kernel` region with the kernel's results (as `lax.yield` ends a
+    sub-jaxpr)."""
+
     name = "fused.yield"
     values = var_operand_def(Attribute)
     traits = lazy_traits_def(lambda: (IsTerminator(), HasParent(KernelOp), Pure()))

@@ -11,7 +11,8 @@ operands, verifier and builder, so a leaf op is its name, primitive and dtype ki
 base class and shared helpers live in `lax_base.py`, the control-flow ops (`lax.cond`,
 `lax.while`, `lax.scan`, `lax.yield`) in `lax_regions.py`, the windowed ops (pooling and its
 derivatives) in `lax_windows.py`, the host callbacks in `lax_effects.py`, `lax.fft` in
-`lax_fft.py`; all are re-exported here, and `Lax` at the end lists every op of the dialect.
+`lax_fft.py`, the PRNG key type and `lax.random_wrap`/`random_unwrap` in `lax_keys.py`; all
+are re-exported here, and `Lax` at the end lists every op of the dialect.
 Complex numbers are `complex<f32>`/`complex<f64>` elements, accepted where JAX's dtype rules
 accept them (`Kind`).
 """
@@ -23,6 +24,7 @@ from collections.abc import Sequence
 from typing import ClassVar, Self
 
 import numpy as np
+from numpy.typing import ArrayLike, DTypeLike
 from xdsl.dialects.builtin import (
     DenseArrayBase,
     DenseIntOrFPElementsAttr,
@@ -53,6 +55,7 @@ from xdsl.printer import Printer
 from xdsl.traits import Commutative, ConstantLike, Pure
 
 from tiers.dialects import syntax
+from tiers.dialects.constants import constant_array, dense
 from tiers.dialects.dtypes import (
     complex_of,
     is_bool,
@@ -81,8 +84,13 @@ from tiers.dialects.lax_effects import CallbackOp as CallbackOp
 from tiers.dialects.lax_effects import DebugCallbackOp as DebugCallbackOp
 from tiers.dialects.lax_effects import DebugPrintOp as DebugPrintOp
 from tiers.dialects.lax_effects import IoCallbackOp as IoCallbackOp
+from tiers.dialects.lax_effects import OpaqueOp as OpaqueOp
 from tiers.dialects.lax_effects import PureCallbackOp as PureCallbackOp
 from tiers.dialects.lax_fft import FftOp as FftOp
+from tiers.dialects.lax_keys import KeyDataOp as KeyDataOp
+from tiers.dialects.lax_keys import KeyType as KeyType
+from tiers.dialects.lax_keys import RandomUnwrapOp as RandomUnwrapOp
+from tiers.dialects.lax_keys import RandomWrapOp as RandomWrapOp
 from tiers.dialects.lax_regions import CondOp as CondOp
 from tiers.dialects.lax_regions import RegionOp as RegionOp
 from tiers.dialects.lax_regions import ScanOp as ScanOp
@@ -993,6 +1001,17 @@ class ConstantOp(LaxOp):
     def __init__(self, value: DenseIntOrFPElementsAttr):
         super().__init__(properties={"value": value}, result_types=[value.type])
 
+    @classmethod
+    def of(cls, value: ArrayLike, dtype: DTypeLike | None = None) -> ConstantOp:
+        """The constant holding `value` (a numpy array or a Python or numpy scalar), as
+        `np.asarray(value, dtype)` reads it: `lax.ConstantOp.of(2.0, np.float32)`."""
+        return cls(dense(np.asarray(value, dtype)))
+
+    @property
+    def array(self) -> np.ndarray:
+        """The value as a numpy array."""
+        return constant_array(self.value)
+
     def print(self, printer: Printer) -> None:
         printer.print_string(" ")
         value = self.value
@@ -1737,4 +1756,4 @@ def all_ops() -> list[type[LaxOp]]:
             if isinstance(v, type) and issubclass(v, LaxOp) and "name" in v.__dict__]
 
 
-Lax = Dialect("lax", [*all_ops(), YieldOp], [CallbackAttr])
+Lax = Dialect("lax", [*all_ops(), YieldOp], [CallbackAttr, KeyType])

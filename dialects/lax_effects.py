@@ -26,7 +26,7 @@ The ops belong to the `lax` dialect: `lax.py` re-exports them and lists them in 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Self
@@ -57,6 +57,7 @@ class HostCallback:
 
     name: str  # what the IR shows: a print's format string, a function's qualified name
     params: Mapping[str, Any] = field(default_factory=dict)
+    primitive: Any = None  # the JAX primitive of a `lax.opaque` op (a callback op's is its own)
 
 
 def _unparsable(name: str) -> str:
@@ -201,7 +202,22 @@ class PureCallbackOp(ResultsCallbackOp):
     ORDERED: ClassVar[bool] = False
 
 
-EFFECT_OPS = (DebugPrintOp, DebugCallbackOp, IoCallbackOp, PureCallbackOp)
+@irdl_op_definition
+class OpaqueOp(CallbackOp):
+    """Any other JAX primitive whose params tiers cannot write as data (`jax.shard_map`'s body
+    and mesh, `jax.lax.reduce` with a Python computation, a library's own primitive), held as
+    JAX bound it and lowered by JAX's own rule. Shown by the primitive's name.
+
+    Its effects are unknown to tiers, so passes never move, merge or drop it; like a callback
+    it lives only in the process that traced it (no text form, no program cache), and both
+    targets run it by binding JAX's primitive."""
+
+    name = "lax.opaque"
+    PRIMITIVE: ClassVar[str] = "opaque"
+    ORDERED: ClassVar[bool] = False
+
+
+EFFECT_OPS = (DebugPrintOp, DebugCallbackOp, IoCallbackOp, PureCallbackOp, OpaqueOp)
 
 
 def jax_params(op: CallbackOp) -> dict[str, Any]:
@@ -221,3 +237,9 @@ def jax_params(op: CallbackOp) -> dict[str, Any]:
 def has_callbacks(root: Operation) -> bool:
     """Whether `root` or an op nested in it calls back into Python."""
     return any(isinstance(op, CallbackOp) for op in root.walk())
+
+
+def bind_eqn(prim: Any, args: Sequence[Any], params: Mapping[str, Any]) -> Any:
+    """`prim` bound on `args` with an equation's `params`, as `jax.core.eval_jaxpr` binds one
+    (a higher-order primitive's jaxpr params become the functions its `bind` takes)."""
+    return prim.bind(*args, **prim.get_bind_params(dict(params)))

@@ -25,6 +25,7 @@ def _scan() -> dict[str, Any]:
     modules = [f"jax._src.lax.{m.name}" for m in pkgutil.iter_modules(jax_lax_pkg.__path__)]
     modules += ["jax._src.lax.linalg", "jax._src.lax.fft", "jax._src.lax.special",
                 "jax._src.prng", "jax._src.ad_util", "jax._src.random",
+                "jax._src.random.prng",  # random_wrap, random_unwrap, ... (jax >= 0.10)
                 "jax._src.pjit",  # sharding_constraint
                 "jax._src.debugging", "jax._src.callback"]  # host callbacks
     for name in modules:

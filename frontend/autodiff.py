@@ -25,6 +25,7 @@ import jax
 
 from tiers.frontend import eager
 from tiers.frontend.tensor import Tensor
+from tiers.frontend.tracebacks import filter_raised, register_boundary
 
 _MADE: OrderedDict[tuple, eager.Op] = OrderedDict()  # (transform, fun, arguments) -> op
 _MADE_SIZE = 1024
@@ -69,12 +70,17 @@ def _eager_aware(transform: Callable[..., Any], fun: Callable[..., Any],
 
     @functools.wraps(fun)
     def run(*args: Any, **kw: Any) -> Any:
-        # `is_leaf` stops at Tensors: flattening one would compute a pending lazy value.
-        if any(type(x) is Tensor for x in jax.tree_util.tree_leaves((args, kw),
-                                                                    is_leaf=_is_tensor)):
-            return eager.call(op, args, kw)
-        return transformed(*args, **kw)
+        try:  # free until an error is raised; then the user's frames show (tracebacks.py)
+            # `is_leaf` stops at Tensors: flattening one would compute a pending lazy value.
+            if any(type(x) is Tensor for x in jax.tree_util.tree_leaves((args, kw),
+                                                                        is_leaf=_is_tensor)):
+                return eager.call(op, args, kw)
+            return transformed(*args, **kw)
+        except Exception as e:
+            filter_raised(e)
+            raise
 
+    register_boundary(run.__code__)  # type: ignore[attr-defined]  # wraps' type hides it
     return run
 
 

@@ -22,8 +22,10 @@ from __future__ import annotations
 import functools
 import hashlib
 import importlib.metadata
+import os
 import threading
 import weakref
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -38,10 +40,12 @@ from jax._src.interpreters import partial_eval as pe
 from xdsl.dialects.builtin import ModuleOp
 
 from tiers import pipeline
+from tiers.dialects.lax_effects import has_callbacks
 from tiers.frontend.import_effects import calls_back
-from tiers.frontend.importer import import_jaxpr, user_frame
+from tiers.frontend.importer import boundary_names, import_jaxpr, user_frame
+from tiers.frontend.nans import deoptimized
 from tiers.passes.collector import gc_paused
-from tiers.pipeline import Debug, Pipeline
+from tiers.pipeline import Debug, Pipeline, report
 from tiers.pipeline.cache import DISK, FORMAT_VERSION, PROGRAMS, Entry, plugin_fingerprint
 from tiers.pipeline.config import SETTINGS
 from tiers.targets import jax as jax_target
@@ -69,14 +73,16 @@ class Options:
 def build_module(closed: core.ClosedJaxpr, options: Options, name: str = "main") -> ModuleOp:
     """`closed` imported as `@main` and run through `options.pipeline` (verified if asked)."""
     with gc_paused():  # IR is one large object graph: full collections rescan all of it
-        module = import_jaxpr(closed, "main")
+        module = import_jaxpr(closed, "main", named=True)
+    report.lap("import")  # the compile report's stages (pipeline/report.py), if one is kept
+    report.count_ops("import", module)
     optimize(module, closed, options, name)
     return module
 
 
 def optimize(module: ModuleOp, closed: core.ClosedJaxpr, options: Options, name: str) -> None:
     """Run the pipeline on `module` imported from `closed` (which replays a crash)."""
-    replay = functools.partial(import_jaxpr, closed, "main")  # for a crash reproducer
+    replay = functools.partial(import_jaxpr, closed, "main", named=True)  # a crash reproducer
     pipeline.compile(module, options.pipeline, debug=options.debug,
                      verify_each=options.verify_each, name=name, replay=replay)
 
@@ -102,8 +108,9 @@ def program_structure(closed: core.ClosedJaxpr, options: Options, name: str) -> 
     frames = (user_frame(e.source_info) for e in closed.jaxpr.eqns)
     lines = ";".join(f"{f.file_name}:{f.start_line}:{f.start_column}" if f else "?"
                      for f in frames)
+    # So do the pytree paths that name `@main`'s parameters and results (a jaxpr prints none).
     text = "\n".join([_VERSIONS, options.pipeline.text, str(options.verify_each), name,
-                      str(closed.jaxpr), lines])
+                      str(closed.jaxpr), lines, repr(boundary_names(closed))])
     digest.update(text.encode())
     return digest.hexdigest()
 
@@ -193,6 +200,10 @@ class _Modules:
               options: Options) -> ModuleOp:
         """Import and optimize `closed`, kept in `known` and `PROGRAMS`."""
         module = build_module(closed, options, name)
+        if known.structure is not None and has_callbacks(module):
+            # A `lax.opaque` op holds params no key can tell apart (functions, jaxprs), as a
+            # callback does: never shared, here or on disk (`_lower` checks `structure`).
+            known.structure, known.uncached = None, "opaque primitive"
         if known.structure is not None:
             PROGRAMS.put(f"{known.structure}:{SETTINGS.generation}", module)
         else:
@@ -225,9 +236,10 @@ def _impl(fun: Any, *args: Any, **params: Any) -> Any:
 
     Under `jax_debug_nans`/`jax_debug_infs` this is also JAX's de-optimized re-run of a call
     whose compiled output had a NaN: the body then runs op by op, as JAX re-runs a `jax.jit`
-    body, so the error names the user's op and line instead of `tiers_call`."""
+    body, so the error names the user's op and line instead of `tiers_call`, and tiers adds
+    the op of its IR that made the value (frontend/nans.py)."""
     if jax_config.debug_nans.value or jax_config.debug_infs.value:
-        return fun.call_wrapped(*args)
+        return deoptimized(fun, args)
     return dispatch.apply_primitive(tiers_call_p, *args, subfuns=(fun,), **params)
 
 
@@ -255,30 +267,87 @@ pe.dce_rules[tiers_call_p] = pe.dce_jaxpr_closed_call_rule
 
 def _lower(ctx: mlir.LoweringRuleContext, *args: Any, call_jaxpr: core.ClosedJaxpr,
            name: str = "main", options: Options | None = None, **_: Any) -> Any:
-    """The only place tiers sees a program: after JAX has applied every transformation."""
-    options = options or Options()
+    """The only place tiers sees a program: after JAX has applied every transformation. Its
+    stages are timed for the compile report (pipeline/report.py: a few clock reads)."""
+    rep = report.open(name)
+    try:
+        outs = _lower_program(ctx, args, call_jaxpr, name, options or Options(), rep)
+    except BaseException:
+        report.close(rep, failed=True)
+        raise
+    report.close(rep)
+    return outs
+
+
+def _lower_program(ctx: mlir.LoweringRuleContext, args: Sequence[Any],
+                   call_jaxpr: core.ClosedJaxpr, name: str, options: Options,
+                   rep: report.Report) -> Any:
     known = MODULES.known(call_jaxpr, name, options)
-    module = MODULES.find(known)
-    key = None
+    held = known.module is not None  # this very jaxpr was lowered before
+    module = None if rep.fresh else MODULES.find(known)  # `explain` compiles afresh
+    key = disk = None
     if module is None and SETTINGS.cache_dir is not None and options.emission != "stablehlo":
         DISK.uncached(f"{options.emission} emission")  # only StableHLO text is stored
+        disk = f"{options.emission} emission is not stored"
     elif module is None and SETTINGS.cache_dir is not None:
+        before = DISK.info()["miss_reasons"]
         key = _disk_key(known, options, ctx)
-        if key is not None:
+        text = None
+        if key is not None and rep.fresh:
+            stored = os.path.exists(DISK.path(SETTINGS.cache_dir, key))
+            disk = _STORED if stored else "new"
+        elif key is not None:
             text = known.texts.get(key) or _read(key)  # this jaxpr's, or a file's
-            if text is not None:
-                try:
-                    outs = jax_target.lower_text(ctx, text, args, what="the cached StableHLO")
-                except jax_target.EmissionError as e:  # any doubt is a miss
-                    DISK.reject(key, str(e))
-                else:
-                    known.texts[key] = text
-                    return outs
+        if key is not None and text is not None:
+            rep.lap("cache lookup")
+            try:
+                outs = jax_target.lower_text(ctx, text, args, what="the cached StableHLO")
+            except jax_target.EmissionError as e:  # any doubt is a miss
+                DISK.reject(key, str(e))
+            else:
+                known.texts[key] = text
+                rep.hit("disk (StableHLO text)")
+                rep.lap("emission")
+                return outs
+        disk = disk or ", ".join(_new_reasons(before, DISK.info()["miss_reasons"])) or "miss"
+    rep.lap("cache lookup")
     if module is None:
+        _missed(rep, known, disk)
         module = MODULES.build(known, call_jaxpr, name, options)
-        if key is not None:
-            DISK.put(key, Entry(jax_target.stablehlo_text(module), str(module)))
-    return jax_target.lower(ctx, module, args, emission=options.emission)
+        if key is not None and known.structure is not None:
+            text = jax_target.stablehlo_text(module)
+            rep.lap("emission")
+            DISK.put(key, Entry(text, str(module)))
+            rep.lap("cache write")
+    else:
+        rep.hit("memory (this trace, lowered before)" if held
+                else "memory (the same program, traced before)")
+    outs = jax_target.lower(ctx, module, args, emission=options.emission)
+    rep.lap("emission")
+    report.count_ops("optimized", module)
+    return outs
+
+
+def _missed(rep: report.Report, known: Known, disk: str | None) -> None:
+    """Say in `rep` why the caches had no program (or, for `explain`, what a call finds)."""
+    memory: str | None = f"not cached ({known.uncached})"
+    if known.structure is not None:
+        why = PROGRAMS.why_missing(f"{known.structure}:{SETTINGS.generation}")
+        memory = {None: None, "new": "new program", "evicted": "evicted from memory"}[why]
+    where = f"{memory or 'in memory'}; disk: {disk or 'off'}"
+    if not rep.fresh:
+        rep.miss(where)
+        return
+    would = ("hit memory" if memory is None else "hit disk" if disk == _STORED
+             else f"miss: {where}")
+    rep.cache, rep.reason = "fresh", f"explain compiles afresh; a call would {would}"
+
+
+_STORED = "stored"  # `explain`: the disk holds the program (not read, so not checked)
+
+
+def _new_reasons(before: dict[str, int], after: dict[str, int]) -> list[str]:
+    return [reason for reason, n in after.items() if n > before.get(reason, 0)]
 
 
 def _disk_key(known: Known, options: Options, ctx: mlir.LoweringRuleContext) -> str | None:

@@ -17,13 +17,14 @@ from __future__ import annotations
 
 import operator
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import jax
 import numpy as np
 
 from tiers import pipeline
+from tiers.pipeline import report
 from tiers.pipeline.cache import use_folder
 from tiers.pipeline.config import SETTINGS
 from tiers.targets.jax import EMISSIONS
@@ -264,6 +265,37 @@ def set_emission(emission: str) -> Setting:
     return Setting(restore)
 
 
+def check_nans(flag: bool = True) -> Setting:
+    """Check every compiled result for NaNs; on one, re-run op by op and raise JAX's
+    `FloatingPointError` at the user's line, naming the tiers op that made it, its text and
+    the values it read (frontend/nans.py). This is JAX's `jax_debug_nans` (`jax.debug_nans`
+    and `JAX_DEBUG_NANS` are the same switch): a run that sees no NaN pays only the check of
+    its outputs."""
+    return _jax_flag("jax_debug_nans", _flag(flag, "tiers.config.check_nans"))
+
+
+def check_infs(flag: bool = True) -> Setting:
+    """`check_nans` for infinities: JAX's `jax_debug_infs`."""
+    return _jax_flag("jax_debug_infs", _flag(flag, "tiers.config.check_infs"))
+
+
+def _jax_flag(name: str, flag: bool) -> Setting:
+    """Set JAX's flag `name` for the process, and for this thread as JAX's context manager
+    does: in jax 0.10.2, once a thread has used `with jax.debug_nans(...)`, its `jax.jit`
+    dispatch ignores a later process-wide update of these flags (checked: a NaN goes
+    unreported), but honours the thread's own setting."""
+    previous = getattr(jax.config, name)
+    jax.config.update(name, flag)
+    local = getattr(jax, name.removeprefix("jax_"))(flag)  # jax.debug_nans(flag)
+    local.__enter__()
+
+    def restore() -> None:
+        local.__exit__(None, None, None)
+        jax.config.update(name, previous)
+
+    return Setting(restore)
+
+
 # Where users may keep the persistent compile cache (`set_cache_dir(DEFAULT_CACHE_DIR)`), as
 # pip and JAX's docs do: under $XDG_CACHE_HOME, else ~/.cache. Nothing is written there unless
 # asked: the cache is off by default.
@@ -295,6 +327,23 @@ def set_cache_dir(path: str | os.PathLike | None) -> Setting:
 def cache_dir() -> str | None:
     """The persistent compile cache's folder, or None when it is off."""
     return SETTINGS.cache_dir
+
+
+def set_logs(names: str | Iterable[str]) -> Setting:
+    """Log compile reports on stderr (`TIERS_LOGS` sets them at start-up): "compile" (time
+    per stage, op counts per dialect, fused kernels), "cache" (the cache's answer, a miss's
+    reason), "passes" (time per pass), "retrace" (every retrace and what changed), "all";
+    comma-separated text or a list, "" for none. Each is the `tiers.<name>` logger at INFO,
+    written by a handler on the `tiers` logger (pipeline/report.py). An unknown name is a
+    ValueError listing the valid ones."""
+    previous = SETTINGS.logs
+    report.set_logs(names)
+    return Setting(lambda: report.set_logs(previous))
+
+
+def logs() -> tuple[str, ...]:
+    """The compile logs that are on (`set_logs`)."""
+    return tuple(sorted(SETTINGS.logs))
 
 
 if SETTINGS.eager_mode not in EAGER_MODES:  # TIERS_EAGER: a typo is an error, not ignored

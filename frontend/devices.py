@@ -16,9 +16,9 @@ from typing import Any, TypeAlias
 
 import jax
 from xdsl.dialects import func
-from xdsl.dialects.builtin import ArrayAttr, DictionaryAttr
+from xdsl.dialects.builtin import DictionaryAttr
 
-from tiers.dialects import sharding
+from tiers.dialects import names, sharding
 
 DeviceLike: TypeAlias = jax.Device | str | int
 
@@ -133,7 +133,7 @@ def annotate(fn: func.FuncOp, device: jax.Device | None, ins: list[Any],
                                      f"mesh, got {len(meshes)}: {', '.join(meshes)}")
     if meshes:
         fn.attributes[sharding.MESH] = next(iter(meshes.values()))
-        if any(a.data for a in arg_attrs):
-            fn.arg_attrs = ArrayAttr(arg_attrs)
+        if any(a.data for a in arg_attrs):  # next to the names already there (names.py)
+            fn.arg_attrs = names.merged(fn.arg_attrs, arg_attrs)
         if any(a.data for a in res_attrs):
-            fn.res_attrs = ArrayAttr(res_attrs)
+            fn.res_attrs = names.merged(fn.res_attrs, res_attrs)

@@ -41,6 +41,7 @@ from tiers.dialects.dtypes import UnsupportedDType
 from tiers.frontend.config import on_cache_resize
 from tiers.frontend.importer import ImportError_, import_jaxpr
 from tiers.frontend.tensor import LazyValue, Tensor
+from tiers.frontend.tracebacks import filter_raised, register_boundary
 from tiers.pipeline.config import SETTINGS
 from tiers.targets import jax as jax_target
 
@@ -522,9 +523,6 @@ def trace(op: Op, args: tuple, kwargs: dict, specs: list[Any]) -> tuple[Any, Any
         return leaves
 
     closed = jax.make_jaxpr(one_op)(*specs)
-    avals = [v.aval for v in (*closed.jaxpr.invars, *closed.jaxpr.outvars)]
-    if any(jax.dtypes.issubdtype(a.dtype, jax.dtypes.extended) for a in avals):
-        raise _NotAnArrayOp("it takes or returns typed PRNG keys")
     return closed, trees[0]
 
 
@@ -568,60 +566,65 @@ def wrap(fn: Callable[..., Any], name: str, scalar_operands: bool = False,
         # call or attribute lookup saved is ~0.05-0.1 us of ~6 us): immediate mode on this
         # thread, positional Tensor/array/scalar operands, a kernel with one result. Anything
         # else, and every miss, takes `call`, which keys the op again the general way.
-        if LOCAL.special or kwargs or direct:
-            return call(op, args, kwargs)
-        if len(args) == 2:  # binary ops, the most common, without the lists of the loop below
-            a, b = args
-            if type(a) is Tensor:
-                a = a._value
-            if type(b) is Tensor:
-                b = b._value
-            ta, tb = type(a), type(b)
-            if ta is ArrayImpl:
-                ka: Any = a.aval
-            elif ta in _SCALARS and scalar_operands:
-                ka = ta
-            else:
+        try:  # free until an error is raised (Python 3.11's zero-cost try)
+            if LOCAL.special or kwargs or direct:
                 return call(op, args, kwargs)
-            if tb is ArrayImpl:
-                kb: Any = b.aval
-            elif tb in _SCALARS and scalar_operands:
-                kb = tb
-            else:
-                return call(op, args, kwargs)
-            # The same key as `_key` builds.
-            kernel = entries.get((op, SETTINGS.eager_pipeline, SETTINGS.generation,
-                                  _X64.value, _DEVICE.value, 2, ka, kb))
+            if len(args) == 2:  # binary ops, the most common, without the lists of the loop below
+                a, b = args
+                if type(a) is Tensor:
+                    a = a._value
+                if type(b) is Tensor:
+                    b = b._value
+                ta, tb = type(a), type(b)
+                if ta is ArrayImpl:
+                    ka: Any = a.aval
+                elif ta in _SCALARS and scalar_operands:
+                    ka = ta
+                else:
+                    return call(op, args, kwargs)
+                if tb is ArrayImpl:
+                    kb: Any = b.aval
+                elif tb in _SCALARS and scalar_operands:
+                    kb = tb
+                else:
+                    return call(op, args, kwargs)
+                # The same key as `_key` builds.
+                kernel = entries.get((op, SETTINGS.eager_pipeline, SETTINGS.generation,
+                                      _X64.value, _DEVICE.value, 2, ka, kb))
+                if kernel is None or not kernel.single or _DISABLE_JIT.value:
+                    return call(op, args, kwargs)
+                kernel.used = True  # the cache's second chance instead of an LRU reordering
+                CACHE.hits += 1
+                return Tensor(kernel.run(a, b))  # type: ignore[misc]  # single: bare `run`
+            dyn: list[Any] = []
+            avals: list[Any] = []
+            for arg in args:
+                t = type(arg)
+                if t is Tensor:
+                    arg = arg._value
+                    t = type(arg)
+                if t is ArrayImpl:
+                    dyn.append(arg)
+                    avals.append(arg.aval)
+                elif t in _SCALARS and scalar_operands:
+                    dyn.append(arg)
+                    avals.append(t)
+                else:
+                    return call(op, args, kwargs)
+            kernel = entries.get((op, SETTINGS.eager_pipeline, SETTINGS.generation, _X64.value,
+                                  _DEVICE.value, len(args), *avals))
             if kernel is None or not kernel.single or _DISABLE_JIT.value:
                 return call(op, args, kwargs)
-            kernel.used = True  # the cache's second chance instead of an LRU reordering
+            kernel.used = True
             CACHE.hits += 1
-            return Tensor(kernel.run(a, b))  # type: ignore[misc]  # single: bare `run`
-        dyn: list[Any] = []
-        avals: list[Any] = []
-        for arg in args:
-            t = type(arg)
-            if t is Tensor:
-                arg = arg._value
-                t = type(arg)
-            if t is ArrayImpl:
-                dyn.append(arg)
-                avals.append(arg.aval)
-            elif t in _SCALARS and scalar_operands:
-                dyn.append(arg)
-                avals.append(t)
-            else:
-                return call(op, args, kwargs)
-        kernel = entries.get((op, SETTINGS.eager_pipeline, SETTINGS.generation, _X64.value,
-                              _DEVICE.value, len(args), *avals))
-        if kernel is None or not kernel.single or _DISABLE_JIT.value:
-            return call(op, args, kwargs)
-        kernel.used = True
-        CACHE.hits += 1
-        return Tensor(kernel.run(*dyn))  # type: ignore[misc]  # single: `run` is set, bare
+            return Tensor(kernel.run(*dyn))  # type: ignore[misc]  # single: `run` is set, bare
+        except Exception as e:  # the user's mistake shows the user's frames (tracebacks.py)
+            filter_raised(e)
+            raise
 
     functools.update_wrapper(eager_op, fn)
     eager_op.__qualname__ = eager_op.__name__ = name.rsplit(".", 1)[-1]
     eager_op.__module__ = name.rsplit(".", 1)[0]
     eager_op.__tiers_op__ = op  # type: ignore[attr-defined]
+    register_boundary(eager_op.__code__)  # one code object for every op: a set of one
     return eager_op

@@ -16,10 +16,12 @@ from types import FrameType, TracebackType
 import jax
 import numpy as np
 
-# Frames inside these are not the user's: JAX, numpy (`np.asarray(tracer)` fails inside it)
-# and tiers itself (its tests and examples excepted, see `_is_internal`).
-_INTERNAL = tuple(os.path.dirname(m.__file__ or "") + os.sep for m in (jax, np)) + (
-    os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep,)
+from tiers.frontend.tracebacks import is_library_file
+
+# Frames inside these are not the user's: JAX and numpy (`np.asarray(tracer)` fails inside it);
+# nor are tiers' library's (`tracebacks.is_library_file`: its tests, examples, benchmarks and
+# compat suites are user code).
+_INTERNAL = tuple(os.path.dirname(m.__file__ or "") + os.sep for m in (jax, np))
 
 
 class TracedValueError(TypeError):
@@ -64,10 +66,8 @@ class CarriedTypeError(TypeError):
 
 
 def _is_internal(filename: str) -> bool:
-    """Inside JAX, numpy or tiers (tiers' tests and examples are user code)."""
-    filename = os.path.abspath(filename)
-    is_tiers_test = os.sep + "tests" + os.sep in filename or os.sep + "examples" in filename
-    return filename.startswith(_INTERNAL) and not is_tiers_test
+    """Inside JAX, numpy or tiers' library (tiers' tests and examples are user code)."""
+    return os.path.abspath(filename).startswith(_INTERNAL) or is_library_file(filename)
 
 
 def _user_frame(tb: TracebackType | None) -> traceback.FrameSummary | None:

@@ -35,6 +35,7 @@ from tiers.frontend import eager
 from tiers.frontend.config import bad_argument, check_pipeline, shown
 from tiers.frontend.jit import jit
 from tiers.frontend.tensor import Operators, Tensor, accept_operand_type, holds_numbers
+from tiers.frontend.tracebacks import boundary
 from tiers.pipeline import Pipeline
 from tiers.pipeline.check import IMPORT_DIALECTS
 
@@ -418,6 +419,7 @@ class Session:
         self._compiled.clear()
         self._closed = True
 
+    @boundary  # the user's mistakes show the user's frames (frontend/tracebacks.py)
     def run(self, fetches: Any, feed_dict: dict | None = None) -> Any:
         """The values of `fetches` (a graph tensor or a pytree of them) as numpy arrays."""
         leaves, tree, program, inputs = self._prepare(fetches, feed_dict)

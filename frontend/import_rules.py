@@ -29,6 +29,7 @@ from xdsl.dialects.builtin import FloatAttr, StringAttr, TensorType, f64
 from xdsl.ir import Attribute, Block, Region, SSAValue
 
 from tiers.dialects import lax, params, sharding
+from tiers.dialects.lax_effects import HostCallback
 from tiers.dialects.primitives import remember
 from tiers.dialects.syntax import group
 from tiers.frontend.emitter import (
@@ -41,6 +42,7 @@ from tiers.frontend.emitter import (
 )
 from tiers.frontend.highlevel import HIGHLEVEL_RULES
 from tiers.frontend.import_effects import EFFECT_RULES
+from tiers.pipeline.messages import closest
 
 LAX_RULES: dict[str, Rule] = {}
 _rule = rule_adder(LAX_RULES)
@@ -426,6 +428,8 @@ def _scan(em: Emitter, *args: SSAValue):
 # own lowering does (`core.physical_aval`, see `importer.aval_type`). Wrapping and unwrapping
 # are then no-ops, and each key operation becomes a call of JAX's implementation of it traced
 # on that data, so the IR holds plain integer arithmetic (and the `threefry2x32` primitive).
+# Only a public function's key arguments and results keep a key type, `!lax.key<"impl">`,
+# converted at its boundary by `lax.random_unwrap`/`random_wrap` (`import_keys.py`).
 @_rule("random_wrap", "random_unwrap")
 def _key_data(em: Emitter, x: SSAValue):
     return [x]
@@ -629,23 +633,36 @@ def _custom_lin(em: Emitter, *args: SSAValue):
 
 def generic_rule(em: Emitter, *args: SSAValue):
     """Any other primitive: an opaque `lax.generic` when its params are plain data, else the
-    function JAX's lowering traces, when the lowering is one (`lowering_function`)."""
-    name = em.eqn.primitive.name
-    remember(em.eqn.primitive)
+    function JAX's lowering traces, when the lowering is one (`lowering_function`), else the
+    equation as JAX bound it (`lax.opaque`), lowered by JAX's own rule."""
+    prim = em.eqn.primitive
+    name = prim.name
+    remember(prim)
     try:
         attrs = params.params_to_attr(em.params)
     except params.NotPlainData as e:
-        lowering = lowering_function(em.eqn.primitive)
-        if lowering is not None:
-            return _traced_lowering(em, *lowering, args)
-        supported = ", ".join(sorted(RULES))
-        raise UnsupportedPrimitive(
-            f"{em.where()}: tiers cannot import primitive '{name}' ({e}). "
-            f"Supported primitives: {supported}; any other primitive whose params are plain "
-            "data runs as lax.generic, and one that JAX lowers with mlir.lower_fun is "
-            "imported as the function it traces."
-        ) from None
+        lowering = lowering_function(prim)
+        traced = None if lowering is None else _traced_lowering(em, *lowering, args)
+        if traced is not None:
+            return traced
+        if not _has_lowering(prim):
+            supported = closest(name, RULES, "docs/primitive-coverage.md lists them all")
+            raise UnsupportedPrimitive(
+                f"{em.where()}: tiers cannot import primitive '{name}' ({e}) and JAX has no "
+                f"lowering for it either. Supported primitives: {supported}; any other "
+                "primitive JAX can lower runs, as lax.generic or lax.opaque."
+            ) from None
+        op = lax.OpaqueOp.make(list(args), em.out_types(), HostCallback(name, em.params, prim))
+        return list(em.add(op).results)
     return _build(em, lax.GenericOp, args, {"prim": StringAttr(name), "params": attrs})
+
+
+def _has_lowering(prim: Any) -> bool:
+    """Whether JAX registers a lowering for `prim` (for every platform or for some)."""
+    from jax._src.interpreters import mlir
+
+    return prim in mlir._lowerings or any(
+        prim in rules for rules in mlir._platform_specific_lowerings.values())
 
 
 def lowering_function(prim: Any) -> tuple[Callable[..., Any], bool] | None:
@@ -673,7 +690,8 @@ def lowering_function(prim: Any) -> tuple[Callable[..., Any], bool] | None:
 
 def _traced_lowering(em: Emitter, fun: Callable[..., Any], multiple_results: bool,
                      args: Sequence[SSAValue]) -> Any:
-    """The equation as `fun` traced on its operands and params, a private function called."""
+    """The equation as `fun` traced on its operands and params, a private function called;
+    None when `fun` binds the primitive again."""
     prim, p = em.eqn.primitive, em.params
 
     def lowered(*xs: Any) -> Any:
@@ -682,8 +700,7 @@ def _traced_lowering(em: Emitter, fun: Callable[..., Any], multiple_results: boo
 
     closed = jax.make_jaxpr(lowered)(*(v.aval for v in em.eqn.invars))
     if any(e.primitive is prim for e in closed.jaxpr.eqns):
-        raise UnsupportedPrimitive(f"{em.where()}: tiers cannot import primitive "
-                                   f"'{prim.name}': its lowering binds it again")
+        return None  # its lowering binds it again: held as it is (`lax.opaque`)
     return _call(em, closed, prim.name, args)
 
 

@@ -2,7 +2,9 @@
 
 The walk is `jax.core.eval_jaxpr` building ops instead of computing values: an environment from
 jaxpr variables to SSA values and a rule per primitive (`import_rules.RULES`; what a rule sees
-is in `emitter.py`). Each op gets the user's source line as its location. Named sub-jaxprs
+is in `emitter.py`). Each op gets the user's source line as its location; with `named`, the
+public function's parameters and results get the pytree paths of JAX's debug info
+(`dialects/names.py`). Named sub-jaxprs
 (`jit`, `custom_jvp_call`, `custom_vjp_call`) become private functions called with
 `func.call`, imported once each.
 """
@@ -16,7 +18,6 @@ from dataclasses import dataclass, field
 from types import FrameType
 from typing import Any
 
-import numpy as np
 from jax._src import source_info_util
 from jax.extend import core as jcore
 from xdsl.builder import Builder, InsertPoint
@@ -32,7 +33,8 @@ from xdsl.dialects.builtin import (
 )
 from xdsl.ir import Attribute, Block, Region, SSAValue
 
-from tiers.dialects import dtypes, lax
+from tiers.dialects import dtypes, lax, names
+from tiers.frontend import import_keys
 from tiers.frontend.emitter import Emitter, ImportError_, UnsupportedPrimitive, aval_type, is_key
 from tiers.frontend.import_rules import KEY_RULES, RULES, generic_rule
 
@@ -43,6 +45,12 @@ _LOCS: dict[tuple[str, int, int], FileLineColLoc] = {}
 _ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 _INTERNAL = tuple(os.path.join(_ROOT, d) + os.sep
                   for d in ("frontend", "dialects", "passes", "targets", "tools"))
+# ... and JAX's own locations skip them too: registered with JAX's user-frame heuristic
+# (`source_info_util`, not the traceback filter of frontend/tracebacks.py: another list), the
+# `tiers_call` in JAX's StableHLO is located at the user's call, not at `tiers.jit`'s `_bind`.
+for _path in _INTERNAL:
+    if _path not in source_info_util._exclude_paths:
+        source_info_util.register_exclusion(_path)
 
 
 def _is_user_file(name: str) -> bool:
@@ -116,6 +124,9 @@ class Importer:
     # JAX traced them from its own code; they get the location of the user's call instead,
     # and at the top, the user's line that is compiling (`caller_site`).
     _sites: list[tuple[LocationAttr, str]] = field(default_factory=list)
+    # Name the public function's parameters and results after the pytree paths of the
+    # jaxpr's debug info (`dialects/names.py`); the caller keys its caches on them.
+    named: bool = False
 
     def _site(self) -> tuple[LocationAttr, str]:
         if not self._sites:
@@ -148,16 +159,12 @@ class Importer:
         symbol = self._unique(name)
         self._functions[id(closed.jaxpr)] = (closed.jaxpr, symbol)
         jaxpr = closed.jaxpr
-        if not private and any(is_key(v.aval) for v in (*jaxpr.invars, *jaxpr.outvars)):
-            # Inside, a key is its uint32 data; at the boundary the caller would have to
-            # convert, which the JAX target does not do (yet).
-            raise UnsupportedPrimitive(
-                f"{self._site()[1]}: typed PRNG key arrays (jax.random.key) as arguments or "
-                "results are not supported by tiers yet; pass jax.random.key_data(key) and "
-                "call jax.random.wrap_key_data inside the function")
+        # A public function's key arguments and results keep their key type; inside, and in
+        # private functions, keys are their data (`import_keys.py`).
+        typed = aval_type if private else import_keys.boundary_type
         try:
-            in_types = [aval_type(v.aval) for v in jaxpr.invars]
-            out_types = [aval_type(v.aval) for v in jaxpr.outvars]
+            in_types = [typed(v.aval) for v in jaxpr.invars]
+            out_types = [typed(v.aval) for v in jaxpr.outvars]
         except dtypes.UnsupportedDType as e:
             raise UnsupportedPrimitive(f"{self._site()[1]}: function '{name}': {e}") from None
         block = Block(arg_types=in_types)
@@ -167,8 +174,19 @@ class Importer:
         )
         self.module.body.block.add_op(fn)
         builder = Builder(InsertPoint.at_end(block))
-        outs = self.import_body(builder, jaxpr, closed.consts, list(block.args))
+        args: list[SSAValue] = list(block.args)
+        if not private:
+            args = import_keys.unwrap(builder, self._site()[0], [v.aval for v in jaxpr.invars],
+                                      args)
+        outs = self.import_body(builder, jaxpr, closed.consts, args)
+        if not private:
+            outs = import_keys.wrap(builder, self._site()[0], [v.aval for v in jaxpr.outvars],
+                                    outs)
         builder.insert(func.ReturnOp(*outs))
+        if self.named and not private:
+            arg_names, result_names = boundary_names(closed)
+            names.name_arguments(fn, arg_names)
+            names.name_results(fn, result_names)
         return symbol
 
     def import_body(self, builder: Builder, jaxpr: Any, consts: Sequence[Any],
@@ -177,7 +195,8 @@ class Importer:
         memo: dict[Any, SSAValue] = {}
         for var, const in zip(jaxpr.constvars, consts, strict=True):
             em = Emitter(self, builder, None, UnknownLoc(), memo)
-            env[var] = em.constant(np.asarray(const), np.asarray(const).dtype)
+            value = import_keys.constant_data(const)  # a key array: its data
+            env[var] = em.constant(value, value.dtype)
         env.update(zip(jaxpr.invars, args, strict=True))
 
         def read(em: Emitter, atom: Any) -> SSAValue:
@@ -243,8 +262,24 @@ def _unsupported_on_keys(em: Emitter, *args: SSAValue) -> Any:
         "arrays yet (keys support slicing, reshaping, concatenation and selection)")
 
 
-def import_jaxpr(closed: Any, name: str = "main") -> ModuleOp:
-    """A module whose public function `name` computes `closed` (a ClosedJaxpr)."""
-    importer = Importer()
+def boundary_names(closed: Any) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The pytree paths of `closed`'s arguments and results (`params['w']`, `result[0]`) from
+    JAX's debug info, "" where JAX does not know one (a transformed program's tangents)."""
+    jaxpr = closed.jaxpr
+    info = jaxpr.debug_info
+    return (_paths(getattr(info, "arg_names", None), len(jaxpr.invars)),
+            _paths(getattr(info, "result_paths", None), len(jaxpr.outvars)))
+
+
+def _paths(paths: Any, n: int) -> tuple[str, ...]:
+    if isinstance(paths, tuple) and len(paths) == n:
+        return tuple(p if isinstance(p, str) else "" for p in paths)
+    return ("",) * n
+
+
+def import_jaxpr(closed: Any, name: str = "main", *, named: bool = False) -> ModuleOp:
+    """A module whose public function `name` computes `closed` (a ClosedJaxpr); `named`: its
+    parameters and results named after their pytree paths (`boundary_names`)."""
+    importer = Importer(named=named)
     importer.import_function(closed, name)
     return importer.module

@@ -38,12 +38,13 @@ import functools
 import inspect
 import operator
 import threading
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, overload
 
 import jax
 from jax._src import api_util, core
+from jax._src import linear_util as lu_internal
 from jax.extend import linear_util as lu
 from xdsl.dialects.builtin import ModuleOp
 from xdsl.printer import Printer
@@ -60,6 +61,7 @@ from tiers.frontend.errors import (
 from tiers.frontend.importer import import_jaxpr
 from tiers.frontend.retrace import RetraceLog, signature
 from tiers.frontend.tensor import Tensor
+from tiers.frontend.tracebacks import boundary
 from tiers.passes.collector import gc_paused
 from tiers.pipeline import Debug, Pipeline
 from tiers.pipeline.check import IMPORT_DIALECTS
@@ -169,10 +171,13 @@ class JitFunction:
     def _bind(self, args: tuple, kwargs: dict) -> Any:
         """Bind `tiers_call` on the user's function: JAX traces it into the call's jaxpr, and
         tiers compiles that jaxpr when JAX lowers the call (frontend/call.py says why)."""
-        flat_fn, leaves, out_tree = self._flatten(args, kwargs)
+        flat_fn, leaves, out_tree, out_paths = self._flatten(args, kwargs)
         debug_info = self._debug_info(args, kwargs)
         self._check_static_shapes(leaves, debug_info)
-        wrapped = lu.wrap_init(flat_fn, debug_info=debug_info)
+        # The results' pytree paths (`result['loss']`), known once traced, go in the call's
+        # jaxpr as JAX's jit puts them in its own: they name `@main`'s results.
+        wrapped = lu.wrap_init(flat_fn, debug_info=debug_info).replace_debug_info(
+            debug_info._replace(result_paths=out_paths))
         with _explained():
             outs = tiers_call_p.bind(*leaves, subfuns=(wrapped,), name=self.name,
                                      options=self.options)
@@ -219,13 +224,15 @@ class JitFunction:
                 {k: v for k, v in kwargs.items() if k not in self.static_argnames})
 
     def _flatten(self, args: tuple, kwargs: dict
-                 ) -> tuple[Callable[..., list[Any]], list[Any], Callable[[], Any]]:
+                 ) -> tuple[Callable[..., list[Any]], list[Any], Callable[[], Any],
+                            Callable[[], tuple[str, ...]]]:
         """The user's function on flat dynamic leaves, those leaves, and its output treedef
-        (known once the function has been traced)."""
+        and output paths as JAX writes them (`result['loss']`), known once it has been traced."""
         static_pos = self._static_pos(args)
         dyn_args, dyn_kwargs = self._dynamic(args, kwargs)
         leaves, in_tree = jax.tree_util.tree_flatten((dyn_args, dyn_kwargs))
         out_tree_box: list[Any] = []
+        out_paths_box: list[tuple[str, ...]] = []
 
         def flat_fn(*flat: Any) -> list[Any]:
             # A Tensor argument is traced as the array it wraps: the function sees the tracer,
@@ -235,11 +242,13 @@ class JitFunction:
             it = iter(d_args)
             full = [args[i] if i in static_pos else next(it) for i in range(len(args))]
             out = self._fn(*full, **{**kwargs, **d_kwargs})
-            out_leaves, tree = jax.tree_util.tree_flatten(out)
+            pairs, tree = jax.tree_util.tree_flatten_with_path(out)
             out_tree_box.append(tree)
-            return out_leaves
+            out_paths_box.append(tuple(f"result{lu_internal._clean_keystr_arg_names(p)}"
+                                       for p, _ in pairs))
+            return [leaf for _, leaf in pairs]
 
-        return flat_fn, leaves, lambda: out_tree_box[-1]
+        return flat_fn, leaves, lambda: out_tree_box[-1], lambda: out_paths_box[-1]
 
     def _annotate(self, module: ModuleOp, dyn_args: list, dyn_kwargs: dict, out_tree: Any) -> None:
         """Record device and shardings on `@main`, as JAX's jit reads them (a `backend` is
@@ -278,6 +287,13 @@ class JitFunction:
         """`traces`: specializations built so far (each traced, imported, optimized once)."""
         return {"traces": self.info.traces}
 
+    def explain(self, *args: Any, **kwargs: Any) -> Any:
+        """Compile afresh for these arguments and return the compile report (printable):
+        cache answer, time per stage, op counts per dialect, fused kernels (frontend/report.py)."""
+        from tiers.frontend.report import explain  # loaded when first asked for
+
+        return explain(self, args, kwargs)
+
 
 def _call_jaxpr(jaxpr: core.ClosedJaxpr) -> core.ClosedJaxpr:
     """The program tiers compiles in the jaxpr of a traced call: its one `tiers_call`'s body
@@ -303,7 +319,7 @@ class Specialization:
         compiler = self.compiler
         if stage == "import":
             with gc_paused():
-                module = import_jaxpr(self.closed, "main")
+                module = import_jaxpr(self.closed, "main", named=True)
         else:  # the module JAX's lowering built (frontend/call.py), copied: it is shared
             module = MODULES.get(self.closed, compiler.name, compiler.options).clone()
         context = (contextlib.nullcontext() if self.mesh.empty
@@ -413,19 +429,26 @@ def _unwrapped(x: Any) -> Any:
     return x._value if isinstance(x, Tensor) else x
 
 
-@contextlib.contextmanager
-def _explained() -> Iterator[None]:
-    """Tracing errors JAX raises at the user's line, explained (frontend/errors.py)."""
-    try:
-        yield
-    except TracedValueError:  # explained by a nested tiers.jit, at the line that failed
-        raise
-    except EXPLAINED as e:
-        raise explain_concretization(e) from None
-    except TypeError as e:  # a loop body that changes a carried type, at the user's line
-        if (explained := explain_carried_type(e)) is None:
-            raise
-        raise explained from None
+class _explained:  # a context manager: `with _explained():`
+    """Tracing errors JAX raises at the user's line, explained (frontend/errors.py). The
+    explanation keeps the original's traceback, so the user's frame that failed stays in it;
+    JAX's boundary around `tiers.jit` then drops tiers' and JAX's frames (frontend/tracebacks.py).
+    A class, not `contextlib.contextmanager`: contextlib's frame would show between the user's."""
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: type[BaseException] | None, e: BaseException | None,
+                 tb: Any) -> Literal[False]:
+        if e is None or isinstance(e, TracedValueError):  # or explained by a nested tiers.jit
+            return False
+        if isinstance(e, EXPLAINED):
+            raise explain_concretization(e).with_traceback(tb) from None
+        if isinstance(e, TypeError):  # a loop body that changes a carried type, at the user's line
+            explained = explain_carried_type(e)
+            if explained is not None:
+                raise explained.with_traceback(tb) from None
+        return False
 
 
 def _device(device: Any) -> jax.Device:
@@ -502,6 +525,7 @@ def _static_args(fn: Callable[..., Any], argnums: int | Sequence[int] | None,
     return api_util.infer_argnums_and_argnames(sig, argnums, argnames)
 
 
+@boundary  # a bad option is the caller's line, without tiers' frames (frontend/tracebacks.py)
 def jit(fn: Callable[..., Any] | None = None, *, pipeline: str | Pipeline = "default",
         static_argnums: int | Sequence[int] | None = None,
         static_argnames: str | Sequence[str] | None = None,
@@ -534,13 +558,13 @@ def jit(fn: Callable[..., Any] | None = None, *, pipeline: str | Pipeline = "def
                             compiler_options=compiler_options, in_shardings=in_shardings,
                             out_shardings=out_shardings, debug=debug))
     if fn is None:
-        return lambda f: jit(f, **options)
+        return functools.partial(jit, **options)
     compiler = JitFunction(fn, **options)
     # Hand out JAX's own C++ dispatcher so a call that hits the cache costs exactly a
     # `jax.jit` call; tiers' inspection API rides on it as attributes.
     front: Any = compiler.jitted  # JAX's dispatcher, given tiers' attributes here
     front.lower, front.trace = compiler.lower, compiler.trace  # JAX's stages, tiers' IR on them
-    front.cache_info = compiler.cache_info
+    front.cache_info, front.explain = compiler.cache_info, compiler.explain
     front.pipeline = pipeline
     front.tiers_compiler = compiler
     return front

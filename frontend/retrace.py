@@ -2,9 +2,19 @@
 
 A signature maps each argument leaf's path (`x[1]['w']`, by the parameter's name) to its
 shape, dtype and weak type, and each static argument to its value. On a cache miss after
-the first, the difference is logged on the `tiers` logger; after `WARN_AFTER` retraces of
-one function a `RetraceWarning` names the argument that keeps changing: once per function,
-attributed to the user's line that called it. It is a plain `UserWarning` subclass, so the
+the first, the difference and advice that fits it are logged on the `tiers.retrace` logger,
+attributed to the user's line that called the function:
+  - the first retrace of each function at WARNING, so it shows by default (Python's logging
+    prints WARNING records on stderr when the application configured no handler) without
+    being a Python warning, which a strict test suite (`-W error`) would turn into a failure
+    of the call; `logging.getLogger("tiers").setLevel(logging.ERROR)` silences it;
+  - every later one at INFO (shown with `TIERS_LOGS=retrace` or `tiers.config.set_logs`).
+The advice fits the argument: a static argument whose value keeps changing should become a
+dynamic (traced) one; a changing shape should be padded or bucketed; a dtype cast once; a
+Python scalar that alternates with an array passed as an array every time.
+
+After `WARN_AFTER` retraces of one function a `RetraceWarning` names the argument that keeps
+changing: once per function, at the user's line. It is a plain `UserWarning` subclass, so the
 standard `warnings` filters control it (`warnings.filterwarnings("ignore",
 category=RetraceWarning)`, `-W ignore::tiers.frontend.retrace.RetraceWarning`, pytest's
 `filterwarnings`); a filter that turns it into an error fails the one call that retraced.
@@ -14,6 +24,8 @@ from __future__ import annotations
 
 import inspect
 import logging
+import re
+import sys
 import warnings
 from collections import Counter
 from collections.abc import Callable
@@ -24,7 +36,7 @@ import jax
 
 from tiers.frontend.errors import user_stacklevel
 
-logger = logging.getLogger("tiers")
+logger = logging.getLogger("tiers.retrace")
 WARN_AFTER = 8
 
 
@@ -80,6 +92,39 @@ def diff(old: Signature, new: Signature) -> list[str]:
     return lines
 
 
+_AVAL = re.compile(r"shape (\(.*?\)) (\S+?)(, weak)?$")
+
+
+def advice(change: str) -> str:
+    """What to do about one line of `diff` (`x: shape (2,) float32 -> shape (3,) float32`)."""
+    key, _, what = change.partition(": ")
+    old, _, new = what.partition(" -> ")
+    if key.startswith("static arg "):
+        arg = key.removeprefix("static arg ")
+        if " at 0x" in old or " at 0x" in new:
+            return (f"the static argument {arg} is a new object at each call, and static "
+                    "arguments are compared by hash and equality: pass the same object, give "
+                    "its class value-based __hash__/__eq__, or make it a dynamic argument")
+        return (f"the static argument {arg} is compiled into the program, so each new value "
+                "compiles it again: if it keeps changing, make it a dynamic (traced) argument "
+                "by dropping it from static_argnums/static_argnames")
+    if key == "pytree structure changed":
+        return ("keep the structure of the arguments (containers, their keys and lengths, "
+                "None leaves) the same from call to call")
+    if "absent" in (old, new):
+        return f"{key} is passed in some calls and not in others: pass the same arguments"
+    a, b = _AVAL.match(old), _AVAL.match(new)
+    if a and b and a[1] != b[1]:
+        return (f"{key} changes shape and each shape is a new program: pad or bucket it to a "
+                "few sizes")
+    if a and b and a[2] != b[2]:
+        return f"{key} changes dtype: cast it to one dtype before calling"
+    if a and b and a[3] != b[3]:
+        return (f"{key} is a Python scalar in some calls and an array in others: pass "
+                "jnp.asarray(value, dtype) every time")
+    return "keep the arguments' shapes, dtypes and structure the same from call to call"
+
+
 @dataclass
 class RetraceLog:
     """Per-function memory of the last signature and of which arguments keep changing."""
@@ -87,24 +132,44 @@ class RetraceLog:
     name: str
     last: Signature | None = None
     changed: Counter = field(default_factory=Counter)
+    examples: dict[str, str] = field(default_factory=dict)  # the last change of each argument
     retraces: int = 0
     warned: bool = False
+    explained: bool = False  # the first retrace was shown (at WARNING)
 
     def record(self, sig: Signature) -> None:
         if self.last is not None:
             changes = diff(self.last, sig)
             self.retraces += 1
             for line in changes:
-                self.changed[line.split(":")[0]] += 1
-            logger.info("tiers.jit(%s) compiles again: %s", self.name,
-                        "; ".join(changes) or "same signature (cache evicted)")
+                key = line.split(":")[0]
+                self.changed[key] += 1
+                self.examples[key] = line
+            level = user_stacklevel()  # for warnings.warn, called from this function
+            self._log(changes, level)
             if self.retraces >= WARN_AFTER and not self.warned and self.changed:
                 self.warned = True
                 culprit, times = self.changed.most_common(1)[0]
                 self.last = sig  # kept even if a filter turns the warning into an error
                 warnings.warn(
                     f"tiers.jit({self.name}) was compiled {self.retraces + 1} times; "
-                    f"'{culprit}' changed {times} times. Mark it static, or keep its shape "
-                    "and dtype fixed (pad or bucket shapes).", RetraceWarning,
-                    stacklevel=user_stacklevel())
+                    f"'{culprit}' changed {times} times: {advice(self.examples[culprit])}.",
+                    RetraceWarning, stacklevel=level)
         self.last = sig
+
+    def _log(self, changes: list[str], level: int) -> None:
+        """Log one retrace: at WARNING the first time for this function, at INFO after
+        (`level`: the user's frame, as `record`'s `warnings.warn` counts it)."""
+        first = not self.explained
+        if not (logger.isEnabledFor(logging.WARNING if first else logging.INFO)):
+            return
+        self.explained = True
+        frame = sys._getframe(level)  # the user's frame that called the function
+        where = f"{frame.f_code.co_filename}:{frame.f_lineno}"
+        why = "; ".join(changes) or "same signature (cache evicted)"
+        tips = "; ".join(dict.fromkeys(advice(c) for c in changes[:3]))
+        text = (f"tiers: {where}: tiers.jit({self.name}) compiles again (compile "
+                f"{self.retraces + 1}): {why}" + (f". To avoid it: {tips}" if tips else ""))
+        if first:
+            text += " (shown for the first retrace of a function; TIERS_LOGS=retrace shows all)"
+        logger.log(logging.WARNING if first else logging.INFO, text, stacklevel=level + 1)

@@ -2,7 +2,7 @@
 
 An artifact (by convention `NAME.tiers`) is a zip archive holding exactly these members:
 
-    manifest.json     {"format": "tiers-artifact", "format_version": 2, "entry": "main",
+    manifest.json     {"format": "tiers-artifact", "format_version": 3, "entry": "main",
                        "pipeline": "...", "versions": {"tiers", "jax", "jaxlib", "xdsl",
                        "python": str, "plugins": {distribution: version}}, "x64": bool,
                        "placement": PLACEMENT, "signature": {"inputs": SIG, "outputs": SIG},
@@ -15,7 +15,10 @@ An artifact (by convention `NAME.tiers`) is a zip archive holding exactly these 
                       module and its calling convention, loadable with only JAX installed
                       (`jax.export.deserialize(bytes).call(*args)`, args as saved)
 
-SIG is `{"tree": TREE, "leaves": [{"shape": [...], "dtype": "float32", "weak_type": bool}]}`.
+SIG is `{"tree": TREE, "leaves": [{"shape": [...], "dtype": "float32", "weak_type": bool,
+"name": str}]}`; a leaf's name is its pytree path as the function names it (`params['w']`, `x`;
+results `result['probs']`, `result`), read from the IR (`dialects/names.py`), which errors on a
+bad argument give.
 TREE encodes the pytree: `{"leaf": i}` (the i-th leaf; leaves are numbered in order),
 `{"tuple": [TREE...]}`, `{"list": [TREE...]}`, `{"dict": [[key, TREE]...]}` (str keys, sorted,
 as JAX orders them) and `{"none": null}`; the inputs' TREE is the tuple of arguments. PLACEMENT
@@ -26,7 +29,8 @@ with `functools.partial` before saving. Leaves are arrays (or scalars, taken as 
 `tiers.Tensor` leaves are saved as the arrays they hold.
 
 Format version 1 (the first) had `"sha256": {name: hex digest}` instead of "members" and no
-manifest.sha256; it is still read, with its manifest checked against the schema only.
+manifest.sha256; it is still read, with its manifest checked against the schema only. Versions 1
+and 2 have no leaf names: errors name their leaves by position (`args[1]['w']`).
 
 Loading checks, before using anything: the zip directory (exactly these members, each within
 its size limit and, for version 2, of the size the manifest gives: checked from the zip header
@@ -68,8 +72,10 @@ from xdsl.utils.exceptions import DiagnosticException, VerifyException
 
 from tiers import pipeline as pipelines
 from tiers.dialects import dtypes, sharding
+from tiers.dialects.names import argument_names, result_names
 from tiers.frontend.jit import _print, jit
 from tiers.frontend.tensor import Tensor
+from tiers.frontend.tracebacks import boundary
 from tiers.pipeline.context import make_context
 from tiers.pipeline.files import replace_file
 from tiers.pipeline.verify import IRParseError, parse_module, verify
@@ -79,7 +85,7 @@ from tiers.targets.walk import find_function
 from tiers.version import __version__
 
 FORMAT = "tiers-artifact"
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 MANIFEST, MANIFEST_SHA256, IMPORTED, OPTIMIZED, STABLEHLO = (
     "manifest.json", "manifest.sha256", "imported.mlir", "optimized.mlir", "stablehlo.bin")
 PAYLOAD = (IMPORTED, OPTIMIZED, STABLEHLO)
@@ -186,6 +192,7 @@ _KEYS = {1: ("format", "format_version", "entry", "pipeline", "versions", "x64",
              "signature", "sha256"),
          2: ("format", "format_version", "entry", "pipeline", "versions", "x64", "placement",
              "signature", "members")}
+_KEYS[3] = _KEYS[2]  # version 3 names the signature's leaves
 _VERSION_KEYS = ("tiers", "jax", "jaxlib", "xdsl", "python", "plugins")
 
 
@@ -235,7 +242,7 @@ def _check_manifest(m: Any) -> None:
     _check_placement(m["placement"])
     _fields(m["signature"], "signature", ("inputs", "outputs"))
     for side in ("inputs", "outputs"):
-        _check_sig(m["signature"][side], f"signature.{side}")
+        _check_sig(m["signature"][side], f"signature.{side}", named=version >= 3)
     _need("tuple" in m["signature"]["inputs"]["tree"], "signature.inputs.tree",
           "a tuple (of the arguments)", m["signature"]["inputs"]["tree"])
     wide = wide_dtypes(m)
@@ -293,19 +300,22 @@ def _check_placement(placement: Any) -> None:
                    f"{_json(placement)}")
 
 
-def _check_sig(sig: Any, where: str) -> None:
+def _check_sig(sig: Any, where: str, named: bool) -> None:
     _fields(sig, where, ("tree", "leaves"))
     leaves = sig["leaves"]
     _need(isinstance(leaves, list), f"{where}.leaves", "a list", leaves)
     for i, leaf in enumerate(leaves):
-        _check_leaf(leaf, f"{where}.leaves[{i}]")
+        _check_leaf(leaf, f"{where}.leaves[{i}]", named)
     found = _check_tree(sig["tree"], f"{where}.tree", len(leaves), 0, 0)
     if found != len(leaves):
         raise _Bad(f"{where}.tree has {found} leaves, {where}.leaves {len(leaves)}")
 
 
-def _check_leaf(leaf: Any, where: str) -> None:
-    _fields(leaf, where, ("shape", "dtype", "weak_type"))
+def _check_leaf(leaf: Any, where: str, named: bool) -> None:
+    _fields(leaf, where, ("shape", "dtype", "weak_type", "name") if named
+            else ("shape", "dtype", "weak_type"))
+    if named:
+        _need(isinstance(leaf["name"], str), f"{where}.name", "a string", leaf["name"])
     shape, dtype = leaf["shape"], leaf["dtype"]
     _need(isinstance(shape, list) and all(_is_int(d) and 0 <= d < 2**63 for d in shape),
           f"{where}.shape", "a list of sizes", shape)
@@ -372,6 +382,7 @@ def _versions() -> dict[str, Any]:
             "python": sys.version.split()[0], "plugins": plugins}
 
 
+@boundary
 def save(fn: Callable[..., Any], path: str | os.PathLike, *example_args: Any,
          pipeline: str | None = None) -> None:
     """Trace `fn` on `example_args`, compile it, and write the artifact described above to
@@ -394,10 +405,15 @@ def save(fn: Callable[..., Any], path: str | os.PathLike, *example_args: Any,
     lowered = compiler.lower(*spec_args)
     program = lowered.program
     exported = jax.export.export(compiler.jitted)(*spec_args)
-    out_specs = [_leaf_spec(a) for a in exported.out_avals]
     out_tree = _encode_treedef(exported.out_tree)
+    main = find_function(program.module, "main")
+    in_names = _names(argument_names(main), leaf_paths(in_tree))
+    out_names = _names(result_names(main), leaf_paths(out_tree, "result"))
+    in_specs = [{**_leaf_spec(x), "name": n} for x, n in zip(leaves, in_names, strict=True)]
+    out_specs = [{**_leaf_spec(a), "name": n}
+                 for a, n in zip(exported.out_avals, out_names, strict=True)]
     members = {
-        IMPORTED: lowered.as_text("import").encode(),
+        IMPORTED: lowered.as_text("import", debug_info=True).encode(),  # names, user lines
         OPTIMIZED: _debug_text(program.module).encode(),
         STABLEHLO: bytes(exported.serialize()),
     }
@@ -406,7 +422,7 @@ def save(fn: Callable[..., Any], path: str | os.PathLike, *example_args: Any,
         "pipeline": compiler.pipeline.spec, "versions": _versions(),
         "x64": bool(jax.config.jax_enable_x64),  # type: ignore[attr-defined]  # see config.py
         "placement": _placement(program.module),
-        "signature": {"inputs": {"tree": in_tree, "leaves": [_leaf_spec(x) for x in leaves]},
+        "signature": {"inputs": {"tree": in_tree, "leaves": in_specs},
                       "outputs": {"tree": out_tree, "leaves": out_specs}},
         "members": {name: {"size": len(data), "sha256": hashlib.sha256(data).hexdigest()}
                     for name, data in members.items()},
@@ -436,6 +452,13 @@ def _placement(module: Any) -> dict[str, Any]:
         axes, shape, ids = sharding.read_mesh(attrs[sharding.MESH])
         return {"mesh": {"axes": axes, "shape": shape, "devices": ids}}
     return {}
+
+
+def _names(named: Sequence[str | None], paths: Sequence[str]) -> list[str]:
+    """The IR's names of a function's leaves (`named`), its pytree `paths` where it has none."""
+    if len(named) != len(paths):
+        return list(paths)
+    return [n or p for n, p in zip(named, paths)]
 
 
 def _debug_text(module: Any) -> str:
@@ -643,6 +666,9 @@ class Loaded:
             raise ArtifactError(f"'{self.path}': cannot read its StableHLO ({_brief(e)})"
                                 ) from None
         self._in = [_struct(s) for s in self.signature["inputs"]["leaves"]]
+        # What errors call each input: its saved name (format 3), else its place (`args[0]`).
+        self._in_names = [s.get("name") or p for s, p in zip(
+            self.signature["inputs"]["leaves"], leaf_paths(self.signature["inputs"]["tree"]))]
         self._out_tree = self.signature["outputs"]["tree"]
         self._check_exported()
         self._call = self._placed(manifest["placement"])
@@ -710,6 +736,7 @@ class Loaded:
                                 f"{_brief(e)}") from None
         return JAX_JIT(exp.call)
 
+    @boundary  # the user's mistakes show the user's frames (frontend/tracebacks.py)
     def __call__(self, *args: Any) -> Any:
         """Run the saved StableHLO on `args` (checked against the saved signature)."""
         leaves = self._leaves(args)
@@ -728,7 +755,7 @@ class Loaded:
             raise SignatureError(f"{self.path}: expected arguments shaped like "
                                  f"{_show(want_tree, self._in)}, got {_show(tree, leaves)}")
         return [self._leaf(x, where, want)
-                for where, x, want in zip(leaf_paths(want_tree), leaves, self._in, strict=True)]
+                for where, x, want in zip(self._in_names, leaves, self._in, strict=True)]
 
     def _leaf(self, x: Any, where: str, want: jax.ShapeDtypeStruct) -> Any:
         """`x` if it has `want`'s shape and dtype (a Python scalar may take a weak type)."""
@@ -809,6 +836,7 @@ def _show(tree: Any, leaves: Sequence[Any]) -> str:
     return _plain(decode_tree(tree, shown))
 
 
+@boundary
 def load(path: str | os.PathLike) -> Loaded:
     """The function saved at `path` by `tiers.save`, ready to call; `ArtifactError` (one line)
     if the file is not a readable artifact."""

@@ -191,6 +191,17 @@ class Involution(_Pattern):
             self.applied()
 
 
+class KeyRoundTrip(_Pattern):
+    # random_wrap(random_unwrap(k)) -> k, random_unwrap(random_wrap(d)) -> d: keys are their
+    # data (dialects/lax_keys.py), so a key passed through a function returns as it came.
+    def match_and_rewrite(self, op: Operation, rewriter: PatternRewriter) -> None:
+        inner = op.operands[0].owner
+        if (isinstance(inner, lax.KeyDataOp) and type(inner) is not type(op)
+                and inner.operands[0].type == op.results[0].type):
+            _replace_with(rewriter, op, inner.operands[0])
+            self.applied()
+
+
 class Idempotent(_Pattern):
     # stop_gradient(stop_gradient(x)) -> stop_gradient(x). A lone stop_gradient stays: it is
     # the identity on values but not on derivatives, and IR run on its own (`tiers.load`'s
@@ -419,6 +430,7 @@ def _patterns() -> dict[type[Operation], tuple[RewritePattern, ...]]:
     add([lax.MulOp], MulOne(), IntegerMulZero())
     add([lax.DivOp], DivOne())
     add([lax.NegOp, lax.NotOp], Involution())
+    add([lax.RandomWrapOp, lax.RandomUnwrapOp], KeyRoundTrip())
     add([lax.StopGradientOp], Idempotent(), StopGradientInward())
     add([lax.CopyOp, lax.ConvertElementTypeOp], Identity())
     add([lax.TransposeOp], TransposeChain())

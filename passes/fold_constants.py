@@ -54,7 +54,9 @@ def _foldable(op: Operation, max_elements: int) -> bool:
         return False
     for r in op.results:
         t = r.type
-        if not isinstance(t, lax.TensorType) or dtypes.to_numpy(t.element_type) == _BF16:
+        if not isinstance(t, lax.TensorType) or isinstance(t.element_type, lax.KeyType):
+            return False  # PRNG keys have no constants: their data does (lax_keys.py)
+        if dtypes.to_numpy(t.element_type) == _BF16:
             return False  # xDSL 0.74 has no bf16 dense literal
         if int(np.prod(t.get_shape())) > max_elements:
             return False

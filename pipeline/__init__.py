@@ -17,6 +17,8 @@ them:
 - `verify.py`, `dominance.py`: verification with located, MLIR-style diagnostics.
 - `driver.py`: `compile(module, pipeline)`, the one compile function, and the one
   verification policy (its docstring).
+- `report.py`: compile reports (cache answer, time per stage, op counts, fused kernels) for
+  `fn.explain` and `TIERS_LOGS`, and progress lines for slow compiles.
 """
 
 from __future__ import annotations

@@ -2,6 +2,7 @@
 
 In the process. `tiers.jit` keys a traced program by its structure (frontend/call.py,
 `program_structure`): the jaxpr's text, its constants' bytes, the user lines of its equations,
+the pytree paths naming its parameters and results,
 the `Pipeline`, `verify_each`, the function's name and the versions of tiers, JAX, jaxlib and
 xDSL, plus the plugin generation. So the same computation reached through a new function
 object, a `functools.partial` or a re-created closure skips import and passes. Any doubt is a
@@ -106,6 +107,14 @@ class ProgramCache:
                 self._evicted[old] = None
                 if len(self._evicted) > _EVICTED_REMEMBERED:
                     self._evicted.popitem(last=False)
+
+    def why_missing(self, key: str) -> str | None:
+        """Why `key` is not here ("new" or "evicted"), None when it is; counts nothing (for
+        compile reports, pipeline/report.py)."""
+        with self._lock:
+            if key in self._entries:
+                return None
+            return "evicted" if key in self._evicted else "new"
 
     def uncached(self, reason: str) -> None:
         """Count a program built without looking here (`reason` names why)."""

@@ -11,6 +11,8 @@ path reads it directly). Each environment variable is read once, here, when tier
 | `TIERS_EMISSION=walk` | `emission` | how the JAX target writes programs (`stablehlo` or `walk`) |
 | `TIERS_CACHE_DIR` | `cache_dir` | the persistent compile cache's folder (unset: none) |
 | `TIERS_EAGER=lazy` | `eager_mode` | eager ops record a pending program (`immediate` or `lazy`) |
+| `TIERS_LOGS=compile,cache` | `logs` | compile logs on stderr (report.py names them) |
+| `TIERS_TRACEBACK_FILTERING=off` | `filter_tiers_frames` | tracebacks show tiers' frames too |
 
 Users change settings through `tiers.config` (frontend/config.py), whose setters also restore
 the previous value as context managers. `generation` counts changes of the plugin set
@@ -38,7 +40,7 @@ class Settings:
 
     __slots__ = ("eager_pipeline", "eager_cache_size", "debug", "reproducer_dir",
                  "verify_each", "run_eagerly", "emission", "generation", "cache_dir",
-                 "eager_mode", "lazy_limit")
+                 "eager_mode", "lazy_limit", "logs", "filter_tiers_frames")
 
     def __init__(self, environ: Mapping[str, str]) -> None:
         self.eager_pipeline = "default"  # pipeline text of eager kernels (tiers.config)
@@ -56,6 +58,13 @@ class Settings:
         # How eager ops run (frontend/lazy.py): "immediate" or "lazy"; checked by tiers.config.
         self.eager_mode = (environ.get("TIERS_EAGER") or "immediate").strip().lower()
         self.lazy_limit = 1000  # a pending lazy program runs when it has this many ops
+        # Compile logs that are on (pipeline/report.py checks the names; tiers.config.set_logs).
+        self.logs = frozenset(n.strip().lower() for n in (environ.get("TIERS_LOGS") or "")
+                              .split(",") if n.strip())
+        # Tracebacks of the user's errors hide tiers' frames (frontend/tracebacks.py); `off`
+        # shows them (JAX's own frames follow JAX_TRACEBACK_FILTERING).
+        self.filter_tiers_frames = (
+            (environ.get("TIERS_TRACEBACK_FILTERING") or "").strip().lower() != "off")
 
 
 SETTINGS = Settings(os.environ)

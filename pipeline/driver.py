@@ -34,6 +34,7 @@ from xdsl.context import Context
 from xdsl.dialects.builtin import ModuleOp
 from xdsl.utils.exceptions import VerifyException
 
+from tiers.pipeline import report
 from tiers.pipeline.config import SETTINGS
 from tiers.pipeline.context import make_context
 from tiers.pipeline.instrument import Debug, run_passes
@@ -73,8 +74,10 @@ def compile(module: ModuleOp, pipeline: str | Pipeline, *, ctx: Context | None =
         debug = (Debug(verify_each=True) if debug is None
                  else dataclasses.replace(debug, verify_each=True))
     run_passes(passes.passes, ctx, module, debug, name=name, replay=replay, spans=spans)
+    report.lap("passes")  # the compile report of a `tiers.jit` program, if one is kept
     if verify and passes.passes and not (debug and debug.verify_each):  # else verified
         _verify_result(passes, ctx, module, name, replay, spans)
+        report.lap("verify")
     return module
 
 

@@ -1,9 +1,11 @@
 """Running passes: the one loop behind `pipeline.compile`, so behind every entry point.
 
 With `debug=None` (the hot path) it is a bare loop over the passes: nothing is printed, timed,
-verified or copied. With a `Debug` it adds, around each pass, what mlir-opt's instrumentation
-gives: IR dumps before/after passes (to a stream or one numbered file per pass), a timing
-report, verification after each pass and semantic checking on the reference target.
+verified or copied (unless a compile report wants each pass's time, report.py: `fn.explain`,
+`TIERS_LOGS=compile|passes`). With a `Debug` it adds, around each pass, what mlir-opt's
+instrumentation gives: IR dumps before/after passes (to a stream or one numbered file per
+pass), a timing report, verification after each pass and semantic checking on the reference
+target.
 
 Whichever way it runs, a failing pass (an exception, invalid IR, changed values) is named, and
 when the caller can give the input again (`replay`) a crash reproducer is written: the IR that
@@ -32,7 +34,7 @@ from xdsl.utils.exceptions import VerifyException
 
 from tiers.passes import statistics
 from tiers.passes.collector import gc_paused
-from tiers.pipeline import semantics
+from tiers.pipeline import report, semantics
 from tiers.pipeline.config import SETTINGS
 from tiers.pipeline.registry import loaded_plugins
 from tiers.pipeline.verify import verify
@@ -65,6 +67,8 @@ def run_passes(passes: Sequence[ModulePass], ctx: Context, module: ModuleOp,
                replay: Callable[[], ModuleOp] | None = None, spans: Any = None) -> None:
     """Apply `passes` to `module` in place (see the module docstring); `driver.py` is the
     entry point that picks `debug` and verifies the result."""
+    if debug is None and report.detailed():  # a compile report wants each pass's time
+        debug = _TIMED
     if debug is None:
         i = 0
         try:
@@ -81,6 +85,10 @@ def run_passes(passes: Sequence[ModulePass], ctx: Context, module: ModuleOp,
     _Instrumented(passes, ctx, module, debug, name, replay, spans).run()
 
 
+# What a compile report (report.py) adds to a run without `Debug`: the pass times only.
+_TIMED = Debug(verify_each=False)
+
+
 class _Instrumented:
     """One instrumented run: dumps, timing, verification and semantic checks around passes."""
 
@@ -90,6 +98,7 @@ class _Instrumented:
         self.name, self.replay, self.spans = name, replay, spans
         self.stream = debug.stream if debug.stream is not None else sys.stderr
         self.times: list[tuple[str, float]] = []
+        self.verifying = 0.0  # seconds verifying after passes
         self.after_all = debug.print_ir_after_all or (
             debug.print_ir_tree_dir is not None and not (
                 debug.print_ir_before or debug.print_ir_after or debug.print_ir_after_change))
@@ -131,7 +140,9 @@ class _Instrumented:
                                  abs(ops - now))
                 ops = now
             if d.verify_each:
+                t0 = time.perf_counter()
                 self._verify(i, p)
+                self.verifying += time.perf_counter() - t0
             if self.after_all or p.name in d.print_ir_after or (
                     before is not None and _text(self.module) != before):
                 self._dump(i, p, "After", _text(self.module))
@@ -139,6 +150,8 @@ class _Instrumented:
                 values = self._check_values(i, p, entry, inputs, values)
         if d.timing:
             self.stream.write(timing_report(self.times, time.perf_counter() - start))
+        report.pass_times([*self.times, *([("(verify after each pass)", self.verifying)]
+                                          if d.verify_each else [])])
 
     def _verify(self, i: int, p: ModulePass) -> None:
         try:

@@ -9,7 +9,6 @@ that identifies it. Equal canonical texts under one plugin set are equal pipelin
 
 from __future__ import annotations
 
-import difflib
 import functools
 from collections.abc import Callable, Iterator
 
@@ -19,6 +18,10 @@ from xdsl.utils.arg_spec import ArgSpec, ArgSpecParseError, parse_pipeline
 from tiers.pipeline import registry
 from tiers.pipeline.check import PipelineError, check
 from tiers.pipeline.config import SETTINGS
+from tiers.pipeline.messages import closest, suggestion
+
+# Where the whole list of passes is, for messages that name a few (`messages.closest`).
+LIST_PASSES = "tiers-opt --list-passes lists them all"
 
 PRESETS: dict[str, str] = {
     "O0": "",
@@ -107,14 +110,12 @@ def specs(spec: str) -> list[ArgSpec]:
     available = get_all_passes()
     for s in expanded:
         if s.name not in available:
-            names = [*available, *PRESETS]
-            close = [c for c in difflib.get_close_matches(s.name, names, n=2) if c != s.name]
-            hint = f" (did you mean '{close[0]}'?)" if close else ""
+            hint = suggestion(s.name, [*available, *PRESETS])
             what = ("a preset takes no options" if s.name in PRESETS
                     else f"unknown pass '{s.name}'{hint}")
             presets = ", ".join(f"{k} = {v or '(none)'}" for k, v in PRESETS.items())
             raise PipelineError(f"{what}\npresets: {presets}\n"
-                                f"passes: {', '.join(sorted(available))}")
+                                f"passes: {closest(s.name, available, LIST_PASSES)}")
     return expanded
 
 

@@ -15,7 +15,7 @@ import numpy as np
 from xdsl.dialects import func
 from xdsl.dialects.builtin import ModuleOp, TensorType
 
-from tiers.dialects import dtypes
+from tiers.dialects import dtypes, lax_keys
 from tiers.targets.walk import find_function
 
 Values = list[list[np.ndarray]]  # per input set, the entry's outputs
@@ -57,6 +57,7 @@ def inputs_for(module: ModuleOp, entry: str, samples: int = 2, seed: int = 0
         for t in types:
             if not isinstance(t, TensorType):
                 raise TypeError(f"@{entry} takes a {t}, not a tensor: cannot generate inputs")
+            t = lax_keys.physical(t)  # PRNG keys: random key data (any data is a key)
             dtype, shape = dtypes.to_numpy(t.element_type), tuple(t.get_shape())
             value: np.ndarray
             if dtype == np.bool_:

@@ -254,23 +254,23 @@ def test_run_unknown_entry_lists_functions(files: Path):
 def test_run_wrong_number_of_inputs(files: Path, inputs: list[str], got: int):
     args = [a for i in inputs for a in ("--input", i)]
     err = failed(tool("tiers-run", "good.mlir", *args, cwd=files))
-    assert err == ("tiers-run: error: @main takes 2 input(s) (tensor<3xf32>, tensor<3xf32>), "
+    assert err == ("tiers-run: error: @main takes 2 input(s) (x: tensor<3xf32>, y: tensor<3xf32>), "
                    f"got {got}\n")
 
 
 def test_run_wrong_shape(files: Path):
     err = failed(tool("tiers-run", "good.mlir", "-i", "ones", "-i", "[[1, 2, 3]]", cwd=files))
-    assert err == ("tiers-run: error: input 2 ([[1, 2, 3]]): expected shape 3 "
+    assert err == ("tiers-run: error: input 2 (y = [[1, 2, 3]]): expected shape 3 "
                    "(tensor<3xf32>), got 1x3\n")
 
 
 def test_run_wrong_dtype(files: Path):
     np.save(files / "d.npy", np.zeros(3))  # float64
     err = failed(tool("tiers-run", "good.mlir", "-i", "d.npy", "-i", "ones", cwd=files))
-    assert err == ("tiers-run: error: input 1 (d.npy): expected element type f32 "
+    assert err == ("tiers-run: error: input 1 (x = d.npy): expected element type f32 "
                    "(tensor<3xf32>), got f64 (float64)\n")
     err = failed(tool("tiers-run", "good.mlir", "-i", "ones", "-i", "[1, 2, 3]:i32", cwd=files))
-    assert "input 2 ([1, 2, 3]:i32): expected element type f32 (tensor<3xf32>), got i32" in err
+    assert "input 2 (y = [1, 2, 3]:i32): expected element type f32 (tensor<3xf32>), got i32" in err
 
 
 def test_run_missing_input_file(files: Path):

@@ -428,10 +428,7 @@ ENTRIES = _entries()
 # Entries tiers cannot import yet: name -> (a regex the UnsupportedPrimitive message must
 # match, why).
 UNSUPPORTED: dict[str, tuple[str, str]] = {
-    "lax.reduce_custom": ("'reduce'", "the reducer is a Python function, not plain data"),
     "lax.dot_algorithm": ("dot algorithm", "the lax dialect stores a Precision, not an algorithm"),
-    "random.typed_key_arg": ("typed PRNG key", (
-        "frontend/jit.py passes key arrays, not their data, to the compiled IR")),
 }
 
 # Entries that trip a bug in a file this test does not own: name -> the bug.

@@ -16,6 +16,7 @@ import textwrap
 from typing import Any
 
 import jax
+import jax.extend
 import jax.numpy as jnp
 import numpy as np
 import pytest
@@ -351,17 +352,28 @@ def _reduce_window(x: jax.Array) -> jax.Array:
     return jax.lax.reduce_window(x, 0.0, add_sin, (2, 2), (1, 1), "VALID")  # MARK-WINDOW
 
 
-# (Callbacks import since issue 18: tests/test_callbacks.py.)
-@pytest.mark.parametrize("fn,primitive,mark", [(_reduce, "reduce", "MARK-REDUCE"),
-                                               (_reduce_window, "reduce_window",
-                                                "MARK-WINDOW")])
-def test_unsupported_primitive_names_user_line(fn: Any, primitive: str, mark: str) -> None:
-    line = line_of(mark)
+# (Callbacks import since issue 18: tests/test_callbacks.py.) A primitive whose params are a
+# Python computation runs as `lax.opaque`, lowered by JAX's own rule.
+@pytest.mark.parametrize("fn", [_reduce, _reduce_window])
+def test_primitives_with_python_computations_run_as_jax_lowers_them(fn: Any) -> None:
+    assert "lax.opaque" in tiers.jit(fn).lower(X).as_text("optimized")
+    np.testing.assert_allclose(tiers.jit(fn)(X), jax.jit(fn)(X), rtol=1e-6)
+
+
+UNLOWERED = jax.extend.core.Primitive("tiers_test_unlowered")  # an impl, no lowering anywhere
+UNLOWERED.def_impl(lambda x, fn: fn(x))
+UNLOWERED.def_abstract_eval(lambda x, fn: x)
+
+
+def test_unsupported_primitive_names_user_line() -> None:
+    def fn(x: jax.Array) -> jax.Array:
+        return UNLOWERED.bind(x, fn=jnp.sin) * 2  # MARK-UNLOWERED
+
     with pytest.raises(UnsupportedPrimitive) as info:
         tiers.jit(fn)(X)
     message = str(info.value)
-    assert f"'{primitive}'" in message
-    assert f"{os.path.relpath(__file__)}:{line}" in message
+    assert "'tiers_test_unlowered'" in message and "JAX has no lowering for it" in message
+    assert f"{os.path.relpath(__file__)}:{line_of('MARK-UNLOWERED')}" in message
 
 
 def test_library_loop_gets_calling_line() -> None:

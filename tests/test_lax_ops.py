@@ -697,6 +697,37 @@ ROWS += [
         uniform(), dtypes=(F32,)),
 ]
 
+# A primitive with a Python computation: held as JAX bound it (`lax.opaque`), each target
+# binding JAX's primitive.
+ROWS += [
+    Row(lax.OpaqueOp, lambda x: jlax.reduce(x, np.asarray(0, x.dtype), lambda a, b: a + b * b,
+                                            alternate_axes(x)),
+        uniform(-1, 1), dtypes=(F32, I32), shapes=((3, 4), (2, 3, 2))),
+]
+
+
+# PRNG keys cross function boundaries as `!lax.key` tensors: their data wrapped, then unwrapped.
+def key_round_trip(cases: Sequence[Sequence[np.ndarray]]) -> ModuleOp:
+    types = [dtypes.tensor_type(a.shape, a.dtype) for args in cases for a in args]
+    block = Block(arg_types=types)
+    outs = []
+    for data in block.args:
+        wrap = lax.RandomWrapOp(data, "threefry2x32")
+        unwrap = lax.RandomUnwrapOp(wrap.results[0])
+        block.add_ops([wrap, unwrap])
+        outs += unwrap.results
+    block.add_op(func.ReturnOp(*outs))
+    return ModuleOp([func.FuncOp("main", FunctionType.from_lists(types, types), Region(block))])
+
+
+def _key_data(d: Any) -> Any:
+    return jax.random.key_data(jax.random.wrap_key_data(d, impl="threefry2x32"))
+
+
+ROWS += [Row(cls, _key_data, uniform(0, 2**31, ilo=0, ihi=2**31), dtypes=(U32,),
+             shapes=((3, 2), (2, 4, 2)), build=key_round_trip) for cls in (lax.RandomWrapOp,
+                                                                       lax.RandomUnwrapOp)]
+
 # Complex numbers (complex64): the complex-only ops, then the ops that take complex operands
 # too (on values off their branch cuts). IRFFT runs on spectra of real signals (round trips),
 # the input its result is defined for.

@@ -221,7 +221,7 @@ def test_random_ops_keep_key_semantics():
     np.testing.assert_array_equal(
         b.numpy(), np.asarray(jax.random.uniform(jax.random.split(jax.random.PRNGKey(7))[1],
                                                  (4,))))
-    typed = jax.random.key(0)  # typed keys run as plain JAX calls, also in lazy mode
+    typed = jax.random.key(0)  # typed keys, also in lazy mode (tests/test_prng_keys.py)
     with tiers.lazy():
         np.testing.assert_array_equal(tiers.random.normal(typed, (2,)).numpy(),
                                       jax.random.normal(typed, (2,)))

@@ -760,6 +760,11 @@ def test_jax_target_close(pipeline: str, program: Program) -> None:
 # ---------------------------------------------------------------------------------------
 
 
+# Patterns on values the generator does not draw (typed PRNG keys), with where their
+# rewrites are checked against jax.jit, bit for bit, before and after the pipelines.
+DRAWN_ELSEWHERE = {"KeyRoundTrip": "tests/test_prng_keys.py (O0 and O2), keys.mlir"}
+
+
 def test_generator_covers_the_patterns() -> None:
     """Over a fixed set of drawn programs, every canonicalization pattern fires, fuse makes
     kernels, fold-constants folds and inline inlines: else the property tests test little."""
@@ -799,7 +804,8 @@ def test_generator_covers_the_patterns() -> None:
     from tiers.passes.canonicalization import PATTERNS
 
     patterns = {type(p).__name__ for ps in PATTERNS.values() for p in ps}
-    missing = sorted(p for p in patterns if not seen.get(f"canonicalize/{p}"))
+    missing = sorted(p for p in patterns
+                     if not seen.get(f"canonicalize/{p}") and p not in DRAWN_ELSEWHERE)
     assert not missing, f"no drawn program exercises {missing}"
     for key in ("fold-constants/ops folded", "fuse/kernels", "O1/ops erased"):
         assert seen.get(key), f"no drawn program exercises {key}"

@@ -277,3 +277,42 @@ def test_load_plugin_by_module_name(tmp_path: Path):
     # An installed plugin named again on the command line is the same provider, no clash.
     result = tool("tiers-opt", "--load-plugin", "silu_plugin", "-p", "silu-raise", stdin=SILU_IR)
     assert result.returncode == 0 and "silu.silu" in result.stdout, result.stderr
+
+
+RAISING = '''
+from xdsl.pattern_rewriter import PatternRewriter, RewritePattern, op_type_rewrite_pattern
+from xdsl.universe import Universe
+
+from tiers.dialects import lax
+from tiers.passes import pattern_pass
+
+
+class Broken(RewritePattern):
+    @op_type_rewrite_pattern
+    def match_and_rewrite(self, op: lax.MulOp, rewriter: PatternRewriter) -> None:
+        third_operand(op)
+
+
+def third_operand(op):
+    return op.operands[2]
+
+
+UNIVERSE = Universe(all_passes={"broken": lambda: pattern_pass("broken", [Broken()])})
+'''
+
+
+def test_tiers_opt_shows_the_traceback_into_a_plugin_pattern(tmp_path: Path):
+    """A pattern that raises: its author sees their frames (and only theirs), then the usual
+    one-line error with the reproducer to rerun."""
+    path = tmp_path / "broken.py"
+    path.write_text(RAISING)
+    (tmp_path / "in.mlir").write_text(SILU_IR)
+    result = tool("tiers-opt", "in.mlir", "--load-plugin", path, "-p", "broken", cwd=tmp_path)
+    err = result.stderr
+    assert result.returncode == 1
+    assert f'File "{path}", line 12, in match_and_rewrite' in err
+    assert f'File "{path}", line 16, in third_operand' in err and "op.operands[2]" in err
+    assert "IndexError: tuple index out of range" in err
+    assert "pipeline/instrument.py" not in err and "xdsl/pattern_rewriter.py" not in err
+    assert err.index("Traceback") < err.index("tiers-opt: error:") < err.index("reproducer")
+    assert (tmp_path / "in.reproducer.mlir").exists()

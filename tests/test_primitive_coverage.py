@@ -5,10 +5,12 @@ The table. JAX registers a lowering for every primitive it can compile (`_loweri
 `_platform_specific_lowerings` in jax/_src/interpreters/mlir.py). A fresh interpreter imports
 JAX and a fixed list of its libraries (`LIBRARIES`, so the set does not depend on what this
 process imported) and lists those primitives by name. Each is then `rule` (an importer rule
-builds tiers ops for it), `gap` (known not to import: `GAPS` says why) or `lax.generic` (no
+builds tiers ops for it), `gap` (known not to import: `GAPS` says why) or `lax.generic` or
+`lax.opaque` (no
 rule: imported as an opaque `lax.generic`, which JAX's own lowering compiles, when its params
 are plain data, which each equation decides, else as the function JAX's lowering traces when
-that lowering is `mlir.lower_fun`). After adding a rule, rewrite the table with
+that lowering is `mlir.lower_fun`, else as `lax.opaque`, the equation held as JAX bound it).
+After adding a rule, rewrite the table with
 
     UPDATE=1 .venv/bin/python -m pytest tests/test_primitive_coverage.py -k table
 """
@@ -57,33 +59,10 @@ names |= {p.name for rules in mlir._platform_specific_lowerings.values() for p i
 print("\\n".join(sorted(names)))
 """
 
-_REGION = "its computation is a jaxpr param; tiers has no op with such a region yet"
-_COLLECTIVE = ("a collective over named axes, met only in shard_map/pmap bodies, which tiers "
-               "does not import")
-_KERNEL = "a Pallas kernel or its state discharge: jaxpr params, no tiers op"
-GAPS: dict[str, str] = {
-    "reduce": f"`jax.lax.reduce` with a non-monoid or several operands: {_REGION}",
-    "reduce_window": f"`jax.lax.reduce_window` with a non-monoid computation: {_REGION}",
-    "select_and_scatter": f"`jax.lax` select_and_scatter with custom computations: {_REGION}",
-    "linear_call": f"`jax.custom_derivatives.linear_call`: {_REGION}",
-    "composite": f"`jax.lax.composite`: {_REGION}",
-    "custom_partitioning": "a Python partitioner callback, kept opaque by JAX until SPMD",
-    "shard_map": "a body in manual sharding with its mesh; needs a region op (issue 18, item 6)",
-    "call_exported": "a `jax.export.Exported` call: StableHLO tiers cannot read back into IR",
-    "inspect_sharding": ("`jax.debug.inspect_array_sharding`: a callback on the sharding "
-                         "XLA's partitioner picks, which tiers IR does not see"),
-    **dict.fromkeys((
-        "all_gather", "all_gather_done", "all_gather_invariant", "all_gather_reduced",
-        "all_gather_reduced_start", "all_gather_start", "all_to_all", "all_to_all_done",
-        "all_to_all_start", "axis_index", "pbroadcast", "pbroadcast_done", "pbroadcast_start",
-        "pmax", "pmin", "ppermute", "ppermute_done", "ppermute_start", "precv", "preduced",
-        "psend", "psum", "psum_done", "psum_invariant", "psum_invariant_start", "psum_start",
-        "pvary", "ragged_all_to_all", "reduce_scatter", "reduce_scatter_done",
-        "reduce_scatter_start", "reduced_vary_cast_p", "unreduced_psum", "unreduced_psum_start",
-        "unreduced_reduce_scatter", "unreduced_reduce_scatter_start", "vary_unreduced_cast_p",
-    ), _COLLECTIVE),
-    **dict.fromkeys(("pallas_call", "core_map", "run_scoped", "run_state"), _KERNEL),
-}
+# Primitives known not to import, with why. None since `lax.opaque` (issue 18): a primitive
+# whose params are not data (a body jaxpr, a mesh, a Python function) is held as JAX bound it
+# and lowered by JAX's own rule. Kept for the next primitive tiers must refuse.
+GAPS: dict[str, str] = {}
 
 
 def registered_primitives() -> list[str]:
@@ -105,7 +84,7 @@ def status(name: str) -> str:
         return "rule" + (f" ({', '.join(ops)})" if ops else "")
     if name in GAPS:
         return f"gap: {GAPS[name]}"
-    return "`lax.generic`"
+    return "`lax.generic` or `lax.opaque`"
 
 
 def render(names: list[str]) -> str:
@@ -125,9 +104,12 @@ def render(names: list[str]) -> str:
         "`lax.generic`, compiled by JAX's own lowering, when their params are plain data "
         "(numbers, strings, dtypes, enums, primitives, tuples and dataclasses of these); "
         "a primitive with other params that JAX lowers with `mlir.lower_fun(fun)` imports "
-        "as a call of `fun` traced.", "",
-        "## Known gaps", "", "| primitive | why |", "|---|---|",
-        *(f"| `{n}` | {GAPS[n]} |" for n in gaps), "",
+        "as a call of `fun` traced; any other (`shard_map`, `reduce` with a Python "
+        "computation, a library's own primitive) as `lax.opaque`, the equation as JAX bound "
+        "it, lowered by JAX's own rule: passes leave it alone, and its programs have no text form "
+        "and are not cached (as with host callbacks).", "",
+        *(["## Known gaps", "", "| primitive | why |", "|---|---|",
+           *(f"| `{n}` | {GAPS[n]} |" for n in gaps), ""] if gaps else []),
         "## Every primitive", "", "| primitive | tiers |", "|---|---|",
         *(f"| `{n}` | {s.split(':')[0]} |" for n, s in rows.items()), ""]
     return "\n".join(lines)
@@ -415,7 +397,33 @@ def test_a_primitive_lowered_with_lower_fun_imports_as_its_function() -> None:
     _close(tiers.jit(f)(x), jax.jit(f)(x))
 
 
-def test_a_primitive_with_its_own_lowering_and_opaque_params_is_refused() -> None:
-    x = jnp.ones(3)
-    with pytest.raises(UnsupportedPrimitive, match="tiers_test_opaque.*not plain data"):
-        tiers.jit(lambda a: OPAQUE.bind(a, fn=jnp.sin) * 2)(x)
+def test_a_primitive_with_its_own_lowering_and_opaque_params_runs_as_jax_lowers_it() -> None:
+    from tiers.pipeline.cache import PROGRAMS
+
+    x = jnp.arange(3.0)
+    f = tiers.jit(lambda a: OPAQUE.bind(a, fn=jnp.sin) * 2)
+    before = PROGRAMS.info()["miss_reasons"].get("opaque primitive", 0)
+    _close(f(x), 2 * x)
+    assert PROGRAMS.info()["miss_reasons"].get("opaque primitive", 0) == before + 1  # unshared
+    text = f.lower(x).as_text("optimized")
+    assert 'lax.opaque "tiers_test_opaque"' in text
+    with pytest.raises(Exception, match="'tiers_test_opaque' cannot be read from IR text"):
+        parse_module(make_context(), text, "opaque.mlir")
+
+
+def test_shard_map_runs_in_tiers_jit_under_grad_and_vmap() -> None:
+    from jax.sharding import PartitionSpec
+
+    mesh = jax.make_mesh((1,), ("x",))
+
+    def f(a: jax.Array) -> jax.Array:
+        body = jax.shard_map(lambda b: b * 2 + jax.lax.psum(b.sum(), "x"), mesh=mesh,
+                             in_specs=PartitionSpec(), out_specs=PartitionSpec())
+        return jnp.sin(body(a))
+
+    x = jnp.arange(4.0)
+    assert "lax.opaque \"shard_map\"" in tiers.jit(f).lower(x).as_text("optimized")
+    _close(tiers.jit(f)(x), jax.jit(f)(x))
+    _close(jax.grad(lambda a: tiers.jit(f)(a).sum())(x), jax.grad(lambda a: f(a).sum())(x))
+    xs = jnp.stack([x, x + 1.0])
+    _close(jax.vmap(tiers.jit(f))(xs), jax.vmap(jax.jit(f))(xs))

@@ -21,11 +21,12 @@ from tiers.targets.reference import array_rules as reference_array_rules
 from tiers.targets.reference import lax_rules as reference_lax_rules
 
 # Ops the importer makes without a rule keyed by their PRIMITIVE: `lax.constant` holds jaxpr
-# literals and constvars (`Emitter.constant`), `lax.generic` any primitive without an op of
-# its own (`generic_rule`).
-IMPORTED_WITHOUT_RULE = {lax.ConstantOp: Emitter.constant, lax.GenericOp: import_rules.generic_rule}
-# PRIMITIVE values that name no JAX primitive: the two above.
-NOT_JAX_PRIMITIVES = {"constant", "generic"}
+# literals and constvars (`Emitter.constant`), `lax.generic` and `lax.opaque` any primitive
+# without an op of its own (`generic_rule`).
+IMPORTED_WITHOUT_RULE = {lax.ConstantOp: Emitter.constant, lax.GenericOp: import_rules.generic_rule,
+                         lax.OpaqueOp: import_rules.generic_rule}
+# PRIMITIVE values that name no JAX primitive: the three above.
+NOT_JAX_PRIMITIVES = {"constant", "generic", "opaque"}
 
 
 def test_importer_has_a_rule_for_every_op() -> None:

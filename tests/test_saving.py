@@ -67,7 +67,7 @@ def test_round_trip_and_contents(artifact: Path) -> None:
         sizes = {n: len(z.read(n)) for n in saving.PAYLOAD}
     assert digest == f"{hashlib.sha256(text).hexdigest()}  manifest.json\n".encode()
     assert {n: m["size"] for n, m in manifest["members"].items()} == sizes
-    assert manifest["format"] == "tiers-artifact" and manifest["format_version"] == 2
+    assert manifest["format"] == "tiers-artifact" and manifest["format_version"] == 3
     assert manifest["pipeline"] == "default" == loaded.pipeline
     assert manifest["versions"]["jax"] == jax.__version__
     assert manifest["versions"]["tiers"] == tiers.__version__
@@ -101,10 +101,10 @@ def test_inputs_are_checked_against_the_signature(artifact: Path) -> None:
                        r"\(float32\[4, 8\], \{b: float32\[5\], w: float32\[8, 5\]\}\), "
                        r"got \(float32\[4, 8\],\)"):
         loaded(x)
-    with pytest.raises(saving.SignatureError, match=r"args\[1\]\['w'\] must be float32\[8, 5\],"
+    with pytest.raises(saving.SignatureError, match=r"params\['w'\] must be float32\[8, 5\],"
                        r" got float32\[8, 4\]"):
         loaded(x, {**params, "w": params["w"][:, :4]})
-    with pytest.raises(TypeError, match=r"args\[0\] must be float32\[4, 8\], got int32\[4, 8\]"):
+    with pytest.raises(TypeError, match=r"x must be float32\[4, 8\], got int32\[4, 8\]"):
         loaded(x.astype(np.int32), params)
 
 
@@ -163,12 +163,12 @@ def test_truncated_corrupted_wrong_and_newer_files(artifact: Path, tmp_path: Pat
         if name != "manifest.json":
             return d
         m = json.loads(d)
-        m["format_version"], m["versions"]["tiers"] = 3, "9.0"
+        m["format_version"], m["versions"]["tiers"] = 4, "9.0"
         return json.dumps(m).encode()
 
     _rewrite(artifact, newer, bump)  # not re-signed: a newer format may sign otherwise
-    with pytest.raises(saving.ArtifactError, match=r"format version 3 \(written by tiers 9.0\);"
-                       r" this tiers reads versions up to 2: upgrade tiers"):
+    with pytest.raises(saving.ArtifactError, match=r"format version 4 \(written by tiers 9.0\);"
+                       r" this tiers reads versions up to 3: upgrade tiers"):
         tiers.load(newer)
     with pytest.raises(saving.ArtifactError, match="cannot read .*: No such file"):
         tiers.load(tmp_path / "missing.tiers")
@@ -323,7 +323,7 @@ def test_stablehlo_runs_in_a_process_that_imports_only_jax(artifact: Path,
          str(tmp_path / "out.npz")],
         capture_output=True, text=True, timeout=120, cwd=tmp_path)
     assert done.returncode == 0, done.stderr[-3000:]
-    assert done.stdout.strip() == "2"
+    assert done.stdout.strip() == "3"
     out = np.load(tmp_path / "out.npz")
     want = model(x, params)
     np.testing.assert_allclose(out["probs"], want["probs"], rtol=1e-5, atol=1e-6)

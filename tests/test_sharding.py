@@ -66,7 +66,7 @@ def test_shardings_are_recorded_in_ir_and_round_trip_as_text() -> None:
     text = f.lower(*_data()).as_text("optimized")
     assert 'tiers.mesh = {axes = ["x", "y"], shape = array<i64: 4, 2>' in text
     assert '{tiers.sharding = [["x"], ["y"]]}' in text
-    assert '-> (tensor<16x6xf32> {tiers.sharding = [[], ["y"]]})' in text
+    assert '-> (tensor<16x6xf32> {tiers.name = "result", tiers.sharding = [[], ["y"]]})' in text
     module, _ = parse_module(make_context(), text.encode(), "<test>")
     module.verify()
     assert str(module) == str(parse_module(make_context(), str(module).encode(), "<t>")[0])

@@ -19,14 +19,15 @@ Everything `xdsl-opt` does works here too (`--split-input-file`, `--verify-diagn
 from __future__ import annotations
 
 import argparse
-import difflib
 import io
 import os
 import sys
+import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import IO, NoReturn
 
+import xdsl
 from xdsl.dialects.builtin import ModuleOp
 from xdsl.universe import Universe
 from xdsl.utils.arg_spec import parse_spec
@@ -38,12 +39,15 @@ from xdsl.utils.exceptions import (
 from xdsl.xdsl_opt_main import xDSLOptMain
 
 from tiers import pipeline
+from tiers.frontend.tracebacks import is_library_file
 from tiers.passes.statistics import collect, format_statistics
 from tiers.pipeline.check import dialects_of
 from tiers.pipeline.context import make_context
 from tiers.pipeline.dot import module_to_dot
 from tiers.pipeline.files import replace_file
 from tiers.pipeline.instrument import Debug, PassFailure
+from tiers.pipeline.messages import closest, suggestion
+from tiers.pipeline.parse import LIST_PASSES
 from tiers.pipeline.verify import (
     IRParseError,
     LocatingParser,
@@ -58,6 +62,7 @@ from tiers.version import __version__
 # xDSL's other targets (llvm, riscv-asm, wgsl, ...) print other dialects; `stablehlo` prints
 # what the JAX target hands XLA for `@main` (targets/jax/hlo.py).
 TARGETS = ("mlir", "stablehlo")
+_XDSL = os.path.dirname(os.path.abspath(xdsl.__file__)) + os.sep
 # What `--emit` prints after the pipeline: the IR (through `-t`), or its graph picture.
 EMITS = ("mlir", "dot")
 
@@ -97,10 +102,9 @@ def check_pass_names(flag: str, names: Sequence[str], tool: str = "tiers-opt") -
     given = tuple(n.strip() for arg in names for n in arg.split(",") if n.strip())
     for name in given:
         if name not in known:
-            close = difflib.get_close_matches(name, known, n=1)
-            hint = f" (did you mean '{close[0]}'?)" if close else ""
-            raise ToolError(f"{tool}: error: {flag}: unknown pass '{name}'{hint}\n"
-                            f"passes: {', '.join(sorted(known))}")
+            raise ToolError(f"{tool}: error: {flag}: unknown pass '{name}'"
+                            f"{suggestion(name, known)}\n"
+                            f"passes: {closest(name, known, LIST_PASSES)}")
     return given
 
 
@@ -202,9 +206,13 @@ class TiersOptMain(xDSLOptMain):
         # The inherited help lists ~150 passes on one line; point at presets instead.
         arg_parser._option_string_actions["-p"].help = (
             "pass pipeline in xDSL/MLIR syntax, e.g. 'canonicalize,cse' or "
-            "'inline,O1'; presets: " + ", ".join(pipeline.PRESETS) + " (an unknown name "
+            "'inline,O1'; presets: " + ", ".join(pipeline.PRESETS) + " (--list-passes "
             "lists every pass)"
         )
+        arg_parser.add_argument(
+            "--list-passes", action=_ListPasses,
+            help="print the name of every registered pass (tiers', xDSL's and loaded "
+            "plugins'), one a line, and exit")
         add = arg_parser.add_argument
         add("--pass-statistics", action="store_true",
             help="print what each pass did (ops erased, patterns applied, groups formed) "
@@ -335,7 +343,33 @@ class TiersOptMain(xDSLOptMain):
             if getattr(e, "tiers_pass", None) is None:
                 raise  # a bug in tiers-opt itself: keep the traceback
             notes = "\n".join(getattr(e, "__notes__", ()))
-            raise ToolError(f"tiers-opt: error: {notes}") from None
+            raise ToolError(f"{plugin_traceback(e)}tiers-opt: error: {notes}") from None
+
+
+def plugin_traceback(e: BaseException) -> str:
+    """Python's traceback of `e` cut to the frames of code that is neither tiers' nor xDSL's
+    (the plugin pattern or pass that raised), so its author sees their line; "" when none."""
+    frames = [f for f in traceback.extract_tb(e.__traceback__)
+              if not is_library_file(f.filename) and not f.filename.startswith(_XDSL)]
+    if not frames:
+        return ""
+    why = (str(e).splitlines() or [""])[-1] if isinstance(e, DiagnosticException) \
+        else (str(e).splitlines() or [""])[0]
+    return ("Traceback (most recent call last; tiers' and xDSL's frames left out):\n"
+            + "".join(traceback.format_list(frames)) + f"{type(e).__name__}: {why}\n")
+
+
+class _ListPasses(argparse.Action):
+    """`--list-passes`: every pass name, one a line (plugins are loaded by then), then exit."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: object) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS,
+                         help=kwargs.get("help"))  # type: ignore[arg-type]
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: object, values: object,
+                 option_string: str | None = None) -> None:
+        print("\n".join(sorted(pipeline.get_all_passes())))
+        parser.exit()
 
 
 def _usage_error(message: str) -> NoReturn:

@@ -30,7 +30,8 @@ from xdsl.ir import Attribute
 from xdsl.parser import Parser
 from xdsl.utils.exceptions import DiagnosticException, ParseError, VerifyException
 
-from tiers.dialects import dtypes
+from tiers.dialects import dtypes, lax_keys
+from tiers.dialects.names import argument_names
 from tiers.frontend.saving import (
     ArtifactError,
     Loaded,
@@ -44,6 +45,7 @@ from tiers.pipeline.driver import compile
 from tiers.pipeline.files import replace_file
 from tiers.pipeline.verify import IRParseError, OpSpans, parse_module, verify
 from tiers.targets.jax import compile as jax_compile
+from tiers.targets.jax.key_rules import as_data
 from tiers.targets.walk import MissingRule
 from tiers.tools.opt import ToolError, parse_pipeline, run_tool
 from tiers.version import __version__
@@ -275,10 +277,12 @@ def _load_npz(path: str, where: str) -> list[tuple[np.ndarray, str]]:
                         f"({reason})") from None
 
 
-def check_input(array: np.ndarray, index: int, source: str, param: Attribute) -> np.ndarray:
-    """`array` if it has `param`'s shape and element type; a `ToolError` saying which not."""
+def check_input(array: np.ndarray, index: int, source: str, param: Attribute,
+                name: str | None = None) -> np.ndarray:
+    """`array` if it has `param`'s shape and element type; a `ToolError` saying which not
+    (`name`: the parameter's, `x = x.npy` in the message)."""
     assert isinstance(param, TensorType)
-    where = f"input {index} ({shown(source)})"
+    where = f"input {index} ({f'{name} = ' if name else ''}{shown(source)})"
     want_shape, want = tuple(param.get_shape()), dtypes.to_numpy(param.element_type)
     if array.shape != want_shape:
         raise ToolError(f"{TOOL}: error: {where}: expected shape {shape_str(want_shape)} "
@@ -289,27 +293,32 @@ def check_input(array: np.ndarray, index: int, source: str, param: Attribute) ->
     return array
 
 
-def _wrong_count(name: str, params: Sequence[Attribute], got: int) -> None:
-    types = ", ".join(str(p) for p in params) or "none"
+def _wrong_count(name: str, params: Sequence[Attribute], got: int,
+                 names: Sequence[str | None]) -> None:
+    types = ", ".join(f"{n}: {p}" if n else str(p) for p, n in zip(params, names)) or "none"
     raise ToolError(f"{TOOL}: error: @{name} takes {len(params)} input(s) ({types}), got {got}")
 
 
-def read_inputs(texts: Sequence[str], name: str, types: Sequence[Attribute]) -> list[np.ndarray]:
-    """All inputs of function `@name`, read and checked against its parameter `types`."""
+def read_inputs(texts: Sequence[str], name: str, types: Sequence[Attribute],
+                names: Sequence[str | None] | None = None) -> list[np.ndarray]:
+    """All inputs of function `@name`, read and checked against its parameter `types`
+    (`names`: the parameters' names for messages, `dialects/names.py`; None where unnamed)."""
+    names = list(names) if names is not None else [None] * len(types)
     params: list[TensorType] = []
     for p in types:
         if not isinstance(p, TensorType):
             raise ToolError(f"{TOOL}: error: @{name} has a parameter of type {p}; "
                             "tiers-run passes tensors only")
-        params.append(p)
+        params.append(lax_keys.physical(p))  # a PRNG key argument is given as its data
     arrays: list[tuple[np.ndarray, int, str]] = []
     for i, text in enumerate(texts, 1):
         if len(arrays) == len(params):  # one too many; count the rest as one array each
-            _wrong_count(name, params, len(arrays) + len(texts) - i + 1)
+            _wrong_count(name, params, len(arrays) + len(texts) - i + 1, names)
         arrays.extend((a, i, source) for a, source in read_input(text, i, params[len(arrays)]))
     if len(arrays) != len(params):
-        _wrong_count(name, params, len(arrays))
-    return [check_input(a, i, s, p) for (a, i, s), p in zip(arrays, params, strict=True)]
+        _wrong_count(name, params, len(arrays), names)
+    return [check_input(a, i, s, p, n)
+            for (a, i, s), p, n in zip(arrays, params, names, strict=True)]
 
 
 # ---------------------------------------------------------------------------------------
@@ -399,7 +408,7 @@ def execute(module: ModuleOp, fn: func.FuncOp, inputs: Sequence[np.ndarray]) -> 
         outs = jax_compile(module, fn.sym_name.data)(*inputs)
     except (MissingRule, dtypes.UnsupportedDType) as e:
         raise ToolError(f"{TOOL}: error: {e}") from None
-    return [np.asarray(o) for o in outs]
+    return [np.asarray(as_data(o)) for o in outs]  # PRNG keys as their data
 
 
 def write_outputs(outputs: Sequence[np.ndarray], path: str | None) -> None:
@@ -490,7 +499,8 @@ def run_artifact(args: argparse.Namespace) -> None:
         check_output_path(args.output, entry, len(signature["outputs"]["leaves"]))
         types = [dtypes.tensor_type(tuple(s["shape"]), jax.numpy.dtype(s["dtype"]))
                  for s in signature["inputs"]["leaves"]]
-        inputs = read_inputs(args.input, entry, types)
+        inputs = read_inputs(args.input, entry, types,
+                             [s.get("name") for s in signature["inputs"]["leaves"]])
         if args.passes:
             checked_pipeline(args.passes)  # a bad pipeline: one line, as for IR files
         if wide_dtypes(manifest):  # as for IR files: 64-bit values need JAX's x64 mode
@@ -515,7 +525,8 @@ def run(argv: Sequence[str] | None = None) -> None:
     module, spans = load_module(args.file)
     fn = entry_function(module, entry, args.file)
     check_output_path(args.output, entry, len(fn.function_type.outputs))
-    inputs = read_inputs(args.input, entry, fn.function_type.inputs.data)
+    inputs = read_inputs(args.input, entry, fn.function_type.inputs.data,
+                         argument_names(fn))
     if args.passes:
         run_pipeline(args.passes, module, spans, args.file)
         fn = entry_function(module, entry, args.file)

@@ -9,5 +9,5 @@
 // CHECK-NEXT: array({{\[\[}}0., 2.],
 // CHECK-NEXT:        [4., 6.]], dtype=float32)
 
-// COUNT: tiers-run: error: @main takes 2 input(s) (tensor<2x2xf32>, tensor<f32>), got 1
-// SHAPE: tiers-run: error: input 1 ([1, 2]): expected shape 2x2 (tensor<2x2xf32>), got 2
+// COUNT: tiers-run: error: @main takes 2 input(s) (x: tensor<2x2xf32>, p['k']: tensor<f32>), got 1
+// SHAPE: tiers-run: error: input 1 (x = [1, 2]): expected shape 2x2 (tensor<2x2xf32>), got 2

@@ -24,4 +24,4 @@ func.func @double(%x: tensor<2x2xi32>) -> tensor<2x2xi32> {
 // IOTA-NEXT:       [4, 6]], dtype=int32)
 
 // ENTRY: tiers-run: error: no function @missing in {{.*}}tiers-run.mlir (functions: @main, @double)
-// SHAPE: tiers-run: error: input 1 ([1, 2]): expected shape 3 (tensor<3xf32>), got 2
+// SHAPE: tiers-run: error: input 1 (x = [1, 2]): expected shape 3 (tensor<3xf32>), got 2

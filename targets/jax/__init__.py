@@ -24,12 +24,14 @@ from jax._src.interpreters import mlir
 from jax._src.lib.mlir import ir
 from jax._src.lib.mlir.dialects import func as func_dialect
 from xdsl.dialects import func
-from xdsl.dialects.builtin import FileLineColLoc, ModuleOp
+from xdsl.dialects.builtin import ModuleOp
 
-from tiers.dialects import dtypes, fused, lax, sharding
+from tiers.dialects import fused, sharding
 from tiers.dialects.lax_effects import has_callbacks
 from tiers.targets.jax import hlo
+from tiers.targets.jax.checking import first_invalid
 from tiers.targets.jax.hlo import JAX_JIT, HloEmitter
+from tiers.targets.jax.key_rules import aval_of
 from tiers.targets.jax.rules import EMIT_RULES, RULES
 from tiers.targets.walk import Walker, find_function
 
@@ -104,8 +106,7 @@ class _Program:
     def __init__(self, module: ModuleOp, entry: str, emission: str):
         self.module, self.entry, self.emission = module, entry, emission
         fn = find_function(module, entry)
-        self.out_avals = [core.ShapedArray(lax.shape(t), dtypes.to_numpy(lax.elem(t)))
-                          for t in fn.function_type.outputs]
+        self.out_avals = [aval_of(t) for t in fn.function_type.outputs]
 
 
 hlo_call_p = core.Primitive("tiers_program")
@@ -115,35 +116,19 @@ hlo_call_p.def_abstract_eval(lambda *_, program: program.out_avals)
 
 def _impl(*args: Any, program: _Program) -> list[Any]:
     # Bound outside any trace only by JAX's de-optimized re-run (`jax_debug_nans`/`_infs`
-    # found a NaN in a compiled output): walk the IR op by op, so JAX checks each op's result,
-    # and name the op that made it. (Calling `jax.jit` here again would find the same NaN and
-    # recurse.)
-    try:
-        return list(Walker(program.module, RULES, "jax").call(program.entry, args))
-    except FloatingPointError as e:
-        _name_failing_op(e)
-        raise
-
-
-def _name_failing_op(error: BaseException) -> None:
-    """Add to `error` (raised while walking) the tiers op it came from: its user line, its
-    text and its operands, read from the innermost `Walker.run_block` frame (the walk itself
-    pays nothing for this)."""
-    frame = None
-    tb = error.__traceback__
-    while tb is not None:
-        if tb.tb_frame.f_code is Walker.run_block.__code__:
-            frame = tb.tb_frame
-        tb = tb.tb_next
-    if frame is None or "op" not in frame.f_locals:
-        return
-    op, env = frame.f_locals["op"], frame.f_locals.get("env", {})
-    loc = op.location
-    where = (f"{loc.filename.data}:{loc.line.data}" if isinstance(loc, FileLineColLoc)
-             else "an unknown line")
-    operands = ", ".join(
-        " ".join(repr(env[v]).split())[:80] for v in op.operands if v in env)
-    error.add_note(f"tiers: raised by the op {op.name} from {where} (operands: {operands})")
+    # found a bad value in a compiled output): walk the IR op by op and name the op that made
+    # it, with its user line and operands (checking.py). (Calling `jax.jit` here again would
+    # find the same NaN and recurse.)
+    found = first_invalid(program.module, program.entry, args,
+                          nans=jax.config.jax_debug_nans,  # type: ignore[attr-defined]
+                          infs=jax.config.jax_debug_infs)  # type: ignore[attr-defined]
+    if found is not None:
+        error = FloatingPointError(found.message)
+        for note in found.notes():
+            error.add_note(note)
+        raise error
+    # No op makes one op by op: JAX then says the de-optimized run found none.
+    return list(Walker(program.module, RULES, "jax").call(program.entry, args))
 
 
 hlo_call_p.def_impl(_impl)

@@ -12,14 +12,16 @@ from __future__ import annotations
 from typing import Any
 
 from tiers.dialects import lax
-from tiers.dialects.lax_effects import EFFECT_OPS, jax_params
+from tiers.dialects.lax_effects import EFFECT_OPS, bind_eqn, jax_params
 from tiers.dialects.primitives import primitive
 from tiers.targets.walk import OpRule
 
 
 def bind(op: lax.CallbackOp, *args: Any) -> list[Any]:
     """`op`'s JAX primitive bound on `args` with the op's callback: its results."""
-    return list(primitive(op.PRIMITIVE).bind(*args, **jax_params(op)))
+    prim = op.host.primitive or primitive(op.PRIMITIVE)  # `lax.opaque` holds its own
+    outs = bind_eqn(prim, args, jax_params(op))
+    return list(outs) if prim.multiple_results else [outs]
 
 
 def _rule(op: lax.CallbackOp, *args: Any) -> Any:

@@ -9,12 +9,14 @@ and the text itself is what `tiers-opt -t stablehlo` prints.
 
 How. `HloEmitter` walks one function like `targets/walk.Walker` and writes one StableHLO op
 (or a few) per tiers op, in MLIR's generic form, each with the tiers op's source location as
-`loc(...)`, so XLA's metadata and profiles name the user's lines. Rules are keyed by op class
-(`rules.EMIT_RULES`; a plugin adds its own there), get the emitter, the op and the operand
-names, and return the result names. An op without an emission rule is lowered by JAX from its
-walk rule (`fallback`): one private function per distinct op signature, cached, so it costs a
-JAX trace once per process, not per program. `tests/test_emission.py` lists the ops that take
-that path and cross-checks both emissions.
+`loc(...)`, so XLA's metadata and profiles name the user's lines (`loc(unknown)` where it has
+none: MLIR would locate it in the text). Parameters are located by their names (`loc("x")`)
+and results carry `jax.result_info`, as in JAX's own StableHLO (dialects/names.py). Rules are
+keyed by op class (`rules.EMIT_RULES`; a plugin adds its own there), get the emitter, the op
+and the operand names, and return the result names. An op without an emission rule is lowered
+by JAX from its walk rule (`fallback`): one private function per distinct op signature, cached,
+so it costs a JAX trace once per process, not per program. `tests/test_emission.py` lists the
+ops that take that path and cross-checks both emissions.
 """
 
 from __future__ import annotations
@@ -37,10 +39,11 @@ from xdsl.dialects.builtin import (
     ModuleOp,
     NameLoc,
     TensorType,
+    UnknownLoc,
 )
-from xdsl.ir import Attribute, Block, Operation, Region, SSAValue
+from xdsl.ir import Attribute, Block, BlockArgument, Operation, Region, SSAValue
 
-from tiers.dialects import dtypes, fused, lax
+from tiers.dialects import dtypes, fused, lax, lax_keys, names
 from tiers.dialects.constants import constant_array
 from tiers.targets.walk import OpRule, Walker, find_function
 
@@ -201,14 +204,19 @@ class HloEmitter:
             self.types[a] = t
         self.lines, self.indent, self.loc = [], "    ", ""
         outs = self.block(block, args)
-        self.loc = location_text(fn.location)
         out_types = [self.types[o] for o in outs]
-        head = ", ".join(f"{a}: {t}" for a, t in zip(args, types))
+        # Parameters located by their names (`loc("params['w']")`, as JAX's StableHLO names
+        # them), results named as JAX names them (`jax.result_info`): `dialects/names.py`.
+        head = ", ".join(f"{a}: {t}{_argument_loc(b)}"
+                         for a, t, b in zip(args, types, block.args))
+        results = ", ".join(f"{t} {{jax.result_info = {mlir_string(n)}}}" if n else t
+                            for t, n in zip(out_types, names.result_names(fn)))
         visibility = "" if public else "private "
-        return [f"  func.func {visibility}@{name}({head}) -> ({', '.join(out_types)}) {{",
+        ret = location_text(block.last_op.location) if block.last_op else _UNKNOWN
+        return [f"  func.func {visibility}@{name}({head}) -> ({results}) {{",
                 *self.lines,
-                f"    \"func.return\"({', '.join(outs)}) : ({', '.join(out_types)}) -> ()",
-                "  }"]
+                f"    \"func.return\"({', '.join(outs)}) : ({', '.join(out_types)}) -> (){ret}",
+                f"  }}{location_text(fn.location)}"]
 
     def module_text(self, entry: str) -> str:
         """The module: `@entry` as the public `@main`, the functions it calls private."""
@@ -334,8 +342,13 @@ def _lower_with_jax(name: str, op: Operation, captured: tuple[SSAValue, ...],
 
 def type_text(t: Attribute) -> str:
     """`tensor<2x3xf32>`: xDSL prints builtin types in MLIR's syntax, which StableHLO reads
-    (signless integers are signed, `ui32` unsigned, `i1` bool)."""
-    return _by_identity(_TYPE_TEXTS, t, str)
+    (signless integers are signed, `ui32` unsigned, `i1` bool); a tensor of PRNG keys as its
+    data (`tensor<4x2xui32>` of `tensor<4x!lax.key<"threefry2x32">>`), as JAX lowers keys."""
+    return _by_identity(_TYPE_TEXTS, t, _type_text)
+
+
+def _type_text(t: Attribute) -> str:
+    return str(lax_keys.physical(t))
 
 
 # Texts by attribute identity: hashing an xDSL attribute walks its parameters, which cost more
@@ -431,8 +444,19 @@ def _loc(loc: Attribute) -> str:
     return ""
 
 
+_UNKNOWN = " loc(unknown)"
+
+
+def _argument_loc(arg: BlockArgument) -> str:
+    """` loc("x")` for a parameter: its location, else its name (hand-written `%x`)."""
+    if isinstance(arg.location, UnknownLoc) and arg.name_hint:
+        return f" loc({mlir_string(arg.name_hint)})"
+    return location_text(arg.location)
+
+
 def location_text(loc: Attribute | None) -> str:
-    """` loc(...)` for a tiers op's location, or "" when it has none worth writing."""
+    """` loc(...)` for a tiers op's location (` loc(unknown)` for none: MLIR would give text
+    without one its position in the text), or "" for None."""
     if loc is None:
         return ""
     return _by_identity(_LOC_TEXTS, loc, _loc_text)
@@ -440,7 +464,7 @@ def location_text(loc: Attribute | None) -> str:
 
 def _loc_text(loc: Attribute) -> str:
     inner = _loc(loc)
-    return f" loc({inner})" if inner else ""
+    return f" loc({inner})" if inner else _UNKNOWN
 
 
 # ---------------------------------------------------------------------------------------

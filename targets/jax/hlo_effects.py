@@ -19,10 +19,11 @@ class CallbackInText(NotImplementedError):
 
 
 def _refuse(em: HloEmitter, op: lax.CallbackOp, *operands: str) -> NoReturn:
+    what = (f"holds JAX's primitive {op.host.name!r}" if isinstance(op, lax.OpaqueOp)
+            else f"calls the Python callback {op.host.name!r}")
     raise CallbackInText(
-        f"'{op.name}' calls the Python callback {op.host.name!r}, which StableHLO text cannot "
-        "hold; the JAX target lowers programs with callbacks through JAX (tiers.jit and "
-        "tiers.targets.jax.compile do so by themselves)")
+        f"'{op.name}' {what}, which StableHLO text cannot hold; the JAX target lowers such "
+        "programs through JAX (tiers.jit and tiers.targets.jax.compile do so by themselves)")
 
 
 HLO_EFFECT_RULES: dict[type, EmitRule] = dict.fromkeys(EFFECT_OPS, _refuse)

@@ -21,6 +21,7 @@ from tiers.dialects.constants import constant_array
 from tiers.dialects.primitives import primitive
 from tiers.dialects.sharding import to_mesh, to_spec
 from tiers.targets.jax.effect_rules import EFFECT_RULES
+from tiers.targets.jax.key_rules import KEY_RULES
 from tiers.targets.walk import OpRule
 
 LAX_RULES: dict[type, OpRule] = {}
@@ -276,3 +277,4 @@ _register(lax.WhileOp, _while)
 _register(lax.ScanOp, _scan)
 # Host callbacks (print, debug/pure/io callbacks): their own module.
 LAX_RULES.update(EFFECT_RULES)
+LAX_RULES.update(KEY_RULES)  # lax.random_wrap, random_unwrap (key_rules.py)

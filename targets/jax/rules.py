@@ -19,10 +19,12 @@ from tiers.targets.jax.hlo_lax import HLO_LAX_RULES
 from tiers.targets.jax.hlo_reduce import HLO_REDUCE_RULES
 from tiers.targets.jax.hlo_regions import HLO_REGION_RULES
 from tiers.targets.jax.hlo_windows import HLO_WINDOW_RULES
+from tiers.targets.jax.key_rules import HLO_KEY_RULES
 from tiers.targets.jax.lax_rules import LAX_RULES
 from tiers.targets.walk import OpRule
 
 RULES: dict[type, OpRule] = {**LAX_RULES, **ARRAY_RULES}
 EMIT_RULES: dict[type, EmitRule] = {**HLO_LAX_RULES, **HLO_INDEXING_RULES, **HLO_REDUCE_RULES,
                                     **HLO_WINDOW_RULES, **HLO_REGION_RULES, **HLO_ARRAY_RULES,
-                                    **HLO_EFFECT_RULES, **HLO_COMPLEX_RULES}
+                                    **HLO_EFFECT_RULES, **HLO_COMPLEX_RULES,
+                                    **HLO_KEY_RULES}

@@ -17,6 +17,7 @@ from xdsl.ir import Attribute
 
 from tiers.dialects import dtypes
 from tiers.targets.reference.common import FLOAT_DTYPES
+from tiers.targets.reference.key_rules import key_argument
 from tiers.targets.reference.rules import RULES
 from tiers.targets.walk import Walker, find_function
 
@@ -24,6 +25,7 @@ __all__ = ["RULES", "run", "to_callable"]
 
 
 def _argument(value: Any, want: Attribute, index: int, entry: str) -> np.ndarray:
+    value, want = key_argument(value, want)  # PRNG keys as their data
     if not isinstance(want, TensorType):
         raise TypeError(f"@{entry} argument {index}: the reference target passes tensors only, "
                         f"not {want}")

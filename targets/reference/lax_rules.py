@@ -37,6 +37,7 @@ from tiers.targets.reference.common import (
 )
 from tiers.targets.reference.complex_rules import COMPLEX_RULES, logistic, minmax, sign, sort_keys
 from tiers.targets.reference.effect_rules import EFFECT_RULES
+from tiers.targets.reference.key_rules import KEY_RULES
 from tiers.targets.reference.lax_windows import WINDOW_RULES
 from tiers.targets.reference.special import special as sp
 from tiers.targets.walk import OpRule
@@ -722,3 +723,4 @@ LAX_RULES.update(COMPLEX_RULES)  # real, imag, complex, conj, fft (complex_rules
 _register(lax.ShardingConstraintOp, lambda op, x: x)
 # Host callbacks (print, debug/pure/io callbacks): their own module.
 LAX_RULES.update(EFFECT_RULES)
+LAX_RULES.update(KEY_RULES)  # lax.random_wrap, random_unwrap (key_rules.py)

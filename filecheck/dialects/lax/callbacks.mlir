@@ -6,30 +6,30 @@
 // (Inputs/print_callbacks.py) and never parse back.
 
 // CHECK-LABEL: // imported
-// CHECK:       lax.debug_print "x = {x}" %0 ordered true : tensor<4xf32> -> ()
-// CHECK-NEXT:  lax.debug_callback "print" %0 ordered false : tensor<4xf32> -> ()
-// CHECK-NEXT:  %1 = lax.pure_callback "sin" %0 : tensor<4xf32>
-// CHECK-NEXT:  %2 = lax.pure_callback "cos" %0 : tensor<4xf32>
+// CHECK:       lax.debug_print "x = {x}" %x ordered true : tensor<4xf32> -> ()
+// CHECK-NEXT:  lax.debug_callback "print" %x ordered false : tensor<4xf32> -> ()
+// CHECK-NEXT:  %0 = lax.pure_callback "sin" %x : tensor<4xf32>
+// CHECK-NEXT:  %1 = lax.pure_callback "cos" %x : tensor<4xf32>
 // CHECK:       lax.scan
 // CHECK:         lax.debug_print "step {}" %{{.*}} ordered false : tensor<i32> -> ()
-// CHECK-NEXT:    %{{.*}} = lax.cos %0 : tensor<4xf32>
+// CHECK-NEXT:    %{{.*}} = lax.cos %x : tensor<4xf32>
 // CHECK:         lax.io_callback "log_value" %{{.*}} ordered true : tensor<4xf32>
 
 // The default pipeline drops the unused pure_callback (as JAX does) and hoists `cos` out of
 // the loop, but keeps every other callback, in order, the loop's in the loop.
 // CHECK-LABEL: // optimized
-// CHECK:       lax.debug_print "x = {x}" %0 ordered true : tensor<4xf32> -> ()
-// CHECK-NEXT:  lax.debug_callback "print" %0 ordered false : tensor<4xf32> -> ()
-// CHECK-NEXT:  %1 = lax.pure_callback "sin" %0 : tensor<4xf32>
+// CHECK:       lax.debug_print "x = {x}" %x ordered true : tensor<4xf32> -> ()
+// CHECK-NEXT:  lax.debug_callback "print" %x ordered false : tensor<4xf32> -> ()
+// CHECK-NEXT:  %0 = lax.pure_callback "sin" %x : tensor<4xf32>
 // CHECK-NOT:   lax.pure_callback
-// CHECK:       lax.cos %0
+// CHECK:       lax.cos %x
 // CHECK:       lax.scan
 // CHECK:         lax.debug_print "step {}"
 // CHECK:         lax.io_callback "log_value" %{{.*}} ordered true : tensor<4xf32>
 // CHECK:         lax.yield
 
 // CHECK-LABEL: // generic
-// CHECK:       "lax.pure_callback"(%0) <{callback = #lax.callback<"tanh">}> : (tensor<2xf32>) -> tensor<2xf32>
+// CHECK:       "lax.pure_callback"(%x) <{callback = #lax.callback<"tanh">}> : (tensor<2xf32>) -> tensor<2xf32>
 
 func.func @op_form(%x: tensor<3xf32>) -> tensor<3xf32> {
   lax.debug_print "x = {}" %x ordered false : tensor<3xf32> -> ()

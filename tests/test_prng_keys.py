@@ -1,0 +1,299 @@
+"""Typed PRNG keys (`jax.random.key`) through tiers: as arguments, results and loop carries of
+`tiers.jit` functions, in both emissions of the JAX target and in the reference target, with
+several PRNG implementations, under `jax.vmap`/`jax.grad`, as closed-over constants and in
+eager kernels; and the IR that holds them, `tensor<... x !lax.key<"impl">>` with
+`lax.random_wrap`/`random_unwrap` at the boundary (dialects/lax_keys.py).
+
+filecheck/dialects/lax/keys*.mlir checks the syntax, the verifier and `tiers-run`.
+"""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from xdsl.dialects import func
+from xdsl.dialects.builtin import TensorType
+
+import tiers
+from tiers import pipeline
+from tiers.dialects import lax, lax_keys
+from tiers.frontend import eager
+from tiers.frontend.importer import import_jaxpr
+from tiers.targets import reference
+from tiers.targets.jax import EMISSIONS
+
+tnp = tiers.numpy
+
+
+def is_keys(x) -> bool:
+    return jax.dtypes.issubdtype(x.dtype, jax.dtypes.prng_key)
+
+
+def data(x) -> np.ndarray:
+    """A key array's data (a `tiers.Tensor`'s too), any other array as numpy."""
+    if isinstance(x, tiers.Tensor):
+        x = x.value
+    return np.asarray(jax.random.key_data(x) if is_keys(x) else x)
+
+
+def assert_bits(got, want) -> None:
+    """Equal trees: keys of the same implementation with equal data, other arrays equal bit
+    for bit."""
+    assert jax.tree.structure(got) == jax.tree.structure(want)
+    for g, w in zip(jax.tree.leaves(got), jax.tree.leaves(want), strict=True):
+        assert g.dtype == w.dtype and g.shape == w.shape, (g.dtype, g.shape, w.dtype, w.shape)
+        np.testing.assert_array_equal(data(g), data(w))
+
+
+# -- programs --------------------------------------------------------------------------------
+
+
+def split_and_sample(k, x):
+    """A key in, a new key and numbers out."""
+    k1, k2 = jax.random.split(k)
+    return k1, x + jax.random.normal(k2, x.shape)
+
+
+def per_key(ks):
+    """Key arrays of shape (4,) in and out."""
+    return (jax.vmap(lambda k: jax.random.split(k)[0])(ks),
+            jax.vmap(lambda k: jax.random.uniform(k, (2,)))(ks),
+            jax.vmap(lambda k: jax.random.fold_in(k, 3))(ks), ks[::2].reshape(1, 2))
+
+
+def fori(k, x):
+    """A key threaded through `fori_loop` as a carry, and returned."""
+    def body(i, carry):
+        k, x = carry
+        k, s = jax.random.split(k)
+        return k, x + jax.random.normal(s, x.shape)
+
+    return jax.lax.fori_loop(0, 5, body, (k, x))
+
+
+def scan(k, xs):
+    """Keys carried by `scan` and stacked as its outputs."""
+    def body(k, x):
+        k, s = jax.random.split(k)
+        return k, (s, x * jax.random.uniform(s))
+
+    return jax.lax.scan(body, k, xs)
+
+
+def while_keys(k):
+    def cond(c):
+        return c[1] < 3
+
+    def body(c):
+        return jax.random.split(c[0])[1], c[1] + 1
+
+    return jax.lax.while_loop(cond, body, (k, 0))
+
+
+def identity(k):
+    return k
+
+
+def make_keys(seed):
+    return jax.random.key(seed), jax.random.split(jax.random.key(seed, impl="rbg"), 2)
+
+
+KEY = jax.random.key(0)
+KEYS = jax.random.split(jax.random.key(1), 4)
+X = jnp.linspace(-1.0, 1.0, 3, dtype=jnp.float32)
+
+PROGRAMS = [
+    ("split_and_sample", split_and_sample, (KEY, X)),
+    ("rbg", split_and_sample, (jax.random.key(0, impl="rbg"), X)),
+    ("unsafe_rbg", split_and_sample, (jax.random.key(0, impl="unsafe_rbg"), X)),
+    ("threefry4x32", split_and_sample, (jax.random.key(2, impl="threefry4x32"), X)),
+    ("per_key", per_key, (KEYS,)),
+    ("per_key_rbg", per_key, (jax.random.split(jax.random.key(1, impl="rbg"), 4),)),
+    ("fori", fori, (KEY, X)),
+    ("scan", scan, (KEY, jnp.arange(4.0, dtype=jnp.float32))),
+    ("while", while_keys, (KEY,)),
+    ("identity", identity, (KEYS,)),
+    ("make_keys", make_keys, (np.int32(5),)),
+]
+
+
+@pytest.mark.parametrize("emission", EMISSIONS)
+@pytest.mark.parametrize("name,fn,args", PROGRAMS, ids=[p[0] for p in PROGRAMS])
+def test_matches_jax_jit_bit_for_bit(name, fn, args, emission) -> None:
+    with tiers.config.set_emission(emission):
+        got = tiers.jit(fn)(*args)
+    assert_bits(got, jax.jit(fn)(*args))
+
+
+@pytest.mark.parametrize("pipe", ["O0", "O2"])
+def test_pipelines_keep_keys(pipe) -> None:
+    for fn, args in [(split_and_sample, (KEY, X)), (make_keys, (np.int32(3),)),
+                     (lambda: jax.random.split(jax.random.key(0), 3), ())]:
+        assert_bits(tiers.jit(fn, pipeline=pipe)(*args), jax.jit(fn)(*args))
+
+
+def test_results_are_key_arrays() -> None:
+    k, _ = tiers.jit(split_and_sample)(KEY, X)
+    assert isinstance(k, jax.Array) and k.dtype == KEY.dtype and k.shape == ()
+    assert jax.random.key_impl(k) == jax.random.key_impl(KEY)
+    # The result is a key like any other: JAX's own functions take it.
+    np.testing.assert_array_equal(jax.random.normal(k, (2,)),
+                                  jax.random.normal(jax.jit(split_and_sample)(KEY, X)[0], (2,)))
+
+
+# -- the IR ----------------------------------------------------------------------------------
+
+
+def test_ir_has_key_types_at_the_boundary() -> None:
+    lowered = tiers.jit(split_and_sample).lower(KEY, X)
+    for stage in ("import", "optimized"):
+        text = lowered.as_text(stage)
+        assert 'func.func @main(%k: tensor<!lax.key<"threefry2x32">>, %x: tensor<3xf32>) -> ' \
+            '(tensor<!lax.key<"threefry2x32">>' in text
+        assert '%0 = lax.random_unwrap %k : tensor<!lax.key<"threefry2x32">> -> ' \
+            'tensor<2xui32>' in text
+        main = next(op for op in lowered.compiler_ir(stage).body.block.ops
+                    if isinstance(op, func.FuncOp) and op.sym_name.data == "main")
+        key = lax_keys.KeyType("threefry2x32")
+        assert main.function_type.inputs.data[0] == TensorType(key, [])
+        assert main.function_type.outputs.data[0] == TensorType(key, [])
+        assert 'lax.random_wrap %' in text
+    # StableHLO has no keys: JAX's own text holds their data.
+    assert "tensor<2xui32>" in lowered.as_text()
+
+
+def test_key_arrays_of_other_implementations_print_theirs() -> None:
+    ks = jax.random.split(jax.random.key(0, impl="rbg"), 4)
+    text = tiers.jit(identity).lower(ks).as_text("import")
+    assert 'func.func @main(%k: tensor<4x!lax.key<"rbg">>) -> (tensor<4x!lax.key<"rbg">>' \
+        in text
+    assert '%0 = lax.random_unwrap %k : tensor<4x!lax.key<"rbg">> -> tensor<4x4xui32>' in text
+    assert '%1 = lax.random_wrap %0 : tensor<4x4xui32> -> tensor<4x!lax.key<"rbg">>' in text
+    # Canonicalized, a key passed through is the key.
+    text = tiers.jit(identity).lower(ks).as_text("optimized")
+    assert "lax.random" not in text and 'func.return %k : tensor<4x!lax.key<"rbg">>' in text
+
+
+def test_only_the_public_function_takes_keys() -> None:
+    # A named sub-jaxpr (a private function) takes and returns key data.
+    inner = jax.jit(lambda k: jax.random.split(k)[0])
+    module = import_jaxpr(jax.make_jaxpr(lambda k: inner(k))(KEY))
+    fns = {op.sym_name.data: op for op in module.body.block.ops if isinstance(op, func.FuncOp)}
+    private = [f for name, f in fns.items() if name != "main"]
+    assert private
+    for f in private:
+        assert not any(lax_keys.is_key(t) for t in (*f.function_type.inputs,
+                                                    *f.function_type.outputs))
+    assert lax_keys.is_key(fns["main"].function_type.inputs.data[0])
+    module.verify()
+
+
+def test_physical_types() -> None:
+    assert str(lax_keys.physical(lax_keys.key_tensor("threefry2x32", (4,)))) == \
+        "tensor<4x2xui32>"
+    assert str(lax_keys.physical(lax_keys.key_tensor("rbg", ()))) == "tensor<4xui32>"
+    t = TensorType(lax.elem(lax_keys.key_tensor("rbg", ())), [3])
+    assert lax_keys.physical(t) == lax_keys.physical(lax_keys.key_tensor("rbg", (3,)))
+    f32 = TensorType(lax_keys.UINT32, [2])
+    assert lax_keys.physical(f32) is f32
+
+
+# -- the reference target --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name,fn,args", [p for p in PROGRAMS if p[0] in (
+    "split_and_sample", "per_key", "fori", "identity", "threefry4x32")],
+    ids=["split_and_sample", "threefry4x32", "per_key", "fori", "identity"])
+def test_reference_target_agrees(name, fn, args) -> None:
+    """The reference takes keys (or their data) and gives their data: equal to JAX's, and
+    the numbers drawn from them close (it computes floats in float64)."""
+    module = tiers.jit(fn).lower(*args).compiler_ir("optimized")
+    want = jax.tree.leaves(jax.jit(fn)(*args))
+    for inputs in (args, [data(a) for a in args]):
+        got = reference.run(module, inputs)
+        assert len(got) == len(want)
+        for g, w in zip(got, want, strict=True):
+            if is_keys(w) or np.issubdtype(w.dtype, np.integer):
+                np.testing.assert_array_equal(g, data(w))
+            else:
+                np.testing.assert_allclose(g, w, rtol=1e-5, atol=1e-6)
+
+
+def test_verify_semantics_generates_key_data() -> None:
+    fn = tiers.jit(split_and_sample, debug=pipeline.Debug(verify_semantics=True))
+    assert_bits(fn(KEY, X), jax.jit(split_and_sample)(KEY, X))
+
+
+# -- transformations around tiers.jit ----------------------------------------------------------
+
+
+def test_vmap_over_keys() -> None:
+    ks = jax.random.split(jax.random.key(3), 5)
+    for axes in [(0, None), (0, 0)]:
+        xs = X if axes[1] is None else jnp.stack([X] * 5)
+        got = jax.vmap(tiers.jit(split_and_sample), in_axes=axes)(ks, xs)
+        assert_bits(got, jax.vmap(jax.jit(split_and_sample), in_axes=axes)(ks, xs))
+
+
+def test_grad_with_a_key_argument() -> None:
+    def loss(k, x):
+        return jnp.sum(jnp.sin(x) * jax.random.normal(k, x.shape))
+
+    for argnums in (1, (1,)):
+        got = jax.grad(tiers.jit(loss), argnums=argnums)(KEY, X)
+        assert_bits(got, jax.grad(jax.jit(loss), argnums=argnums)(KEY, X))
+    # And the gradient with respect to the key: float0, as JAX gives it.
+    got = jax.grad(tiers.jit(loss), argnums=0, allow_int=True)(KEY, X)
+    want = jax.grad(jax.jit(loss), argnums=0, allow_int=True)(KEY, X)
+    assert got.dtype == want.dtype and got.shape == want.shape
+
+
+def test_inside_jax_jit_and_value_and_grad() -> None:
+    def step(k, x):
+        k, s = jax.random.split(k)
+        return jnp.sum(x * jax.random.normal(s, x.shape)), k
+
+    got = jax.jit(jax.value_and_grad(tiers.jit(step), argnums=1, has_aux=True))(KEY, X)
+    assert_bits(got, jax.jit(jax.value_and_grad(step, argnums=1, has_aux=True))(KEY, X))
+
+
+# -- keys as constants ----------------------------------------------------------------------
+
+
+def test_closed_over_keys() -> None:
+    k = jax.random.key(11)
+    ks = jax.random.split(jax.random.key(12, impl="rbg"), 3)
+
+    def fn(x):
+        return x + jax.random.normal(k, x.shape), jax.random.split(ks[1]), k
+
+    for _ in range(2):  # a second call finds its compiled program
+        assert_bits(tiers.jit(fn)(X), jax.jit(fn)(X))
+
+
+# -- eager mode -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("mode", ["immediate", "lazy"])
+def test_eager_ops_on_key_tensors(mode) -> None:
+    t = tiers.Tensor(KEYS)
+    mask = jnp.array([True, False, True, False])
+    cases = [(lambda a: tnp.reshape(a, (2, 2)), lambda a: jnp.reshape(a, (2, 2))),
+             (lambda a: a[1], lambda a: a[1]),
+             (lambda a: tnp.concatenate([a, a[::-1]]), lambda a: jnp.concatenate([a, a[::-1]])),
+             (lambda a: tnp.where(mask, a, a[::-1]), lambda a: jnp.where(mask, a, a[::-1])),
+             (lambda a: tiers.random.split(a[0]), lambda a: jax.random.split(a[0])),
+             (lambda a: tiers.random.normal(a[2], (3,)), lambda a: jax.random.normal(a[2], (3,)))]
+    with tiers.config.set_eager_mode(mode):
+        for op, want in cases:
+            got = op(t)
+            assert isinstance(got, tiers.Tensor)
+            assert_bits(got.value, want(KEYS))
+
+
+def test_eager_ops_on_keys_are_compiled_kernels() -> None:
+    kernel = eager.kernel_for(tnp.reshape, tiers.Tensor(KEYS), (2, 2))
+    assert kernel.why_direct == ""
+    assert "lax.random_wrap" in str(kernel.module)
