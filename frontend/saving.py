@@ -16,9 +16,10 @@ An artifact (by convention `NAME.tiers`) is a zip archive holding exactly these 
                       (`jax.export.deserialize(bytes).call(*args)`, args as saved)
 
 SIG is `{"tree": TREE, "leaves": [{"shape": [...], "dtype": "float32", "weak_type": bool,
-"name": str}]}`; a leaf's name is its pytree path as the function names it (`params['w']`, `x`;
-results `result['probs']`, `result`), read from the IR (`dialects/names.py`), which errors on a
-bad argument give.
+"name": str}]}` (a typed PRNG key's dtype is `key<threefry2x32>`, its implementation named); a
+leaf's name is its pytree path as the function names it (`params['w']`, `x`; results
+`result['probs']`, `result`), read from the IR (`dialects/names.py`), which errors on a bad
+argument give.
 TREE encodes the pytree: `{"leaf": i}` (the i-th leaf; leaves are numbered in order),
 `{"tuple": [TREE...]}`, `{"list": [TREE...]}`, `{"dict": [[key, TREE]...]}` (str keys, sorted,
 as JAX orders them) and `{"none": null}`; the inputs' TREE is the tuple of arguments. PLACEMENT
@@ -170,12 +171,33 @@ def decode_tree(tree: Any, leaves: Sequence[Any]) -> Any:
 
 def _leaf_spec(x: Any) -> dict[str, Any]:
     aval = x if isinstance(x, jax.ShapeDtypeStruct | jax.core.ShapedArray) else jax.typeof(x)
-    return {"shape": list(aval.shape), "dtype": np.dtype(aval.dtype).name,
+    return {"shape": list(aval.shape), "dtype": dtype_name(aval.dtype),
             "weak_type": bool(getattr(aval, "weak_type", False))}
 
 
+def dtype_name(dtype: Any) -> str:
+    """A leaf's dtype as the manifest writes it: numpy's name, or `key<impl>` for typed PRNG
+    keys (`jax.random.key`), with the implementation's full name (`key<threefry2x32>`, where
+    JAX prints its short tag, `key<fry>`), as `!lax.key<"threefry2x32">` in the IR."""
+    if jax.dtypes.issubdtype(dtype, jax.dtypes.prng_key):
+        return f"key<{dtype._impl.name}>"
+    return np.dtype(dtype).name
+
+
+def dtype_of(name: str) -> Any:
+    """The dtype `dtype_name` wrote; ValueError for any other text."""
+    impl = re.fullmatch(r"key<([A-Za-z0-9_]+)>", name)
+    if impl is None:
+        return jax.numpy.dtype(name)
+    from jax._src.random import prng  # JAX's key dtypes, by implementation name
+
+    if impl.group(1) not in prng.prngs:
+        raise ValueError(f"unknown PRNG implementation {impl.group(1)!r}")
+    return prng.KeyTy(prng.prngs[impl.group(1)])
+
+
 def _struct(spec: dict[str, Any]) -> jax.ShapeDtypeStruct:
-    return jax.ShapeDtypeStruct(tuple(spec["shape"]), jax.numpy.dtype(spec["dtype"]),
+    return jax.ShapeDtypeStruct(tuple(spec["shape"]), dtype_of(spec["dtype"]),
                                 weak_type=spec["weak_type"])
 
 
@@ -320,11 +342,13 @@ def _check_leaf(leaf: Any, where: str, named: bool) -> None:
     _need(isinstance(shape, list) and all(_is_int(d) and 0 <= d < 2**63 for d in shape),
           f"{where}.shape", "a list of sizes", shape)
     try:
-        ok = isinstance(dtype, str) and jax.numpy.dtype(dtype).name == dtype
-        ok = ok and dtypes.element_type(jax.numpy.dtype(dtype)) is not None
+        ok = isinstance(dtype, str) and dtype_name(dtype_of(dtype)) == dtype
+        ok = ok and (dtype.startswith("key<")
+                     or dtypes.element_type(jax.numpy.dtype(dtype)) is not None)
     except (TypeError, ValueError):  # no dtype, or one the IR lacks (UnsupportedDType)
         ok = False
-    _need(ok, f"{where}.dtype", "a dtype tiers' IR holds (float32, int32, bool, ...)", dtype)
+    _need(ok, f"{where}.dtype", "a dtype tiers' IR holds (float32, int32, bool, key<impl>, ...)",
+          dtype)
     _need(isinstance(leaf["weak_type"], bool), f"{where}.weak_type", "true or false",
           leaf["weak_type"])
 
@@ -364,7 +388,8 @@ def wide_dtypes(manifest: dict[str, Any]) -> list[str]:
     """The 64-bit dtypes of the saved signature (JAX keeps them only with x64 enabled)."""
     sig = manifest["signature"]
     leaves = sig["inputs"]["leaves"] + sig["outputs"]["leaves"]
-    return sorted({s["dtype"] for s in leaves if dtypes.needs_x64(jax.numpy.dtype(s["dtype"]))})
+    return sorted({s["dtype"] for s in leaves if not s["dtype"].startswith("key<")
+                   and dtypes.needs_x64(jax.numpy.dtype(s["dtype"]))})
 
 
 # -- saving --------------------------------------------------------------------------------------
@@ -399,8 +424,7 @@ def save(fn: Callable[..., Any], path: str | os.PathLike, *example_args: Any,
         raise ArtifactError("cannot save a function with static arguments; bind them first "
                             "with functools.partial")
     in_tree, leaves = encode_tree(tuple(example_args))
-    specs = [jax.ShapeDtypeStruct(s["shape"], s["dtype"], weak_type=s["weak_type"])
-             for s in map(_leaf_spec, leaves)]
+    specs = [_struct(s) for s in map(_leaf_spec, leaves)]
     spec_args = decode_tree(in_tree, specs)
     lowered = compiler.lower(*spec_args)
     program = lowered.program
@@ -818,7 +842,7 @@ class Loaded:
 
 
 def _aval(x: Any) -> str:
-    return f"{np.dtype(x.dtype).name}{list(x.shape)}"
+    return f"{dtype_name(x.dtype)}{list(x.shape)}"
 
 
 def _plain(tree: Any) -> str:

@@ -297,3 +297,23 @@ def test_eager_ops_on_keys_are_compiled_kernels() -> None:
     kernel = eager.kernel_for(tnp.reshape, tiers.Tensor(KEYS), (2, 2))
     assert kernel.why_direct == ""
     assert "lax.random_wrap" in str(kernel.module)
+
+
+def test_save_and_load_a_function_of_keys(tmp_path) -> None:
+    """An artifact's signature writes key leaves as `key<impl>`; the
+    loaded function takes and returns key arrays, and refuses keys of another implementation."""
+    from tiers.frontend.saving import SignatureError
+
+    def f(k, x):
+        k1, k2 = jax.random.split(k)
+        return k1, x + jax.random.normal(k2, x.shape)
+
+    key, x = jax.random.key(3), jnp.ones(3)
+    path = tmp_path / "keys.tiers"
+    tiers.save(tiers.jit(f), path, key, x)
+    loaded = tiers.load(path)
+    got, want = loaded(key, x), jax.jit(f)(key, x)
+    np.testing.assert_array_equal(jax.random.key_data(got[0]), jax.random.key_data(want[0]))
+    np.testing.assert_array_equal(got[1], want[1])
+    with pytest.raises(SignatureError, match=r"k must be key<threefry2x32>\[\], got key<rbg>\[\]"):
+        loaded(jax.random.key(3, impl="rbg"), x)
