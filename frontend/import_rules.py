@@ -526,6 +526,20 @@ def _key_select_n(em: Emitter, which: SSAValue, *cases: SSAValue):
     return _build(em, lax.SelectNOp, [which, *(em.broadcast(c, out) for c in cases)])
 
 
+@_key_rule("eq", "ne")
+def _key_compare(em: Emitter, x: SSAValue, y: SSAValue):
+    # k1 == k2 on key arrays: keys are equal when all their data is (JAX compares key data
+    # the same way); != when any of it differs.
+    eq = em.eqn.primitive.name == "eq"
+    big = x if len(lax.shape(x)) >= len(lax.shape(y)) else y  # a single key meets an array
+    x, y = em.broadcast(x, big.type), em.broadcast(y, big.type)  # type: ignore[arg-type]
+    rank, n = len(lax.shape(x)), len(_key_shape(em))
+    bools = TensorType(lax.elem(em.out_type()), lax.shape(x))
+    each = _build(em, lax.EqOp if eq else lax.NeOp, [x, y], result_types=[bools])[0]
+    whole = (lax.ReduceAndOp if eq else lax.ReduceOrOp)(each, range(rank - n, rank))
+    return em.add(whole).results
+
+
 @_key_rule("random_clone")
 def _key_clone(em: Emitter, keys: SSAValue):
     # `jax.random.clone`: a copy of the keys, which only matters to JAX's key reuse checks.

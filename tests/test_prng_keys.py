@@ -96,6 +96,12 @@ def identity(k):
     return k
 
 
+def compare(k1, k2):
+    """`==` and `!=` on keys: whole keys compared, a single key against an array of them."""
+    ks = jax.random.split(k1, 3)
+    return k1 == k2, k1 != k2, ks == ks[1], ks != k2
+
+
 def make_keys(seed):
     return jax.random.key(seed), jax.random.split(jax.random.key(seed, impl="rbg"), 2)
 
@@ -116,6 +122,9 @@ PROGRAMS = [
     ("while", while_keys, (KEY,)),
     ("identity", identity, (KEYS,)),
     ("make_keys", make_keys, (np.int32(5),)),
+    ("compare_equal", compare, (KEY, KEY)),
+    ("compare", compare, (KEY, jax.random.key(7))),
+    ("compare_rbg", compare, (jax.random.key(1, impl="rbg"), jax.random.key(1, impl="rbg"))),
 ]
 
 
