@@ -37,6 +37,8 @@ from jax._src import core, dispatch
 from jax._src.config import trace_context
 from jax._src.interpreters import ad, mlir
 from jax._src.interpreters import partial_eval as pe
+from jax._src.state import discharge as state_discharge
+from jax._src.state.types import AbstractRef
 from xdsl.dialects.builtin import ModuleOp
 
 from tiers import pipeline
@@ -263,6 +265,18 @@ pe.partial_eval_jaxpr_custom_rules[tiers_call_p] = functools.partial(
     pe.closed_call_partial_eval_custom_rule, "call_jaxpr",
     lambda _, __, ___, ____, _____, ______, known, staged: (known, staged))
 pe.dce_rules[tiers_call_p] = pe.dce_jaxpr_closed_call_rule
+
+
+@state_discharge.register_discharge_rule(tiers_call_p)
+def _discharge(in_avals: Any, _: Any, *args: Any, call_jaxpr: core.ClosedJaxpr,
+               **params: Any) -> tuple[tuple, list]:
+    """`jax.Ref` arguments (`jax.new_ref`): closed_call's rule (`discharge.py`), binding
+    tiers_call. The body's reads and writes of a ref become values in and out of the call, so
+    tiers compiles a pure program and JAX writes the new values back into the refs."""
+    discharged, num_outs, fun = state_discharge._cached_closed_jaxpr_discharge(call_jaxpr)
+    outs = tiers_call_p.bind(*args, subfuns=(fun,), call_jaxpr=discharged, **params)
+    values, refs = outs[:num_outs], iter(outs[num_outs:])
+    return tuple(next(refs) if isinstance(a, AbstractRef) else None for a in in_avals), values
 
 
 def _lower(ctx: mlir.LoweringRuleContext, *args: Any, call_jaxpr: core.ClosedJaxpr,

@@ -206,3 +206,18 @@ def test_jax_jit_replaced_by_tiers_jit_never_recurses() -> None:
         with tiers.lazy():
             y = tiers.numpy.cos(t) * 2
         np.testing.assert_allclose(y.numpy(), np.cos(a) * 2, rtol=1e-6)
+
+
+def test_ref_arguments_are_written_in_place_as_under_jax_jit() -> None:
+    """`jax.Ref` arguments (`jax.new_ref`): the function reads and writes them, and the
+    writes land in the caller's refs, call after call, as with `jax.jit`."""
+    def step(acc, x):
+        acc[...] = acc[...] + x * 2
+        return acc[...].sum()
+
+    refs = {jit: jax.new_ref(jnp.zeros(3)) for jit in (jax.jit, tiers.jit)}
+    for jit, ref in refs.items():
+        f = jit(step)
+        totals = [float(f(ref, jnp.arange(3.0))) for _ in range(3)]
+        assert totals == [6.0, 12.0, 18.0], jit
+        np.testing.assert_array_equal(ref[...], [0.0, 6.0, 12.0])
