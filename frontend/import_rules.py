@@ -30,7 +30,7 @@ from xdsl.ir import Attribute, Block, Region, SSAValue
 
 from tiers.dialects import lax, params, sharding
 from tiers.dialects.lax_effects import HostCallback
-from tiers.dialects.primitives import remember
+from tiers.dialects.primitives import primitive, remember
 from tiers.dialects.syntax import group
 from tiers.frontend.emitter import (
     Emitter,
@@ -653,6 +653,10 @@ def generic_rule(em: Emitter, *args: SSAValue):
     name = prim.name
     remember(prim)
     try:
+        if primitive(name) is not prim:
+            # Another primitive has this name (libraries reuse names): `lax.generic` names
+            # its primitive, so only `lax.opaque`, which holds it, can tell them apart.
+            raise params.NotPlainData(f"another primitive is also named {name!r}")
         attrs = params.params_to_attr(em.params)
     except params.NotPlainData as e:
         lowering = lowering_function(prim)

@@ -427,3 +427,21 @@ def test_shard_map_runs_in_tiers_jit_under_grad_and_vmap() -> None:
     _close(jax.grad(lambda a: tiers.jit(f)(a).sum())(x), jax.grad(lambda a: f(a).sum())(x))
     xs = jnp.stack([x, x + 1.0])
     _close(jax.vmap(tiers.jit(f))(xs), jax.vmap(jax.jit(f))(xs))
+
+
+def _same_name(scale: float) -> Any:
+    """A primitive named like another, with plain params and its own lowering."""
+    prim = jcore.Primitive("tiers_test_same_name")
+    prim.def_impl(lambda x, k: x * scale * k)
+    prim.def_abstract_eval(lambda x, k: jax.core.ShapedArray(x.shape, x.dtype))
+    jmlir.register_lowering(prim, jmlir.lower_fun(lambda x, k: x * scale * k, False))
+    return prim
+
+
+def test_two_primitives_of_one_name_are_never_confused() -> None:
+    """Libraries reuse primitive names (equinox's tests make several "newprim"s): the second
+    one met must not run as the first (a wrong number), so it is held as itself."""
+    first, second = _same_name(2.0), _same_name(10.0)
+    x = jnp.arange(3.0)
+    _close(tiers.jit(lambda a: first.bind(a, k=1.0))(x), 2 * x)
+    _close(tiers.jit(lambda a: second.bind(a, k=1.0))(x), 10 * x)
