@@ -265,6 +265,21 @@ def set_emission(emission: str) -> Setting:
     return Setting(restore)
 
 
+def set_retrace_warnings(flag: bool = True) -> Setting:
+    """Raise a `RetraceWarning` (a `UserWarning`, under the `warnings` filters) when a
+    `tiers.jit` function keeps being compiled again, once per function (`TIERS_RETRACE_WARNINGS=1`
+    sets it at start-up). Off by default: `jax.jit` warns of nothing, and a library's test
+    suite that turns warnings into errors must pass as it does on `jax.jit`; the same advice
+    is logged on `tiers.retrace` either way."""
+    flag = _flag(flag, "tiers.config.set_retrace_warnings")
+    previous, SETTINGS.retrace_warnings = SETTINGS.retrace_warnings, flag
+
+    def restore() -> None:
+        SETTINGS.retrace_warnings = previous
+
+    return Setting(restore)
+
+
 def check_nans(flag: bool = True) -> Setting:
     """Check every compiled result for NaNs; on one, re-run op by op and raise JAX's
     `FloatingPointError` at the user's line, naming the tiers op that made it, its text and

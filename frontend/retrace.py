@@ -13,11 +13,13 @@ The advice fits the argument: a static argument whose value keeps changing shoul
 dynamic (traced) one; a changing shape should be padded or bucketed; a dtype cast once; a
 Python scalar that alternates with an array passed as an array every time.
 
-After `WARN_AFTER` retraces of one function a `RetraceWarning` names the argument that keeps
-changing: once per function, at the user's line. It is a plain `UserWarning` subclass, so the
-standard `warnings` filters control it (`warnings.filterwarnings("ignore",
-category=RetraceWarning)`, `-W ignore::tiers.frontend.retrace.RetraceWarning`, pytest's
-`filterwarnings`); a filter that turns it into an error fails the one call that retraced.
+After `WARN_AFTER` retraces of one function, the argument that keeps changing is named with
+its advice, once per function, at the user's line: logged at WARNING on `tiers.retrace`, and,
+when asked for (`tiers.config.set_retrace_warnings(True)`, `TIERS_RETRACE_WARNINGS=1`), raised
+as a `RetraceWarning` too. That is opt-in because `jax.jit` warns of nothing: libraries' test
+suites turn warnings into errors (flax's and equinox's did, failing 175 tests that pass on
+`jax.jit`). `RetraceWarning` is a plain `UserWarning` subclass, under the standard `warnings`
+filters; a filter that turns it into an error fails the one call that retraced.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from typing import Any
 import jax
 
 from tiers.frontend.errors import user_stacklevel
+from tiers.pipeline.config import SETTINGS
 
 logger = logging.getLogger("tiers.retrace")
 WARN_AFTER = 8
@@ -151,10 +154,13 @@ class RetraceLog:
                 self.warned = True
                 culprit, times = self.changed.most_common(1)[0]
                 self.last = sig  # kept even if a filter turns the warning into an error
-                warnings.warn(
-                    f"tiers.jit({self.name}) was compiled {self.retraces + 1} times; "
-                    f"'{culprit}' changed {times} times: {advice(self.examples[culprit])}.",
-                    RetraceWarning, stacklevel=level)
+                text = (f"tiers.jit({self.name}) was compiled {self.retraces + 1} times; "
+                        f"'{culprit}' changed {times} times: {advice(self.examples[culprit])}.")
+                frame = sys._getframe(level - 1)  # the user's line `warnings.warn` would name
+                logger.warning("tiers: %s:%d: %s", frame.f_code.co_filename, frame.f_lineno,
+                               text, stacklevel=level)
+                if SETTINGS.retrace_warnings:
+                    warnings.warn(text, RetraceWarning, stacklevel=level)
         self.last = sig
 
     def _log(self, changes: list[str], level: int) -> None:

@@ -13,6 +13,7 @@ path reads it directly). Each environment variable is read once, here, when tier
 | `TIERS_EAGER=lazy` | `eager_mode` | eager ops record a pending program (`immediate` or `lazy`) |
 | `TIERS_LOGS=compile,cache` | `logs` | compile logs on stderr (report.py names them) |
 | `TIERS_TRACEBACK_FILTERING=off` | `filter_tiers_frames` | tracebacks show tiers' frames too |
+| `TIERS_RETRACE_WARNINGS=1` | `retrace_warnings` | a function that keeps recompiling warns |
 
 Users change settings through `tiers.config` (frontend/config.py), whose setters also restore
 the previous value as context managers. `generation` counts changes of the plugin set
@@ -40,7 +41,8 @@ class Settings:
 
     __slots__ = ("eager_pipeline", "eager_cache_size", "debug", "reproducer_dir",
                  "verify_each", "run_eagerly", "emission", "generation", "cache_dir",
-                 "eager_mode", "lazy_limit", "logs", "filter_tiers_frames")
+                 "eager_mode", "lazy_limit", "logs", "filter_tiers_frames",
+                 "retrace_warnings")
 
     def __init__(self, environ: Mapping[str, str]) -> None:
         self.eager_pipeline = "default"  # pipeline text of eager kernels (tiers.config)
@@ -65,6 +67,9 @@ class Settings:
         # shows them (JAX's own frames follow JAX_TRACEBACK_FILTERING).
         self.filter_tiers_frames = (
             (environ.get("TIERS_TRACEBACK_FILTERING") or "").strip().lower() != "off")
+        # A function that keeps recompiling raises a `RetraceWarning` (frontend/retrace.py):
+        # opt-in, as `jax.jit` warns of nothing and strict test suites make warnings errors.
+        self.retrace_warnings = _flag(environ.get("TIERS_RETRACE_WARNINGS"))
 
 
 SETTINGS = Settings(os.environ)

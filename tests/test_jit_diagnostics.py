@@ -49,10 +49,11 @@ def test_dtype_and_structure_changes_are_described() -> None:
 def test_repeated_retraces_warn_once_naming_the_argument(monkeypatch) -> None:
     monkeypatch.setattr(retrace, "WARN_AFTER", 3)
     f = tiers.jit(lambda x: x + 1)
-    with pytest.warns(retrace.RetraceWarning, match="'x' changed 3 times"):
-        for n in range(1, 5):
-            f(jnp.ones(n))
-    f(jnp.ones(9))  # no second warning (pytest -W error would fail on one)
+    with tiers.config.set_retrace_warnings(True):  # opt-in (frontend/retrace.py says why)
+        with pytest.warns(retrace.RetraceWarning, match="'x' changed 3 times"):
+            for n in range(1, 5):
+                f(jnp.ones(n))
+        f(jnp.ones(9))  # no second warning (pytest -W error would fail on one)
 
 
 def test_python_if_on_traced_value_points_at_user_line() -> None:
@@ -114,7 +115,7 @@ def test_an_error_in_a_nested_tiers_jit_names_the_inner_line() -> None:
 def test_retrace_warning_names_the_callers_line(monkeypatch) -> None:
     monkeypatch.setattr(retrace, "WARN_AFTER", 2)
     f = tiers.jit(lambda x: x + 1)
-    with warnings.catch_warnings(record=True) as caught:
+    with warnings.catch_warnings(record=True) as caught, tiers.config.set_retrace_warnings():
         warnings.simplefilter("always")
         for n in range(1, 6):
             f(jnp.ones(n))  # MARK-CALL
@@ -127,11 +128,28 @@ def test_retrace_warning_names_the_callers_line(monkeypatch) -> None:
 def test_retrace_warning_obeys_the_warnings_filters(monkeypatch) -> None:
     monkeypatch.setattr(retrace, "WARN_AFTER", 2)
     f = tiers.jit(lambda x: x * 2)
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), tiers.config.set_retrace_warnings():
         warnings.simplefilter("error")  # a strict test suite
         warnings.filterwarnings("ignore", category=retrace.RetraceWarning)
         for n in range(1, 6):
             np.testing.assert_allclose(f(jnp.ones(n)), 2 * np.ones(n))
+
+
+def test_by_default_a_function_that_keeps_recompiling_is_logged_not_warned(
+        monkeypatch, caplog) -> None:
+    """`jax.jit` warns of nothing, so by default neither does tiers: a strict suite (every
+    warning an error) passes; the advice is logged once at WARNING, at the caller's line."""
+    monkeypatch.setattr(retrace, "WARN_AFTER", 2)
+    f = tiers.jit(lambda x: x - 1)
+    with warnings.catch_warnings(), caplog.at_level(logging.WARNING, logger="tiers.retrace"):
+        warnings.simplefilter("error")
+        for n in range(1, 6):
+            np.testing.assert_allclose(f(jnp.ones(n)), np.zeros(n))  # MARK-LOGGED
+    told = [r for r in caplog.records if "'x' changed" in r.getMessage()]
+    assert len(told) == 1 and "pad or bucket" in told[0].getMessage()
+    lines = pathlib.Path(__file__).read_text().splitlines()
+    line = next(i for i, text in enumerate(lines, 1) if "# MARK-LOGGED" in text)
+    assert (told[0].pathname, told[0].lineno) == (__file__, line)
 
 
 def test_debug_nans_names_the_users_op_and_line() -> None:

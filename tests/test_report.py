@@ -186,7 +186,7 @@ def test_retrace_advice_fits_the_argument() -> None:
 def test_retrace_warning_tells_a_changing_static_argument_to_become_dynamic(monkeypatch) -> None:
     monkeypatch.setattr(retrace, "WARN_AFTER", 2)
     g = tiers.jit(lambda x, n: x * n, static_argnums=1)
-    with warnings.catch_warnings(record=True) as caught:
+    with warnings.catch_warnings(record=True) as caught, tiers.config.set_retrace_warnings():
         warnings.simplefilter("always")
         for n in range(4):
             g(jnp.ones(2), n)
