@@ -29,9 +29,7 @@ from xdsl.utils.exceptions import VerifyException
 
 from tiers.dialects import syntax
 from tiers.dialects.dtypes import is_bool, is_complex, is_float
-from tiers.dialects.lax import elem, int_attr, ints, shape
-
-Tensor = TensorType[Attribute]
+from tiers.dialects.lax import Tensor, elem, int_attr, ints, shape
 
 
 def float_attr(value: float) -> FloatAttr:
@@ -398,7 +396,9 @@ class AttentionOp(ArrayOp):
 def all_ops() -> list[type[ArrayOp]]:
     """Every op class of the dialect (for rule tables and their coverage test)."""
     return [v for v in globals().values()
-            if isinstance(v, type) and issubclass(v, ArrayOp) and "name" in v.__dict__]
+            # `ArrayOp in __mro__`, not issubclass: IRDL op classes are ABCs, and each
+            # negative ABC check walks all subclasses of ArrayOp, caching weak references.
+            if isinstance(v, type) and ArrayOp in v.__mro__ and "name" in v.__dict__]
 
 
 Array = Dialect("array", [*all_ops()], [])

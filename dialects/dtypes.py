@@ -8,6 +8,14 @@ from numpy.typing import DTypeLike
 from xdsl.dialects.builtin import (
     BFloat16Type,
     ComplexType,
+    Float8E3M4Type,
+    Float8E4M3B11FNUZType,
+    Float8E4M3FNType,
+    Float8E4M3FNUZType,
+    Float8E4M3Type,
+    Float8E5M2FNUZType,
+    Float8E5M2Type,
+    Float8E8M0FNUType,
     Float16Type,
     Float32Type,
     Float64Type,
@@ -17,9 +25,14 @@ from xdsl.dialects.builtin import (
 )
 from xdsl.ir import Attribute
 
+# The 8-bit float formats of JAX (`jnp.float8_*`, numpy dtypes from ml_dtypes), as MLIR's and
+# StableHLO's builtin `f8E4M3FN`, ... types.
+Float8 = (Float8E4M3FNType | Float8E5M2Type | Float8E4M3FNUZType | Float8E5M2FNUZType
+          | Float8E4M3B11FNUZType | Float8E4M3Type | Float8E3M4Type | Float8E8M0FNUType)
 # Every element type tiers' IR uses (all of them valid in a dense elements attribute).
 # Complex numbers are builtin `complex<f32>` / `complex<f64>`, as in MLIR and StableHLO.
-Element = IntegerType | Float16Type | BFloat16Type | Float32Type | Float64Type | ComplexType
+Element = (IntegerType | Float16Type | BFloat16Type | Float32Type | Float64Type | ComplexType
+           | Float8)
 
 _BY_NAME: dict[str, Element] = {
     "bool": IntegerType(1),
@@ -37,14 +50,27 @@ _BY_NAME: dict[str, Element] = {
     "float64": Float64Type(),
     "complex64": ComplexType(Float32Type()),
     "complex128": ComplexType(Float64Type()),
+    "float8_e4m3fn": Float8E4M3FNType(),
+    "float8_e5m2": Float8E5M2Type(),
+    "float8_e4m3fnuz": Float8E4M3FNUZType(),
+    "float8_e5m2fnuz": Float8E5M2FNUZType(),
+    "float8_e4m3b11fnuz": Float8E4M3B11FNUZType(),
+    "float8_e4m3": Float8E4M3Type(),
+    "float8_e3m4": Float8E3M4Type(),
+    "float8_e8m0fnu": Float8E8M0FNUType(),
 }
+# The numpy dtypes of the float8 formats, in the order of `_BY_NAME`.
+FLOAT8_DTYPES: tuple[np.dtype, ...] = tuple(
+    np.dtype(getattr(ml_dtypes, n)) for n in _BY_NAME if n.startswith("float8_"))
+# numpy has no bfloat16 or float8: ml_dtypes' dtypes are JAX's (`jnp.bfloat16 is
+# ml_dtypes.bfloat16`).
 _BY_TYPE: dict[Attribute, np.dtype] = {
-    t: np.dtype(ml_dtypes.bfloat16 if n == "bfloat16" else n) for n, t in _BY_NAME.items()
+    t: np.dtype(getattr(ml_dtypes, n, n)) for n, t in _BY_NAME.items()
 }
 
 
 class UnsupportedDType(TypeError):
-    """A dtype tiers' IR has no element type for (float8, int4, PRNG keys, ...)."""
+    """A dtype tiers' IR has no element type for (int4, float4, PRNG keys, ...)."""
 
 
 def element_type(dtype: DTypeLike) -> Element:
@@ -92,8 +118,29 @@ def needs_x64(dtype: DTypeLike) -> bool:
 
 
 def is_float(element: Attribute) -> bool:
-    """Real floating point (complex excluded)."""
-    return isinstance(element, Float16Type | BFloat16Type | Float32Type | Float64Type)
+    """Real floating point (complex excluded; bfloat16 and the float8 formats included)."""
+    return isinstance(element, Float16Type | BFloat16Type | Float32Type | Float64Type | Float8)
+
+
+def is_float8(element: Attribute) -> bool:
+    """One of the 8-bit float formats (`f8E4M3FN`, `f8E5M2`, ...)."""
+    return isinstance(element, Float8)
+
+
+# The formats JAX's `dtypes.supports_inf` says have no infinities (float8_e8m0fnu has none
+# either, but JAX treats it as having them: its -inf becomes NaN, as in XLA).
+_NO_INF = frozenset(np.dtype(getattr(ml_dtypes, n)) for n in (
+    "float8_e4m3fn", "float8_e4m3fnuz", "float8_e5m2fnuz", "float8_e4m3b11fnuz"))
+
+
+def infinity(dtype: DTypeLike, sign: int = 1) -> float:
+    """`sign` * inf, or for a format without infinities its finite extreme of that sign: the
+    identities of max and min reductions (JAX's `lax._get_max_identity`/`_get_min_identity`)."""
+    d = np.dtype(dtype)
+    if d in _NO_INF:
+        info = ml_dtypes.finfo(d)
+        return float(info.max if sign > 0 else info.min)
+    return sign * float("inf")
 
 
 def is_complex(element: Attribute) -> bool:

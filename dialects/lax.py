@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Sequence
-from typing import ClassVar, Self
+from typing import ClassVar, Self, TypeVar, cast
 
 import numpy as np
 from numpy.typing import ArrayLike, DTypeLike
@@ -1753,7 +1753,18 @@ class ShardingConstraintOp(LaxOp):
 def all_ops() -> list[type[LaxOp]]:
     """Every op class of the dialect (for rule tables and their coverage test)."""
     return [v for v in globals().values()
-            if isinstance(v, type) and issubclass(v, LaxOp) and "name" in v.__dict__]
+            # `LaxOp in __mro__`, not issubclass: IRDL op classes are ABCs, and each
+            # negative ABC check walks all subclasses of LaxOp, caching weak references.
+            if isinstance(v, type) and LaxOp in v.__mro__ and "name" in v.__dict__]
+
+
+_Kind = TypeVar("_Kind", bound=LaxOp)
+
+
+def ops_of_kind(kind: type[_Kind]) -> list[type[_Kind]]:
+    """The op classes of a family (`ReduceOp`, `ElementwiseOp`, ...), for rule tables. Read
+    from `__mro__` for the reason `all_ops` gives."""
+    return [cast(type[_Kind], c) for c in all_ops() if kind in c.__mro__]
 
 
 Lax = Dialect("lax", [*all_ops(), YieldOp], [CallbackAttr, KeyType])

@@ -14,13 +14,16 @@ from typing import ClassVar
 
 from xdsl.dialects.builtin import DenseArrayBase, IntegerAttr, TensorType, i1, i64
 from xdsl.ir import Attribute, Operation, SSAValue
+from xdsl.irdl import irdl_to_attr_constraint
 from xdsl.pattern_rewriter import RewritePattern
 from xdsl.traits import HasCanonicalizationPatternsTrait
 from xdsl.utils.exceptions import VerifyException
 
 from tiers.dialects import syntax
 
-Tensor = TensorType[Attribute]
+# Any tensor, as the constraint IRDL makes of `TensorType[Attribute]`: made once here, since
+# IRDL would derive it again for each of the ~250 operands and results that name it.
+Tensor = irdl_to_attr_constraint(TensorType[Attribute])
 
 
 def ints(values: Sequence[int]) -> DenseArrayBase:

@@ -16,7 +16,7 @@ import math
 from typing import Any
 
 import numpy as np
-from jax.extend import core as jcore
+from jax._src import core as jcore  # not jax.extend's: that package imports Pallas (~15 ms)
 from xdsl.dialects.builtin import (
     ArrayAttr,
     DictionaryAttr,

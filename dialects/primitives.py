@@ -7,7 +7,7 @@ import importlib
 import pkgutil
 from typing import Any
 
-from jax.extend import core as jcore
+from jax._src import core as jcore  # not jax.extend's: that package imports Pallas (~15 ms)
 
 _SEEN: dict[str, Any] = {}
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import importlib.metadata
+import json
 import os
 import threading
 import weakref
@@ -31,7 +31,7 @@ from typing import Any
 
 import jax
 import jaxlib
-import numpy as np
+import xdsl
 from jax._src import config as jax_config
 from jax._src import core, dispatch
 from jax._src.config import trace_context
@@ -44,11 +44,20 @@ from xdsl.dialects.builtin import ModuleOp
 from tiers import pipeline
 from tiers.dialects.lax_effects import has_callbacks
 from tiers.frontend.import_effects import calls_back
-from tiers.frontend.importer import boundary_names, import_jaxpr, user_frame
+from tiers.frontend.importer import import_jaxpr
 from tiers.frontend.nans import deoptimized
+from tiers.frontend.structure import structure_key
 from tiers.passes.collector import gc_paused
 from tiers.pipeline import Debug, Pipeline, report
-from tiers.pipeline.cache import DISK, FORMAT_VERSION, PROGRAMS, Entry, plugin_fingerprint
+from tiers.pipeline.cache import (
+    DISK,
+    FORMAT_VERSION,
+    PROGRAMS,
+    TRACES,
+    Entry,
+    TraceEntry,
+    plugin_fingerprint,
+)
 from tiers.pipeline.config import SETTINGS
 from tiers.targets import jax as jax_target
 from tiers.targets.jax import hlo
@@ -90,57 +99,50 @@ def optimize(module: ModuleOp, closed: core.ClosedJaxpr, options: Options, name:
 
 
 _VERSIONS = f"tiers {__version__}, jax {jax.__version__}, jaxlib {jaxlib.__version__}, " \
-    f"xdsl {importlib.metadata.version('xdsl')}"
+    f"xdsl {xdsl.__version__}"
 
 
 def program_structure(closed: core.ClosedJaxpr, options: Options, name: str) -> str | None:
-    """What decides the optimized program of a traced one, hashed (pipeline/cache.py lists
-    it), or None when a constant cannot be hashed by value."""
-    digest = hashlib.sha256()
-    try:
-        for c in closed.consts:
-            value = np.asarray(c)
-            if value.dtype == object:
-                return None
-            digest.update(f"{value.dtype}{value.shape}".encode())
-            digest.update(np.ascontiguousarray(value).tobytes())
-    except Exception:  # a constant numpy cannot hold (a PRNG key array): no key, no doubt
-        return None
-    # The user's lines become the IR's locations (and XLA's metadata): part of the program.
-    frames = (user_frame(e.source_info) for e in closed.jaxpr.eqns)
-    lines = ";".join(f"{f.file_name}:{f.start_line}:{f.start_column}" if f else "?"
-                     for f in frames)
-    # So do the pytree paths that name `@main`'s parameters and results (a jaxpr prints none).
-    text = "\n".join([_VERSIONS, options.pipeline.text, str(options.verify_each), name,
-                      str(closed.jaxpr), lines, repr(boundary_names(closed))])
-    digest.update(text.encode())
-    return digest.hexdigest()
+    """What decides the optimized program of a traced one, hashed (frontend/structure.py
+    lists it), or None when some part of it cannot be keyed by value (a constant without
+    bytes, a callable param)."""
+    header = repr((_VERSIONS, options.pipeline.text, options.verify_each, name))
+    return structure_key(closed, header)
 
 
 def disk_key(structure: str, options: Options, ctx: mlir.LoweringRuleContext) -> str | None:
     """The key of a program in the persistent cache, or None when the code of a pass cannot
     be told. It covers what a new process can differ in (pipeline/cache.py):
-      - the program's structure (`program_structure`: jaxpr, constants, user lines, pipeline
+      - the program's structure (`program_structure`, frontend/structure.py: every jaxpr at
+        any depth with its constants, params, data flow and user lines, the names, pipeline
         text, verify_each, name, versions of tiers, JAX, jaxlib, xDSL);
+      - the lowering platforms;
+      - the rest of `environment`."""
+    env = environment(options)
+    if env is None:
+        return None
+    text = "\n".join(map(str, [structure, tuple(ctx.module_context.platforms), *env]))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def environment(options: Options) -> list[Any] | None:
+    """What a new process can differ in, whatever the program (None when the code of a pass
+    cannot be told):
       - the entry format's version;
       - the code of the pipeline's passes (`plugin_fingerprint`: tiers' source, xDSL's version,
         each plugin's file bytes);
       - `jax_enable_x64` and the default matmul precision (`hlo.emission_settings`), and the
         plain values of JAX's trace context (what JAX keys its own `jit` caches on);
-      - the lowering platforms, the backend's platform and version, the kinds and number of
-        devices (`jax.devices()`);
+      - the backend's platform and version, the kinds and number of devices (`jax.devices()`);
       - the emission."""
     plugins = plugin_fingerprint(options.pipeline)
     if plugins is None:
         return None
     devices = jax.devices()
     context = [_setting_text(v) for v in trace_context()]
-    text = "\n".join(map(str, [
-        FORMAT_VERSION, structure, plugins, hlo.emission_settings(), context,
-        tuple(ctx.module_context.platforms), devices[0].client.platform,
-        devices[0].client.platform_version, [d.device_kind for d in devices], len(devices),
-        options.emission]))
-    return hashlib.sha256(text.encode()).hexdigest()
+    return [FORMAT_VERSION, plugins, hlo.emission_settings(), context,
+            devices[0].client.platform, devices[0].client.platform_version,
+            [d.device_kind for d in devices], len(devices), options.emission]
 
 
 def _setting_text(value: Any) -> str:
@@ -264,7 +266,20 @@ ad.fancy_transposes[tiers_call_p] = _transpose
 pe.partial_eval_jaxpr_custom_rules[tiers_call_p] = functools.partial(
     pe.closed_call_partial_eval_custom_rule, "call_jaxpr",
     lambda _, __, ___, ____, _____, ______, known, staged: (known, staged))
-pe.dce_rules[tiers_call_p] = pe.dce_jaxpr_closed_call_rule
+
+
+def _dce(used_outputs: list[bool], eqn: core.JaxprEqn) -> tuple[list[bool], Any]:
+    """closed_call's DCE rule. `jax.jit` runs it on every program before lowering, which
+    copies the call's jaxpr: a call keyed before tracing (`PENDING`) stays keyed when the copy
+    computes the same results from the same inputs."""
+    used_inputs, new = pe.dce_jaxpr_closed_call_rule(used_outputs, eqn)
+    pending = PENDING.get(eqn.params["call_jaxpr"])
+    if pending is not None and new is not None and all(used_outputs) and all(used_inputs):
+        PENDING[new.params["call_jaxpr"]] = pending
+    return used_inputs, new
+
+
+pe.dce_rules[tiers_call_p] = _dce
 
 
 @state_discharge.register_discharge_rule(tiers_call_p)
@@ -322,9 +337,11 @@ def _lower_program(ctx: mlir.LoweringRuleContext, args: Sequence[Any],
                 known.texts[key] = text
                 rep.hit("disk (StableHLO text)")
                 rep.lap("emission")
+                store_trace(ctx, call_jaxpr, known, options, None, text)
                 return outs
         disk = disk or ", ".join(_new_reasons(before, DISK.info()["miss_reasons"])) or "miss"
     rep.lap("cache lookup")
+    text = None
     if module is None:
         _missed(rep, known, disk)
         module = MODULES.build(known, call_jaxpr, name, options)
@@ -339,7 +356,31 @@ def _lower_program(ctx: mlir.LoweringRuleContext, args: Sequence[Any],
     outs = jax_target.lower(ctx, module, args, emission=options.emission)
     rep.lap("emission")
     report.count_ops("optimized", module)
+    store_trace(ctx, call_jaxpr, known, options, module, text)
     return outs
+
+
+# Call jaxprs bound by a `tiers.jit` call keyed before tracing (frontend/pretrace.py), with
+# that key and the JSON describing the call's results: written to the trace level when lowered.
+PENDING: weakref.WeakKeyDictionary[core.ClosedJaxpr, tuple[str, str]] = (
+    weakref.WeakKeyDictionary())
+
+
+def store_trace(ctx: mlir.LoweringRuleContext, call_jaxpr: core.ClosedJaxpr, known: Known,
+                options: Options, module: ModuleOp | None, text: str | None) -> None:
+    """Write the trace-level entry of `call_jaxpr` if its call was keyed before tracing and
+    its program may be stored (as the disk cache's rules say: no callbacks, StableHLO)."""
+    pending = PENDING.pop(call_jaxpr, None)
+    if pending is None or known.structure is None or options.emission != "stablehlo":
+        return
+    key, described = pending
+    if text is None:
+        if module is None:
+            return
+        text = jax_target.stablehlo_text(module)
+    platforms = list(ctx.module_context.platforms)
+    TRACES.put(key, TraceEntry(json.dumps({**json.loads(described), "platforms": platforms}),
+                               text))
 
 
 def _missed(rep: report.Report, known: Known, disk: str | None) -> None:

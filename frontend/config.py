@@ -344,6 +344,32 @@ def cache_dir() -> str | None:
     return SETTINGS.cache_dir
 
 
+def set_cache_before_trace(flag: bool = True) -> Setting:
+    """Key `tiers.jit` calls before tracing too (`TIERS_CACHE_BEFORE_TRACE=1` at start-up),
+    while a cache folder is set: a call found there skips JAX's trace of the function, so a
+    fresh process starts in about the time of loading its executable.
+
+    The key is the function's code, defaults, closure and the globals it reads, recursively
+    (frontend/fingerprint.py), the static arguments, the arguments' types, the options and
+    the versions. Library modules (installed packages, the standard library) count by name
+    and version: patching one between processes is not seen. Calls whose function reads
+    what cannot be fingerprinted (an object of a user class, ...) are traced as usual;
+    `tiers.cache_info()["traces"]` counts them with the latest reason. As with `jax.jit`,
+    the Python of a call found there does not run: its side effects (prints) are not seen."""
+    previous = SETTINGS.cache_before_trace
+    SETTINGS.cache_before_trace = _flag(flag, "tiers.config.set_cache_before_trace")
+
+    def restore() -> None:
+        SETTINGS.cache_before_trace = previous
+
+    return Setting(restore)
+
+
+def cache_before_trace() -> bool:
+    """Whether `tiers.jit` calls are keyed before tracing (`set_cache_before_trace`)."""
+    return SETTINGS.cache_before_trace
+
+
 def set_logs(names: str | Iterable[str]) -> Setting:
     """Log compile reports on stderr (`TIERS_LOGS` sets them at start-up): "compile" (time
     per stage, op counts per dialect, fused kernels), "cache" (the cache's answer, a miss's

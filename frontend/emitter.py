@@ -106,9 +106,10 @@ Rule = Callable[..., SSAValue | Sequence[SSAValue]]
 
 
 def aval_type(aval: Any) -> TensorType:
-    """The tensor type of a JAX aval; a PRNG key array is typed as its uint32 key data, a
-    float0 array (the tangent of an integer) as bool, as JAX's lowering types both."""
-    if is_key(aval):
+    """The tensor type of a JAX aval; a PRNG key array is typed as its uint32 key data, an
+    array of another extended dtype as its representation (`import_edtypes.py`), a float0
+    array (the tangent of an integer) as bool, as JAX's lowering types them."""
+    if is_extended(aval):
         aval = jax_core.physical_aval(aval)
     if is_float0(aval.dtype):
         return dtypes.tensor_type(tuple(aval.shape), np.bool_)
@@ -119,6 +120,12 @@ def is_float0(dtype: Any) -> bool:
     """Whether `dtype` is JAX's float0, the dtype of tangents of integers and bools (its one
     value, zero, is an all-false bool array in HLO: `mlir._dtype_to_ir_type`)."""
     return isinstance(dtype, np.dtype) and dtype == jax.dtypes.float0
+
+
+def is_extended(aval: Any) -> bool:
+    """Whether `aval` is an array of an extended dtype: PRNG keys, flax's `fp8_meta32`, ..."""
+    dtype = getattr(aval, "dtype", None)
+    return not isinstance(dtype, np.dtype) and jax.dtypes.issubdtype(dtype, jax.dtypes.extended)
 
 
 def is_key(aval: Any) -> bool:

@@ -20,8 +20,8 @@ from typing import Any
 
 import jax
 import jax.numpy as jnp
+from jax._src.core import Primitive  # not jax.extend's: that package imports Pallas (~15 ms)
 from jax.core import ShapedArray
-from jax.extend.core import Primitive
 from jax.interpreters import ad, batching, mlir
 from xdsl.ir import SSAValue
 

@@ -20,9 +20,9 @@ from typing import Any
 import jax
 import numpy as np
 from jax import lax as jlax
+from jax._src import core as jcore  # not jax.extend's: that package imports Pallas (~15 ms)
 from jax._src.random import core as random_core
 from jax._src.random import prng
-from jax.extend import core as jcore
 from xdsl.builder import Builder, InsertPoint
 from xdsl.dialects import func
 from xdsl.dialects.builtin import FloatAttr, StringAttr, TensorType, f64
@@ -68,9 +68,8 @@ def _elementwise(cls: type[lax.LaxOp]) -> Rule:
     return build
 
 
-for _cls in lax.all_ops():
-    if issubclass(_cls, lax.ElementwiseOp) and _cls not in (lax.IntegerPowOp,
-                                                            lax.ReducePrecisionOp):
+for _cls in lax.ops_of_kind(lax.ElementwiseOp):
+    if _cls not in (lax.IntegerPowOp, lax.ReducePrecisionOp):
         LAX_RULES[_cls.PRIMITIVE] = _elementwise(_cls)
 
 
@@ -219,7 +218,7 @@ def _scatter(em: Emitter, x: SSAValue, indices: SSAValue, updates: SSAValue):
     return _build(em, SCATTERS[em.eqn.primitive.name], [x, indices, updates], props)
 
 
-REDUCES = {c.PRIMITIVE: c for c in lax.all_ops() if issubclass(c, lax.ReduceOp)}
+REDUCES = {c.PRIMITIVE: c for c in lax.ops_of_kind(lax.ReduceOp)}
 
 
 @_rule(*REDUCES)
@@ -227,7 +226,7 @@ def _reduce(em: Emitter, x: SSAValue):
     return _build(em, REDUCES[em.eqn.primitive.name], [x], {"axes": lax.ints(em.params["axes"])})
 
 
-CUMULATIVES = {c.PRIMITIVE: c for c in lax.all_ops() if issubclass(c, lax.CumulativeOp)}
+CUMULATIVES = {c.PRIMITIVE: c for c in lax.ops_of_kind(lax.CumulativeOp)}
 
 
 @_rule(*CUMULATIVES)
@@ -236,7 +235,7 @@ def _cumulative(em: Emitter, x: SSAValue):
         "axis": lax.int_attr(em.params["axis"]), "reverse": lax.bool_attr(em.params["reverse"])})
 
 
-WINDOWS = {c.PRIMITIVE: c for c in lax.all_ops() if issubclass(c, lax.WindowOp)}
+WINDOWS = {c.PRIMITIVE: c for c in lax.ops_of_kind(lax.WindowOp)}
 
 
 @_rule(*WINDOWS)
@@ -578,7 +577,11 @@ for _name in ("squeeze", "reshape", "concatenate", "rev", "copy", "jit", "pjit",
     KEY_RULES.setdefault(_name, LAX_RULES[_name])
 
 
+# Layout applies to key arrays unchanged: a partition spec names the key array's dimensions,
+# and on key data the trailing ones it leaves out are replicated, as JAX lays keys out
+# (`KeyTyRules.physical_sharding`); `reshard` keeps the data as it is.
 @_rule("sharding_constraint")
+@_key_rule("sharding_constraint")
 def _sharding_constraint(em: Emitter, x: SSAValue):
     p = em.params
     spec, mesh = getattr(p["sharding"], "spec", None), getattr(p["sharding"], "mesh", None)
@@ -596,6 +599,7 @@ def _sharding_constraint(em: Emitter, x: SSAValue):
 
 
 @_rule("reshard")
+@_key_rule("reshard")
 def _reshard(em: Emitter, x: SSAValue):
     # `jax.sharding.reshard`, and what JAX inserts when it traces on sharded arguments: it
     # moves data, not values. Placement stays with the enclosing `jax.jit`'s shardings (XLA
@@ -660,7 +664,7 @@ def generic_rule(em: Emitter, *args: SSAValue):
         attrs = params.params_to_attr(em.params)
     except params.NotPlainData as e:
         lowering = lowering_function(prim)
-        traced = None if lowering is None else _traced_lowering(em, *lowering, args)
+        traced = None if lowering is None else traced_lowering(em, *lowering, args)
         if traced is not None:
             return traced
         if not _has_lowering(prim):
@@ -706,8 +710,8 @@ def lowering_function(prim: Any) -> tuple[Callable[..., Any], bool] | None:
     return found.pop() if len(found) == 1 else None
 
 
-def _traced_lowering(em: Emitter, fun: Callable[..., Any], multiple_results: bool,
-                     args: Sequence[SSAValue]) -> Any:
+def traced_lowering(em: Emitter, fun: Callable[..., Any], multiple_results: bool,
+                    args: Sequence[SSAValue]) -> Any:
     """The equation as `fun` traced on its operands and params, a private function called;
     None when `fun` binds the primitive again."""
     prim, p = em.eqn.primitive, em.params

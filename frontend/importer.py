@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 from types import FrameType
 from typing import Any
 
+from jax._src import core as jcore  # not jax.extend's: that package imports Pallas (~15 ms)
 from jax._src import source_info_util
-from jax.extend import core as jcore
 from xdsl.builder import Builder, InsertPoint
 from xdsl.dialects import func
 from xdsl.dialects.builtin import (
@@ -35,7 +35,15 @@ from xdsl.ir import Attribute, Block, Region, SSAValue
 
 from tiers.dialects import dtypes, lax, names
 from tiers.frontend import import_keys
-from tiers.frontend.emitter import Emitter, ImportError_, UnsupportedPrimitive, aval_type, is_key
+from tiers.frontend.emitter import (
+    Emitter,
+    ImportError_,
+    UnsupportedPrimitive,
+    aval_type,
+    is_extended,
+    is_key,
+)
+from tiers.frontend.import_edtypes import edtype_rule
 from tiers.frontend.import_rules import KEY_RULES, RULES, generic_rule
 
 _LOCS: dict[tuple[str, int, int], FileLineColLoc] = {}
@@ -117,7 +125,7 @@ class Importer:
     """Imports closed jaxprs into one module; sub-jaxprs become private functions."""
 
     module: ModuleOp = field(default_factory=lambda: ModuleOp([]))
-    _functions: dict[int, tuple[Any, str]] = field(default_factory=dict)
+    _functions: dict[tuple[int, ...], tuple[Any, str]] = field(default_factory=dict)
     _names: set[str] = field(default_factory=set)
     # Call sites being imported, innermost last: (location, "file.py:line"). Equations inside
     # library functions (`jnp.sort`'s jit, a custom_jvp body) carry no user frame, because
@@ -153,11 +161,14 @@ class Importer:
 
     def import_function(self, closed: Any, name: str, private: bool = False) -> str:
         """Add `closed` (a ClosedJaxpr) as a function named like `name`; returns its symbol."""
-        known = self._functions.get(id(closed.jaxpr))
+        # One function per jaxpr and constants: two closed jaxprs may share a jaxpr and
+        # differ in their constants (the key holds both objects, so no id is reused).
+        key = (id(closed.jaxpr), *map(id, closed.consts))
+        known = self._functions.get(key)
         if known is not None:
             return known[1]
         symbol = self._unique(name)
-        self._functions[id(closed.jaxpr)] = (closed.jaxpr, symbol)
+        self._functions[key] = ((closed.jaxpr, closed.consts), symbol)
         jaxpr = closed.jaxpr
         # A public function's key arguments and results keep their key type; inside, and in
         # private functions, keys are their data (`import_keys.py`).
@@ -208,8 +219,10 @@ class Importer:
         for eqn in jaxpr.eqns:
             em = Emitter(self, builder, eqn, self.location(eqn), memo)
             rule = RULES.get(eqn.primitive.name, generic_rule)
-            if any(is_key(v.aval) for v in (*eqn.invars, *eqn.outvars)):
-                rule = KEY_RULES.get(eqn.primitive.name, _unsupported_on_keys)
+            touched = (*eqn.invars, *eqn.outvars)
+            if any(is_extended(v.aval) for v in touched):  # PRNG keys, flax's fp8_meta32, ...
+                rule = (KEY_RULES.get(eqn.primitive.name, _unsupported_on_keys)
+                        if any(is_key(v.aval) for v in touched) else edtype_rule(eqn))
             try:
                 outs = rule(em, *(read(em, a) for a in eqn.invars))
             except ImportError_:

@@ -45,11 +45,10 @@ from typing import Any, Literal, overload
 import jax
 from jax._src import api_util, core
 from jax._src import linear_util as lu_internal
-from jax.extend import linear_util as lu
 from xdsl.dialects.builtin import ModuleOp
 from xdsl.printer import Printer
 
-from tiers.frontend import devices
+from tiers.frontend import devices, pretrace
 from tiers.frontend.call import MODULES, Options, tiers_call_p
 from tiers.frontend.config import PIPELINE, bad_argument, check_pipeline
 from tiers.frontend.errors import (
@@ -58,6 +57,7 @@ from tiers.frontend.errors import (
     explain_carried_type,
     explain_concretization,
 )
+from tiers.frontend.fingerprint import NoKey
 from tiers.frontend.importer import import_jaxpr
 from tiers.frontend.retrace import RetraceLog, signature
 from tiers.frontend.tensor import Tensor
@@ -69,7 +69,13 @@ from tiers.pipeline.dot import module_to_dot, render
 from tiers.targets.jax.hlo import JAX_JIT
 from tiers.targets.walk import find_function
 
-_UNSET: Any = object()  # jax.jit's "not given" (None is a valid sharding there)
+
+class _Unset:
+    def __repr__(self) -> str:  # as the trace cache's key reads it (frontend/pretrace.py)
+        return "unset"
+
+
+_UNSET: Any = _Unset()  # jax.jit's "not given" (None is a valid sharding there)
 
 # JAX's `jit`, captured when tiers is imported (targets/jax/hlo.py): a library that patches or
 # wraps `jax.jit` later (`mock.patch("jax.jit")`, chex's fake/assert-trace wrappers) must not
@@ -128,6 +134,9 @@ class JitFunction:
                 raise ValueError("tiers.jit takes a device or shardings, not both")
             in_shardings = out_shardings = jax.sharding.SingleDeviceSharding(self.device)
         self.in_shardings, self.out_shardings = in_shardings, out_shardings
+        # What else jax.jit is given, for the trace cache's key (frontend/pretrace.py).
+        self.donation = (donate_argnums, donate_argnames, keep_unused, inline,
+                         compiler_options)
         placement = {k: v for k, v in (("in_shardings", in_shardings),
                                        ("out_shardings", out_shardings)) if v is not _UNSET}
         # Parsed and checked once, here: an unknown pass or an order that cannot work on what
@@ -170,22 +179,39 @@ class JitFunction:
     # -- run by JAX on a signature it has not seen ------------------------------------------
     def _bind(self, args: tuple, kwargs: dict) -> Any:
         """Bind `tiers_call` on the user's function: JAX traces it into the call's jaxpr, and
-        tiers compiles that jaxpr when JAX lowers the call (frontend/call.py says why)."""
+        tiers compiles that jaxpr when JAX lowers the call (frontend/call.py says why). With
+        the trace cache on, a call whose key is stored binds its program instead
+        (frontend/pretrace.py)."""
+        key = None
+        if pretrace.active():
+            found, key = self._stored(args, kwargs)
+            if found is not None:
+                return found
+        outs, out_tree = self._bind_flat(args, kwargs)
+        if key is not None:
+            pretrace.store(key, out_tree, outs)
+        with self.info.lock:
+            self.info.traces += 1
+            self.retraces.record(signature(self._fn, args, kwargs, self._static_pos(args),
+                                           self.static_argnames))
+        return self._results(args, kwargs, jax.tree_util.tree_unflatten(out_tree, outs))
+
+    def _bind_flat(self, args: tuple, kwargs: dict) -> tuple[list[Any], Any]:
+        """`tiers_call` bound on the user's function: its results, and their treedef."""
         flat_fn, leaves, out_tree, out_paths = self._flatten(args, kwargs)
         debug_info = self._debug_info(args, kwargs)
         self._check_static_shapes(leaves, debug_info)
         # The results' pytree paths (`result['loss']`), known once traced, go in the call's
         # jaxpr as JAX's jit puts them in its own: they name `@main`'s results.
-        wrapped = lu.wrap_init(flat_fn, debug_info=debug_info).replace_debug_info(
+        wrapped = lu_internal.wrap_init(flat_fn, debug_info=debug_info).replace_debug_info(
             debug_info._replace(result_paths=out_paths))
         with _explained():
             outs = tiers_call_p.bind(*leaves, subfuns=(wrapped,), name=self.name,
                                      options=self.options)
-        with self.info.lock:
-            self.info.traces += 1
-            self.retraces.record(signature(self._fn, args, kwargs, self._static_pos(args),
-                                           self.static_argnames))
-        result = jax.tree_util.tree_unflatten(out_tree(), outs)
+        return outs, out_tree()
+
+    @staticmethod
+    def _results(args: tuple, kwargs: dict, result: Any) -> Any:
         if _has_tensor((args, kwargs)):
             # Called with tiers Tensors (eager style): answer with Tensors. This is decided
             # per signature at trace time (Tensor is a pytree node), so calls with plain
@@ -193,6 +219,37 @@ class JitFunction:
             # that are Tensors already (the function returned some) stay as they are.
             result = jax.tree_util.tree_map(_as_tensor, result, is_leaf=_is_tensor)
         return result
+
+    def _stored(self, args: tuple, kwargs: dict) -> tuple[Any, str | None]:
+        """The call's results from the trace cache (None on a miss), and its key (None when
+        it has none: the reason is counted in `tiers.cache_info()["traces"]`)."""
+        dyn_args, dyn_kwargs = self._dynamic(args, kwargs)
+        leaves, in_tree = jax.tree_util.tree_flatten((dyn_args, dyn_kwargs))
+        try:
+            key = pretrace.call_key(self, args, kwargs, leaves, in_tree)
+        except NoKey as e:
+            pretrace.no_key(str(e))
+            return None, None
+        stored = pretrace.find(key, self._retracer(args, kwargs, in_tree))
+        if stored is None:
+            return None, key
+        outs = pretrace.tiers_cached_p.bind(*leaves, stored=stored)
+        return self._results(args, kwargs, pretrace.results(stored, outs)), key
+
+    def _retracer(self, args: tuple, kwargs: dict, in_tree: Any) -> Callable[..., list[Any]]:
+        """The user's function bound as `tiers_call` on flat dynamic leaves, for the rules of
+        `tiers_cached`: it keeps the static arguments only (not the call's arrays)."""
+        statics = {i: args[i] for i in self._static_pos(args)}
+        count = len(args)
+        static_kwargs = {k: v for k, v in kwargs.items() if k in self.static_argnames}
+
+        def retrace(*leaves: Any) -> list[Any]:
+            d_args, d_kwargs = jax.tree_util.tree_unflatten(in_tree, leaves)
+            rest = iter(d_args)
+            full = tuple(statics[i] if i in statics else next(rest) for i in range(count))
+            return self._bind_flat(full, {**static_kwargs, **d_kwargs})[0]
+
+        return retrace
 
     def _debug_info(self, args: tuple, kwargs: dict) -> Any:
         """JAX's description of this call (the function, its arguments' names)."""
@@ -274,7 +331,8 @@ class JitFunction:
     def trace(self, *args: Any, **kwargs: Any) -> Traced:
         """`jax.jit(f).trace(...)`: JAX's `Traced` (its jaxpr is one `tiers_call`), whose
         `lower()` gives tiers' `Lowered`."""
-        traced = self.jax_trace(*args, **kwargs)
+        with pretrace.bypassed():  # tiers' stages are built from the user's jaxpr
+            traced = self.jax_trace(*args, **kwargs)
         return Traced(traced, Specialization(self, _call_jaxpr(traced.jaxpr), args, kwargs,
                                              jax.sharding.get_abstract_mesh()))
 

@@ -36,7 +36,7 @@ from typing import Any
 
 import jax
 import numpy as np
-from jax.extend.core import jaxpr_as_fun
+from jax._src.core import jaxpr_as_fun  # not jax.extend's: that package imports Pallas (~15 ms)
 
 from tiers import pipeline
 from tiers.frontend import eager

@@ -16,7 +16,7 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 import numpy as np
-from jax.extend.core import jaxpr_as_fun
+from jax._src.core import jaxpr_as_fun  # not jax.extend's: that package imports Pallas (~15 ms)
 from xdsl.dialects.builtin import ModuleOp
 
 from tiers.frontend.config import bad_argument, check_pipeline, eager_pipeline, shown

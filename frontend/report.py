@@ -19,6 +19,7 @@ from typing import Any
 
 from jax._src import pjit
 
+from tiers.frontend import pretrace
 from tiers.frontend.retrace import RetraceLog
 from tiers.pipeline import report
 from tiers.pipeline.report import Report
@@ -32,7 +33,8 @@ def explain(compiler: Any, args: tuple, kwargs: dict) -> Report:
 
     @functools.wraps(compiler._fn)
     def trace(*a: Any, **k: Any) -> Any:
-        return twin._bind(a, k)
+        with pretrace.bypassed():  # the report is of a first call's compile, traced
+            return twin._bind(a, k)
 
     # A `jax.jit` of the same options (JAX's own record of them) on a new function, so JAX's
     # trace, lowering and compile caches, keyed on the function, all miss.

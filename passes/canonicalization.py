@@ -28,8 +28,7 @@ from tiers.passes.statistics import count
 
 # The binary ops with xDSL's `Commutative` trait: a set, read for every value of the program
 # (`has_trait` walks the trait list, ~1.7 us, on the hottest loop of canonicalize).
-_COMMUTATIVE = frozenset(c for c in lax.all_ops()
-                         if issubclass(c, lax.BinaryOp) and c.has_trait(Commutative))
+_COMMUTATIVE = frozenset(c for c in lax.ops_of_kind(lax.BinaryOp) if c.has_trait(Commutative))
 _ORDERED = (lax.MaxOp, lax.MinOp)
 
 
@@ -437,8 +436,7 @@ def _patterns() -> dict[type[Operation], tuple[RewritePattern, ...]]:
     add([lax.ReshapeOp], ReshapeChain())
     add([lax.BroadcastInDimOp], BroadcastChain())
     add([lax.SliceOp], SliceChain())
-    add([c for c in lax.all_ops() if issubclass(c, lax.ReduceOp) and not c.INDEX_RESULT],
-        ReduceUnitAxes())
+    add([c for c in lax.ops_of_kind(lax.ReduceOp) if not c.INDEX_RESULT], ReduceUnitAxes())
     add([lax.SelectNOp], SelectConstantPredicate())
     add(sorted(_COMMUTATIVE, key=lambda c: c.name), SortCommutativeOperands())
     return {cls: tuple(ps) for cls, ps in table.items()}

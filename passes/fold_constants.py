@@ -6,6 +6,10 @@ moves, parts, sign flips, componentwise sums, equality). XLA multiplies, divides
 functions of complex numbers with formulas of its own (its rounding, its handling of infinite
 parts), which numpy's do not reproduce, so such ops stay for XLA to compute.
 
+float8 results fold only where data moves: XLA computes float8 arithmetic in a wider format,
+may keep it there across a fused chain (`xla_allow_excess_precision`) and rounds reductions step
+by step, so a folded constant could differ from what XLA would compute.
+
 `max-elements` bounds the size of a result it materializes (default 1024): folding
 `broadcast_in_dim` of a scalar into a large tensor would trade a cheap op for a large
 constant in the IR and in the executable, so such ops stay. One sweep in program order
@@ -33,17 +37,20 @@ from tiers.targets.reference.rules import RULES
 
 _BF16 = dtypes.to_numpy(dtypes.element_type("bfloat16"))
 
+# Ops that move data without computing: their reference rule gives XLA's bits on any type.
+MOVES: frozenset[type] = frozenset({
+    lax.BroadcastInDimOp, lax.ReshapeOp, lax.SqueezeOp, lax.TransposeOp, lax.RevOp,
+    lax.SliceOp, lax.PadOp, lax.ConcatenateOp, lax.SplitOp, lax.DynamicSliceOp,
+    lax.DynamicUpdateSliceOp, lax.SelectNOp, lax.CopyOp,
+})
 # Ops whose reference rule gives, on complex operands or results, exactly XLA's bits: data
 # movement, real/imag/complex/conj/neg (parts copied or negated), add/sub (one IEEE operation
 # per part, exact through complex128 then rounded: double rounding through 53 bits is innocuous
 # for 24-bit sums), conversions (each part rounded or the real part kept), eq/ne.
-EXACT_COMPLEX: frozenset[type] = frozenset({
-    lax.BroadcastInDimOp, lax.ReshapeOp, lax.SqueezeOp, lax.TransposeOp, lax.RevOp,
-    lax.SliceOp, lax.PadOp, lax.ConcatenateOp, lax.SplitOp, lax.DynamicSliceOp,
-    lax.DynamicUpdateSliceOp, lax.SelectNOp, lax.CopyOp, lax.RealOp, lax.ImagOp,
-    lax.ComplexOp, lax.ConjOp, lax.NegOp, lax.AddOp, lax.AddAnyOp, lax.SubOp,
-    lax.ConvertElementTypeOp, lax.EqOp, lax.NeOp,
-})
+EXACT_COMPLEX: frozenset[type] = MOVES | {
+    lax.RealOp, lax.ImagOp, lax.ComplexOp, lax.ConjOp, lax.NegOp, lax.AddOp, lax.AddAnyOp,
+    lax.SubOp, lax.ConvertElementTypeOp, lax.EqOp, lax.NeOp,
+}
 
 
 def _foldable(op: Operation, max_elements: int) -> bool:
@@ -52,12 +59,16 @@ def _foldable(op: Operation, max_elements: int) -> bool:
         return False
     if type(op) not in RULES or op.regions or not op.has_trait(Pure):
         return False
+    if type(op) is lax.ShardingConstraintOp:
+        return False  # it places its value: a constant in its stead would lose the placement
     for r in op.results:
         t = r.type
         if not isinstance(t, lax.TensorType) or isinstance(t.element_type, lax.KeyType):
             return False  # PRNG keys have no constants: their data does (lax_keys.py)
         if dtypes.to_numpy(t.element_type) == _BF16:
             return False  # xDSL 0.74 has no bf16 dense literal
+        if dtypes.is_float8(t.element_type) and type(op) not in MOVES:
+            return False  # XLA's float8 arithmetic: see the module docstring
         if int(np.prod(t.get_shape())) > max_elements:
             return False
     # Complex numbers: see the module docstring.

@@ -1,15 +1,17 @@
 """The program caches of `tiers.jit`: optimized modules in the process, StableHLO on disk.
 
 In the process. `tiers.jit` keys a traced program by its structure (frontend/call.py,
-`program_structure`): the jaxpr's text, its constants' bytes, the user lines of its equations,
-the pytree paths naming its parameters and results,
-the `Pipeline`, `verify_each`, the function's name and the versions of tiers, JAX, jaxlib and
-xDSL, plus the plugin generation. So the same computation reached through a new function
-object, a `functools.partial` or a re-created closure skips import and passes. Any doubt is a
-miss: a parameter JAX prints by identity (a Python callable) makes the key unique to that
-trace. `PROGRAMS` is bounded (least recently used out first), safe from several threads, and
-counted: hits, misses and each miss's reason ("new" program, "evicted" earlier, "uncached":
-compiled with `Debug` instrumentation, which must see the passes run).
+`program_structure`; frontend/structure.py lists it): the jaxpr walked at every depth
+(primitives by name and identity, params, data flow, literals, avals, effects), its
+constants' bytes, the user lines of its equations at every depth, the pytree paths naming its
+parameters and results, the `Pipeline`, `verify_each`, the function's name and the versions
+of tiers, JAX, jaxlib and xDSL, plus the plugin generation. So the same computation reached
+through a new function object, a `functools.partial` or a re-created closure skips import and
+passes. Any doubt is a miss: a param that is a Python callable or prints an address leaves the
+program without a key ("unhashable"). `PROGRAMS` is bounded (least recently used out first),
+safe from several threads, and counted: hits, misses and each miss's reason ("new" program,
+"evicted" earlier, "uncached": compiled with `Debug` instrumentation, which must see the passes
+run).
 
 On disk (`DISK`, off unless `tiers.config.set_cache_dir` or `TIERS_CACHE_DIR` names a folder).
 An entry is what a new process needs to skip import, passes and emission: the StableHLO text
@@ -38,6 +40,10 @@ counts hits, writes, evictions and misses by reason: "new", "corrupt", "foreign/
 "unreadable", "rejected" (MLIR refused the text), and programs not looked up: "debug",
 "unhashable" (constants without bytes), "pass without source", "walk emission".
 
+The trace level (`TRACES`, `<folder>/traces/<key>.entry`, opt-in: frontend/pretrace.py) keeps
+calls keyed before tracing: the results' types and structure, the lowering platforms and the
+StableHLO, in the same file format with the same checks, bound and eviction.
+
 The compiled executable is JAX's business: while a folder is set, JAX's own persistent
 compilation cache is on in `<folder>/xla` (`use_folder`), with no minimum compile time or size.
 JAX keys it on the StableHLO module, the versions of jax/jaxlib/XLA, the compile options and
@@ -60,6 +66,7 @@ import threading
 import time
 import warnings
 from collections import Counter, OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -122,11 +129,12 @@ class ProgramCache:
             self.misses[reason] += 1
 
     def info(self) -> dict[str, Any]:
-        """Hits, misses, each miss's reason, size, capacity; the disk cache's under "disk"."""
+        """Hits, misses, each miss's reason, size, capacity; the disk cache's under "disk", its
+        trace level's (calls keyed before tracing) under "traces"."""
         with self._lock:
             return {"hits": self.hits, "misses": sum(self.misses.values()),
                     "miss_reasons": dict(self.misses), "size": len(self._entries),
-                    "capacity": self.capacity, "disk": DISK.info()}
+                    "capacity": self.capacity, "disk": DISK.info(), "traces": TRACES.info()}
 
     def clear(self) -> None:
         """Forget every program and the counts (of the disk cache too; its files stay)."""
@@ -136,6 +144,7 @@ class ProgramCache:
             self.hits = 0
             self.misses.clear()
         DISK.clear_counts()
+        TRACES.clear_counts()
 
 
 PROGRAMS = ProgramCache()
@@ -145,7 +154,7 @@ PROGRAMS = ProgramCache()
 
 FORMAT = "tiers-program-cache"
 FORMAT_VERSION = 1
-PROGRAMS_DIR, XLA_DIR = "programs", "xla"  # tiers' entries; JAX's executables
+PROGRAMS_DIR, TRACES_DIR, XLA_DIR = "programs", "traces", "xla"  # tiers'; JAX's executables
 MAX_BYTES = 256 << 20
 MAX_ENTRIES = 4096
 RESCAN_EVERY = 64  # writes of one process between two scans of the folder
@@ -165,6 +174,23 @@ class Entry:
     stablehlo: str
     ir: str
 
+    PARTS = ("stablehlo", "ir")  # the payload's parts, in order
+
+
+@dataclass(frozen=True)
+class TraceEntry:
+    """What the trace level keeps of a call keyed before tracing (frontend/pretrace.py): the
+    results' types and structure and the lowering platforms (`meta`, JSON), and the StableHLO
+    of `@main`."""
+
+    meta: str
+    stablehlo: str
+
+    PARTS = ("meta", "stablehlo")
+
+
+AnyEntry = Entry | TraceEntry
+
 
 class BadEntry(Exception):
     """Why an entry's bytes are not an entry: `reason` for `cache_info`, `why` for the user."""
@@ -174,20 +200,20 @@ class BadEntry(Exception):
         self.reason, self.why = reason, why
 
 
-def encode(key: str, entry: Entry) -> bytes:
+def encode(key: str, entry: AnyEntry) -> bytes:
     """The bytes of entry `key`: a JSON line (format, version, key, sha256, sizes), payload."""
-    hlo, ir = entry.stablehlo.encode(), entry.ir.encode()
-    payload = hlo + ir
+    parts = [getattr(entry, name).encode() for name in entry.PARTS]
+    payload = b"".join(parts)
     header = {"format": FORMAT, "version": FORMAT_VERSION, "key": key, "tiers": __version__,
               "sha256": hashlib.sha256(payload).hexdigest(),
-              "sizes": {"stablehlo": len(hlo), "ir": len(ir)}}
+              "sizes": {name: len(part) for name, part in zip(entry.PARTS, parts, strict=True)}}
     return json.dumps(header, sort_keys=True).encode() + b"\n" + payload
 
 
-def decode(data: bytes, key: str) -> Entry:
-    """The entry in `data`, checked against `key` and its header; `BadEntry` if anything is
-    off ("corrupt": cut short or changed bytes; "foreign/version": another format, version or
-    key)."""
+def decode(data: bytes, key: str, kind: type[AnyEntry] = Entry) -> AnyEntry:
+    """The entry of `kind` in `data`, checked against `key` and its header; `BadEntry` if
+    anything is off ("corrupt": cut short or changed bytes; "foreign/version": another format,
+    version or key)."""
     end = data.find(b"\n", 0, _MAX_HEADER)
     if end < 0:
         raise BadEntry("corrupt", "no header line")
@@ -203,17 +229,21 @@ def decode(data: bytes, key: str) -> Entry:
     if header.get("key") != key:
         raise BadEntry("foreign/version", "stored under another key")
     sizes = header.get("sizes")
-    if not (isinstance(sizes, dict) and set(sizes) == {"stablehlo", "ir"}
+    if not (isinstance(sizes, dict) and set(sizes) == set(kind.PARTS)
             and all(type(n) is int and n >= 0 for n in sizes.values())):
         raise BadEntry("corrupt", "the header's sizes are malformed")
     payload = data[end + 1:]
-    if len(payload) != sizes["stablehlo"] + sizes["ir"]:
-        raise BadEntry("corrupt", f"{len(payload)} bytes of payload, the header says "
-                       f"{sizes['stablehlo'] + sizes['ir']}")
+    total = sum(sizes.values())
+    if len(payload) != total:
+        raise BadEntry("corrupt", f"{len(payload)} bytes of payload, the header says {total}")
     if hashlib.sha256(payload).hexdigest() != header.get("sha256"):
         raise BadEntry("corrupt", "the payload's sha256 differs from the header's")
+    parts, at = [], 0
+    for name in kind.PARTS:
+        parts.append(payload[at:at + sizes[name]])
+        at += sizes[name]
     try:
-        return Entry(payload[:sizes["stablehlo"]].decode(), payload[sizes["stablehlo"]:].decode())
+        return kind(*(part.decode() for part in parts))
     except UnicodeDecodeError:
         raise BadEntry("corrupt", "the payload is not UTF-8") from None
 
@@ -221,23 +251,27 @@ def decode(data: bytes, key: str) -> Entry:
 class DiskCache:
     """Entries by key in `SETTINGS.cache_dir` (see the module docstring); counts in-process."""
 
-    def __init__(self, max_bytes: int = MAX_BYTES, max_entries: int = MAX_ENTRIES) -> None:
+    def __init__(self, max_bytes: int = MAX_BYTES, max_entries: int = MAX_ENTRIES,
+                 kind: type[AnyEntry] = Entry, subfolder: str = PROGRAMS_DIR) -> None:
         self.max_bytes, self.max_entries = max_bytes, max_entries
+        self.kind, self.subfolder = kind, subfolder
         self._lock = threading.Lock()
         self._warned: set[tuple[Any, ...]] = set()  # one warning per bad entry or folder
         self._size: dict[str, tuple[int, int]] = {}  # folder -> (bytes, files), an estimate
         self._writes_since_scan = 0
         self.hits = 0
         self.misses: Counter[str] = Counter()
+        self.details: dict[str, str] = {}  # reason -> what the latest such miss was
         self.writes = 0
         self.evictions = 0
 
-    @staticmethod
-    def path(folder: str, key: str) -> str:
-        return os.path.join(folder, PROGRAMS_DIR, f"{key}.entry")
+    def path(self, folder: str, key: str) -> str:
+        return os.path.join(folder, self.subfolder, f"{key}.entry")
 
-    def get(self, key: str) -> Entry | None:
-        """The entry of `key` in the folder set now, or None (counted, with its reason)."""
+    def get(self, key: str, check: Callable[[Any], Any] | None = None) -> Any:
+        """The entry of `key` in the folder set now, or None (counted, with its reason);
+        with `check`, what `check` makes of the entry, which raises `BadEntry` if the
+        entry's contents are not what tiers writes (then the entry is a bad one)."""
         folder = SETTINGS.cache_dir
         if folder is None:
             return None
@@ -255,7 +289,9 @@ class DiskCache:
             self._miss("unreadable")
             return None
         try:
-            entry = decode(data, key)
+            entry = decode(data, key, self.kind)
+            if check is not None:
+                entry = check(entry)
         except BadEntry as bad:
             self._reject(path, seen, bad)
             self._miss(bad.reason)
@@ -266,7 +302,7 @@ class DiskCache:
             self.hits += 1
         return entry
 
-    def put(self, key: str, entry: Entry) -> None:
+    def put(self, key: str, entry: AnyEntry) -> None:
         """Store `entry` under `key` (atomically); a folder that cannot be written warns once."""
         folder = SETTINGS.cache_dir
         if folder is None:
@@ -303,17 +339,20 @@ class DiskCache:
             self._reject(path, os.stat(path), BadEntry("rejected", why))
         self._miss("rejected")
 
-    def uncached(self, reason: str) -> None:
-        """Count a program compiled without looking on disk (`reason` names why)."""
+    def uncached(self, reason: str, detail: str | None = None) -> None:
+        """Count a program compiled without looking on disk (`reason` names why; `detail`,
+        the latest of its kind, is kept for `info`)."""
         with self._lock:
             self.misses[reason] += 1
+            if detail is not None:
+                self.details[reason] = detail
 
     def trim(self, folder: str) -> None:
         """Scan `folder` (tiers' entries and JAX's executables) and, when over a bound, remove
         the least recently used files until under `_LOW_WATER` of both."""
         files: list[tuple[int, int, str]] = []  # (mtime, size, path)
         now = time.time()
-        for sub in (PROGRAMS_DIR, XLA_DIR):
+        for sub in (PROGRAMS_DIR, TRACES_DIR, XLA_DIR):
             try:
                 listing = list(os.scandir(os.path.join(folder, sub)))
             except OSError:
@@ -354,13 +393,15 @@ class DiskCache:
         with self._lock:
             return {"folder": SETTINGS.cache_dir, "hits": self.hits,
                     "misses": sum(self.misses.values()), "miss_reasons": dict(self.misses),
-                    "writes": self.writes, "evictions": self.evictions,
+                    "miss_details": dict(self.details), "writes": self.writes,
+                    "evictions": self.evictions,
                     "max_bytes": self.max_bytes, "max_entries": self.max_entries}
 
     def clear_counts(self) -> None:
         with self._lock:
             self.hits = self.writes = self.evictions = 0
             self.misses.clear()
+            self.details.clear()
             self._warned.clear()
 
     def _miss(self, reason: str) -> None:
@@ -387,6 +428,7 @@ class DiskCache:
 
 
 DISK = DiskCache()
+TRACES = DiskCache(kind=TraceEntry, subfolder=TRACES_DIR)  # the trace level's entries
 
 
 # -- the folder, and JAX's persistent cache in it -------------------------------------------------
@@ -453,7 +495,7 @@ def plugin_fingerprint(pipeline: Pipeline) -> str | None:
 
 def _provider_print(provider: Provider) -> str | None:
     if provider.name == XDSL:
-        return f"xdsl {importlib.metadata.version('xdsl')}"
+        return f"xdsl {_xdsl_version()}"
     if provider.name == TIERS:
         return f"tiers {__version__} {tiers_source_digest()}"
     if os.path.isabs(provider.origin):  # a plugin file (`load_plugin("x.py")`)
@@ -462,6 +504,12 @@ def _provider_print(provider: Provider) -> str | None:
         module = sys.modules.get(provider.origin.partition(":")[0])
         digest = _file_digest(getattr(module, "__file__", None) or "")
     return None if digest is None else f"{provider.name} {provider.origin} {digest}"
+
+
+def _xdsl_version() -> str:
+    import xdsl  # loaded with tiers: its attribute costs nothing, a metadata scan ~5 ms
+
+    return str(getattr(xdsl, "__version__", None) or importlib.metadata.version("xdsl"))
 
 
 def _file_digest(path: str) -> str | None:
@@ -478,13 +526,20 @@ def tiers_source_digest() -> str:
     """sha256 of tiers' Python source (what `tiers.jit` runs): a checkout edited between two
     runs is another compiler, whatever its version says."""
     if not _SOURCE_DIGEST:
-        root = Path(__file__).resolve().parent.parent
-        digest = hashlib.sha256()
-        files = sorted(root.glob("*.py"))
+        root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+        files = sorted(e.name for e in os.scandir(root)
+                       if e.name.endswith(".py") and e.is_file())
         for floor in ("dialects", "passes", "targets", "pipeline", "frontend"):
-            files += sorted((root / floor).rglob("*.py"))
-        for path in files:
-            digest.update(f"{path.relative_to(root)}\0".encode())
-            digest.update(path.read_bytes())
+            found = []
+            for folder, subfolders, names in os.walk(os.path.join(root, floor)):
+                subfolders[:] = [d for d in subfolders if d != "__pycache__"]
+                rel = os.path.relpath(folder, root)
+                found += [os.path.join(rel, n) for n in names if n.endswith(".py")]
+            files += sorted(found)
+        digest = hashlib.sha256()
+        for rel in files:
+            digest.update(f"{rel}\0".encode())
+            with open(os.path.join(root, rel), "rb") as f:
+                digest.update(f.read())
         _SOURCE_DIGEST.append(digest.hexdigest())
     return _SOURCE_DIGEST[0]

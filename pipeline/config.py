@@ -1,7 +1,8 @@
 """The one home of tiers' process-wide settings, and of the environment variables behind them.
 
 Every setting lives on `SETTINGS` as a plain attribute (a read costs ~30 ns, so the eager hot
-path reads it directly). Each environment variable is read once, here, when tiers is imported:
+path reads it directly). Each environment variable is read once, here, when tiers is imported
+(with no `TIERS_*` variable set, when its API is first used: `__init__.py`):
 
 | variable | setting | meaning |
 |---|---|---|
@@ -10,6 +11,7 @@ path reads it directly). Each environment variable is read once, here, when tier
 | `TIERS_RUN_EAGERLY=1` | `run_eagerly` | start with `tiers.config.run_functions_eagerly(True)` |
 | `TIERS_EMISSION=walk` | `emission` | how the JAX target writes programs (`stablehlo` or `walk`) |
 | `TIERS_CACHE_DIR` | `cache_dir` | the persistent compile cache's folder (unset: none) |
+| `TIERS_CACHE_BEFORE_TRACE=1` | `cache_before_trace` | that cache also keys calls before tracing |
 | `TIERS_EAGER=lazy` | `eager_mode` | eager ops record a pending program (`immediate` or `lazy`) |
 | `TIERS_LOGS=compile,cache` | `logs` | compile logs on stderr (report.py names them) |
 | `TIERS_TRACEBACK_FILTERING=off` | `filter_tiers_frames` | tracebacks show tiers' frames too |
@@ -42,7 +44,7 @@ class Settings:
     __slots__ = ("eager_pipeline", "eager_cache_size", "debug", "reproducer_dir",
                  "verify_each", "run_eagerly", "emission", "generation", "cache_dir",
                  "eager_mode", "lazy_limit", "logs", "filter_tiers_frames",
-                 "retrace_warnings")
+                 "retrace_warnings", "cache_before_trace")
 
     def __init__(self, environ: Mapping[str, str]) -> None:
         self.eager_pipeline = "default"  # pipeline text of eager kernels (tiers.config)
@@ -57,6 +59,8 @@ class Settings:
         # The persistent compile cache's folder; None: off (`tiers.config.set_cache_dir`).
         folder = (environ.get("TIERS_CACHE_DIR") or "").strip()
         self.cache_dir = os.path.abspath(os.path.expanduser(folder)) if folder else None
+        # Its opt-in level keyed before tracing (frontend/pretrace.py): a hit skips the trace.
+        self.cache_before_trace = _flag(environ.get("TIERS_CACHE_BEFORE_TRACE"))
         # How eager ops run (frontend/lazy.py): "immediate" or "lazy"; checked by tiers.config.
         self.eager_mode = (environ.get("TIERS_EAGER") or "immediate").strip().lower()
         self.lazy_limit = 1000  # a pending lazy program runs when it has this many ops

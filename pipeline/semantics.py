@@ -89,11 +89,24 @@ def compare(before: Values, after: Values, rtol: float, atol: float) -> Mismatch
         for o, (a, b) in enumerate(zip(outs_a, outs_b, strict=True)):
             if a.shape != b.shape:
                 return Mismatch(s, o, (), f"shape {a.shape}", f"shape {b.shape}")
-            if a.dtype.kind in "fc" or b.dtype.kind in "fc":
-                ok = np.isclose(a, b, rtol=rtol, atol=atol, equal_nan=True)
+            if _inexact(a) or _inexact(b):
+                ok = np.isclose(_wide(a), _wide(b), rtol=rtol, atol=atol, equal_nan=True)
             else:
                 ok = a == b
             if not np.all(ok):
                 where = tuple(int(i) for i in np.argwhere(~np.asarray(ok))[0])
                 return Mismatch(s, o, where, a[where].item(), b[where].item())
     return None
+
+
+def _inexact(x: np.ndarray) -> bool:
+    """Floats and complex numbers, bfloat16 and float8 included (numpy kind "V", not "f")."""
+    return x.dtype.kind in "fc" or x.dtype in _NARROW
+
+
+def _wide(x: np.ndarray) -> np.ndarray:
+    """bfloat16 and float8 as float64, which numpy's `isclose` computes with."""
+    return x.astype(np.float64) if x.dtype in _NARROW else x
+
+
+_NARROW = frozenset((dtypes.to_numpy(dtypes.element_type("bfloat16")), *dtypes.FLOAT8_DTYPES))

@@ -326,3 +326,70 @@ def test_save_and_load_a_function_of_keys(tmp_path) -> None:
     np.testing.assert_array_equal(got[1], want[1])
     with pytest.raises(SignatureError, match=r"k must be key<threefry2x32>\[\], got key<rbg>\[\]"):
         loaded(jax.random.key(3, impl="rbg"), x)
+
+
+# -- layout: sharding constraints and reshard keep the keys ----------------------------------
+
+
+def _constrained(mesh):
+    """Keys laid out over mesh axis "x" (flax's `with_sharding_constraint` of a state holding
+    its RNG keys), then split and sampled."""
+    from jax.sharding import NamedSharding
+    from jax.sharding import PartitionSpec as P
+
+    def f(ks, x):
+        ks = jax.lax.with_sharding_constraint(ks, NamedSharding(mesh, P("x")))
+        return ks, jax.vmap(lambda k: x + jax.random.normal(k, x.shape))(ks)
+
+    return f
+
+
+def _resharded(ks, x):
+    """`jax.sharding.reshard` of keys (flax nnx's dropout under an explicit mesh)."""
+    from jax.sharding import PartitionSpec as P
+
+    ks = jax.sharding.reshard(ks, P("x"))
+    return ks, jax.vmap(lambda k: jax.random.bernoulli(k, 0.5, x.shape))(ks)
+
+
+def _mesh(n: int, kind: str = "Auto"):
+    axis_type = getattr(jax.sharding.AxisType, kind)
+    return jax.make_mesh((n,), ("x",), axis_types=(axis_type,), devices=jax.devices()[:n])
+
+
+@pytest.mark.parametrize("emission", EMISSIONS)
+def test_sharding_constraint_and_reshard_keep_key_data(emission) -> None:
+    ks = jax.random.split(jax.random.key(4), 4)
+    f = _constrained(_mesh(1))
+    with tiers.config.set_emission(emission):
+        assert_bits(tiers.jit(f)(ks, X), jax.jit(f)(ks, X))
+        with jax.set_mesh(_mesh(1, "Explicit")):
+            assert_bits(tiers.jit(_resharded)(ks, X), jax.jit(_resharded)(ks, X))
+    # The constraint holds the keys' data: its spec names the key dimension, the data's
+    # trailing dimension is left replicated.
+    module = tiers.jit(f).lower(ks, X).program.module
+    op = next(o for o in module.walk() if isinstance(o, lax.ShardingConstraintOp))
+    assert op.operand.type == TensorType(lax.elem(op.operand), [4, 2])
+    assert str(op.spec) == '[["x"]]'
+
+
+def test_sharded_key_tests_in_a_subprocess_with_8_devices() -> None:
+    from conftest import run_with_devices
+
+    run_with_devices(__file__)
+
+
+@pytest.mark.devices
+def test_keys_laid_out_over_devices() -> None:
+    from jax.sharding import NamedSharding
+    from jax.sharding import PartitionSpec as P
+
+    mesh = _mesh(8)
+    ks = jax.device_put(jax.random.split(jax.random.key(5), 8), NamedSharding(mesh, P()))
+    f = _constrained(mesh)
+    got, want = tiers.jit(f)(ks, X), jax.jit(f)(ks, X)
+    assert_bits(got, want)
+    assert got[0].sharding.is_equivalent_to(NamedSharding(mesh, P("x")), 1)
+    assert {s.data.shape for s in got[0].addressable_shards} == {(1,)}
+    with jax.set_mesh(_mesh(8, "Explicit")):
+        assert_bits(tiers.jit(_resharded)(ks, X), jax.jit(_resharded)(ks, X))

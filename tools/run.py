@@ -59,7 +59,8 @@ inputs (one --input per parameter of the entry function, in order):
   FILE.npz              every array of a numpy.savez file, in order (e.g. a tiers-run --output)
   LITERAL[:TYPE]        a number or a nested list: 3, -1.5, true, inf, [1, 2, 3],
                         "[[1, 2], [3, 4]]:f32"; TYPE is an element type as in the IR (f32, f64,
-                        f16, bf16, i1, i8 ... i64, ui8 ... ui64) or a numpy name (float32);
+                        f16, bf16, f8E4M3FN, f8E5M2, ..., i1, i8 ... i64, ui8 ... ui64) or a
+                        numpy name (float32);
                         without TYPE, the value takes the parameter's element type (if it fits)
   zeros | ones | iota   an array of the parameter's type: all 0, all 1, or 0, 1, 2, ... in
                         row-major order

@@ -99,3 +99,14 @@ func.func @not_constant(%x: tensor<4xf32>) -> (tensor<4xf32>, tensor<4xf32>) {
 
 // STATS:      'fold-constants'
 // STATS-NEXT:   (ops folded) 10
+
+// A sharding constraint places its value: it stays on a constant operand (a constant in its
+// stead would lose the placement the program asked for).
+// CHECK-LABEL: func.func @placed
+func.func @placed() -> tensor<4xf32> {
+  %0 = lax.constant dense<0.0> : tensor<4xf32>
+  %1 = lax.sharding_constraint spec [["x"]] %0 mesh {axes = ["x"], shape = array<i64: 1>} : tensor<4xf32>
+  func.return %1 : tensor<4xf32>
+}
+// CHECK:      %[[C:.*]] = lax.constant dense<0.000000e+00> : tensor<4xf32>
+// CHECK-NEXT: %{{.*}} = lax.sharding_constraint spec {{\[}}["x"]] %[[C]]

@@ -29,6 +29,7 @@ from typing import Any
 
 import jax
 import numpy as np
+from jax._src import api as jax_api
 from jax._src.lib.mlir import ir
 from numpy.typing import DTypeLike
 from xdsl.dialects import func
@@ -47,10 +48,11 @@ from tiers.dialects import dtypes, fused, lax, lax_keys, names
 from tiers.dialects.constants import constant_array
 from tiers.targets.walk import OpRule, Walker, find_function
 
-# JAX's own `jit`, captured when tiers is imported: code that replaces `jax.jit` (with
-# `tiers.jit`, as `make compat` does, or a mock) must not send tiers' internal compiles back
-# through itself. Every internal `jit` of tiers is this one.
-JAX_JIT = jax.jit
+# JAX's own `jit`, from where JAX defines it (`jax._src.api`), not the `jax.jit` attribute:
+# code that replaces `jax.jit` (with `tiers.jit`, as `make compat` does, or a mock), before or
+# after tiers loads, must not send tiers' internal compiles back through itself. Every
+# internal `jit` of tiers is this one.
+JAX_JIT = jax_api.jit
 
 EmitRule = Callable[..., "str | Sequence[str]"]
 _TERMINATORS = frozenset({func.ReturnOp, fused.YieldOp, lax.YieldOp})

@@ -38,7 +38,7 @@ from tiers.targets.jax.hlo import (
 _NUMPY = {type_text(dtypes.element_type(d)): np.dtype(d) for d in (
     np.bool_, np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint16, np.uint32,
     np.uint64, np.float16, ml_dtypes.bfloat16, np.float32, np.float64, np.complex64,
-    np.complex128)}
+    np.complex128, *dtypes.FLOAT8_DTYPES)}
 _HALF = (np.dtype(np.float16), np.dtype(ml_dtypes.bfloat16))
 
 

@@ -206,7 +206,17 @@ for _cls, _dir in COMPARE.items():
 def _convert(em: HloEmitter, op: Any, x: str) -> str:
     # Same type: `jax.lax.convert_element_type` binds nothing, the value is itself.
     source, target = _type(op.operands[0]), _out(op)
+    if target.element_type == _E8M0 and isinstance(op.operands[0].owner, lax.ConstantOp):
+        # StableHLO's folder converts a constant to f8E8M0FNU, which has neither zero nor
+        # sign, otherwise than XLA does at run time (0 -> 2**-127, -2 -> 2, not NaN). JAX
+        # converts its constants when tracing, as ml_dtypes and XLA at run time do; so does
+        # this (where tiers inlined a `jit` whose argument was a constant, say).
+        value = constant_of(op.operands[0].owner)
+        return em.constant(np.real(value).astype(dtypes.to_numpy(_E8M0)))
     return x if source == target else convert(em, x, source, target)
+
+
+_E8M0 = dtypes.element_type("float8_e8m0fnu")
 
 
 @_rule(lax.BitcastConvertTypeOp)
@@ -318,14 +328,22 @@ def _split(em: HloEmitter, op: Any, x: str) -> list[str]:
     return outs
 
 
+# The float8 formats JAX multiplies without converting when the operands' formats differ
+# (all but float8_e4m3b11fnuz).
+_MIXED_FP8 = frozenset(dtypes.element_type(d) for d in dtypes.FLOAT8_DTYPES
+                       if d.name != "float8_e4m3b11fnuz")
+
+
 @_rule(lax.DotGeneralOp)
 def _dot_general(em: HloEmitter, op: Any, a: str, b: str) -> str:
     # JAX's `_dot_general_lower` on CPU and GPU: operands of two types are first converted
-    # to the result type, which is the preferred element type; the one precision (tiers keeps
+    # to the result type, which is the preferred element type, unless both are float8 (a
+    # mixed float8 matmul, `_is_fp8_mixed_precision_matmul`); the one precision (tiers keeps
     # the stronger of a pair) applies to both operands.
     t = _out(op)
     ta, tb = _type(op.operands[0]), _type(op.operands[1])
-    if ta.element_type != tb.element_type:
+    if ta.element_type != tb.element_type and not (
+            ta.element_type in _MIXED_FP8 and tb.element_type in _MIXED_FP8):
         a = convert(em, a, ta, TensorType(t.element_type, ta.get_shape()))
         b = convert(em, b, tb, TensorType(t.element_type, tb.get_shape()))
     p = "DEFAULT" if op.precision is None else jlax.Precision(

@@ -35,7 +35,7 @@ def identity(kind: str, element: Any) -> np.ndarray:
     if kind in ("max", "min"):
         sign = -1 if kind == "max" else 1
         if dtypes.is_inexact(element):  # complex: (-inf, 0) for max
-            value: Any = sign * np.inf
+            value: Any = dtypes.infinity(d, sign)
         elif dtypes.is_bool(element):
             value = kind == "min"
         else:

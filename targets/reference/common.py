@@ -2,7 +2,8 @@
 wrapper that casts a rule's outputs to the op's result types and checks their shapes.
 
 Floating-point math runs in float64 (complex in complex128) and is rounded once to the result
-type, so a rule is at least as accurate as XLA. Every rule goes through `checked`, so a rule
+type, so a rule is at least as accurate as XLA; float8 results are rounded through the format
+XLA computes float8 in, as XLA rounds them. Every rule goes through `checked`, so a rule
 that computes the wrong shape fails where it runs rather than later.
 """
 
@@ -17,9 +18,10 @@ from xdsl.ir import Operation, SSAValue
 from tiers.dialects import dtypes, lax
 from tiers.targets.walk import OpRule
 
-# The float dtypes of tiers IR (bf16 is no np.floating subtype, so kinds do not tell).
-FLOAT_DTYPES = frozenset(
-    np.dtype(t) for t in (np.float16, np.float32, np.float64, ml_dtypes.bfloat16))
+# The float dtypes of tiers IR (bf16 and float8 are no np.floating subtypes, so kinds do not
+# tell).
+FLOAT_DTYPES = frozenset(np.dtype(t) for t in (
+    np.float16, np.float32, np.float64, ml_dtypes.bfloat16, *dtypes.FLOAT8_DTYPES))
 
 
 class ReferenceError_(AssertionError):
@@ -41,6 +43,16 @@ def is_complex(x: np.ndarray | np.dtype) -> bool:
     return (x if isinstance(x, np.dtype) else x.dtype).kind == "c"
 
 
+# XLA computes float8 arithmetic in a wider format and rounds each result to float8 (with
+# `xla_allow_excess_precision`, its default, a fused chain of ops may skip the roundings in
+# between): float16 for every format but float8_e8m0fnu, float32 for that one. `finish` rounds
+# a rule's float8 results through the same format, so one elementwise op gives XLA's bits
+# (tests/test_float8.py checks every pair of values). XLA on CPU also flushes float32
+# subnormals (float8_e8m0fnu's 2**-127) to zero; this target computes with them.
+_E8M0 = np.dtype(ml_dtypes.float8_e8m0fnu)
+_WIDER = frozenset(np.dtype(t) for t in (np.float32, np.float64))  # what rules compute in
+
+
 def wide(x: np.ndarray) -> np.ndarray:
     """Floats as float64, complex numbers as complex128 (exact for every supported format);
     anything else unchanged."""
@@ -54,6 +66,8 @@ def finish(op: Operation, value: np.ndarray, result: SSAValue) -> np.ndarray:
     want, shape = result_dtype(result), lax.shape(result)
     out = np.asarray(value)
     if out.dtype != want:
+        if want in dtypes.FLOAT8_DTYPES and out.dtype in _WIDER:
+            out = out.astype(np.float32 if want == _E8M0 else np.float16)
         out = out.astype(want)
     if out.shape != shape:
         raise ReferenceError_(f"reference rule for '{op.name}' gave shape {out.shape}, "

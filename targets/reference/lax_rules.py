@@ -23,7 +23,7 @@ import numpy as np
 from xdsl.dialects.builtin import FloatAttr
 from xdsl.ir import Operation
 
-from tiers.dialects import lax, params
+from tiers.dialects import dtypes, lax, params
 from tiers.dialects.constants import constant_array
 from tiers.dialects.primitives import primitive
 from tiers.targets.reference.common import (
@@ -48,8 +48,23 @@ LAX_RULES: dict[type, OpRule] = {}
 _LAYOUT: dict[np.dtype, tuple[type[np.unsignedinteger], int, int]] = {
     np.dtype(np.float16): (np.uint16, 5, 10), np.dtype(ml_dtypes.bfloat16): (np.uint16, 8, 7),
     np.dtype(np.float32): (np.uint32, 8, 23), np.dtype(np.float64): (np.uint64, 11, 52),
+    # the float8 formats with IEEE's infinities, NaNs and signed zeros
+    np.dtype(ml_dtypes.float8_e5m2): (np.uint8, 5, 2),
+    np.dtype(ml_dtypes.float8_e4m3): (np.uint8, 4, 3),
+    np.dtype(ml_dtypes.float8_e3m4): (np.uint8, 3, 4),
 }
 _UNSIGNED = {1: np.uint8, 2: np.uint16, 4: np.uint32, 8: np.uint64}
+_E8M0 = np.dtype(ml_dtypes.float8_e8m0fnu)
+
+
+def _layout(op: Operation, dtype: np.dtype) -> tuple[type[np.unsignedinteger], int, int]:
+    """`_LAYOUT[dtype]`; the other float8 formats (without infinities, some without -0, one
+    unsigned) have no IEEE layout these bit recipes could use: a clear error, not wrong bits."""
+    try:
+        return _LAYOUT[dtype]
+    except KeyError:
+        raise NotImplementedError(f"reference target: '{op.name}' on {dtype} is not "
+                                  "supported (run it on the JAX target)") from None
 
 
 def _register(cls: type, fn: OpRule) -> None:
@@ -195,7 +210,7 @@ def _shift(kind: str) -> OpRule:
 
 def _nextafter(op: Operation, x: np.ndarray, y: np.ndarray) -> np.ndarray:
     # In the native format: the step is one unit in the last place of x's own type.
-    utype, _, _ = _LAYOUT[x.dtype]
+    utype, _, _ = _layout(op, x.dtype)
     bits = x.view(utype)
     sign = utype(1) << utype(8 * x.dtype.itemsize - 1)
     xw, yw = wide(x), wide(y)
@@ -254,9 +269,11 @@ def _integer_pow(op: lax.IntegerPowOp, x: np.ndarray) -> np.ndarray:
 def _reduce_precision(op: lax.ReducePrecisionOp, x: np.ndarray) -> np.ndarray:
     # XLA's bit recipe: round the mantissa to nearest-even, then send exponents outside the
     # reduced range to signed infinity (overflow) or signed zero (underflow, denormals
-    # included); NaN stays NaN.
+    # included); NaN stays NaN. XLA applies it to float8 in the format it computes float8 in.
     e_bits, m_bits = op.int("exponent_bits"), op.int("mantissa_bits")
-    utype, src_e, src_m = _LAYOUT[x.dtype]
+    if x.dtype in dtypes.FLOAT8_DTYPES:
+        x = x.astype(np.float32 if x.dtype == _E8M0 else np.float16)
+    utype, src_e, src_m = _layout(op, x.dtype)
     one, nbits = utype(1), 8 * x.dtype.itemsize
     bits = x.view(utype).copy()
     if m_bits < src_m:
@@ -545,7 +562,7 @@ def _identity(op: Operation, dtype: np.dtype) -> Any:
     if type(op) in (lax.ReduceAndOp, lax.ReduceOrOp, lax.ReduceXorOp):
         return np.array(-1 if largest else 0).astype(dtype)
     if dtype in FLOAT_DTYPES or is_complex(dtype):  # complex: (+-inf, 0)
-        return np.inf if largest else -np.inf
+        return dtypes.infinity(dtype, 1 if largest else -1)  # finite without infinities
     info = np.iinfo(dtype)
     return info.max if largest else info.min
 
@@ -594,10 +611,13 @@ def _cumulative(op: lax.CumulativeOp, x: np.ndarray) -> np.ndarray:
 
 
 def _sort_key(x: np.ndarray) -> np.ndarray:
-    # JAX's sort order: -0.0 equals 0.0 and every NaN equals every other NaN, after +inf.
+    # JAX's sort order: -0.0 equals 0.0 and every NaN equals every other NaN, after +inf;
+    # but first where NaN has the bits of -0 (the float8 FNUZ formats, which have no
+    # infinities): XLA orders it as a negative NaN.
     if is_float(x):
         w = wide(x)
-        return np.where(w == 0, 0.0, np.where(np.isnan(w), np.nan, w))
+        nan = -np.inf if np.signbit(wide(np.array(np.nan, x.dtype))) else np.nan
+        return np.where(w == 0, 0.0, np.where(np.isnan(w), nan, w))
     return x.astype(np.int8) if x.dtype == np.bool_ else x
 
 

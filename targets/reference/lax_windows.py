@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from tiers.dialects import lax
+from tiers.dialects import dtypes, lax
 from tiers.targets.reference.common import FLOAT_DTYPES, checked, wide
 from tiers.targets.walk import OpRule
 
@@ -30,7 +30,7 @@ def _identity(kind: str, dtype: np.dtype) -> Any:
     if dtype == np.bool_:
         return largest
     if dtype in FLOAT_DTYPES or dtype.kind == "c":  # complex: (+-inf, 0)
-        return np.inf if largest else -np.inf
+        return dtypes.infinity(dtype, 1 if largest else -1)  # finite without infinities
     info = np.iinfo(dtype)
     return info.max if largest else info.min
 
