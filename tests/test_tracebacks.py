@@ -22,6 +22,7 @@ from typing import Any
 from unittest import mock
 
 import jax
+import jax.extend
 import jax.numpy as jnp
 import numpy as np
 import pytest
