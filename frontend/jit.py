@@ -183,7 +183,7 @@ class JitFunction:
         the trace cache on, a call whose key is stored binds its program instead
         (frontend/pretrace.py)."""
         key = None
-        if pretrace.active():
+        if pretrace.active(self.debug):
             found, key = self._stored(args, kwargs)
             if found is not None:
                 return found

@@ -42,7 +42,8 @@ from typing import TYPE_CHECKING, Any
 
 import jax
 import numpy as np
-from jax._src import core, dispatch
+from jax._src import config as jax_config
+from jax._src import core
 from jax._src.interpreters import ad, batching, mlir
 from jax._src.interpreters import partial_eval as pe
 
@@ -60,10 +61,14 @@ _LOCAL = threading.local()
 _SHOWN = 12  # characters of an unreadable object's repr kept in a key, at most
 
 
-def active() -> bool:
-    """Whether calls are keyed before tracing now (opt-in, with a cache folder set)."""
+def active(debug: Any = None) -> bool:
+    """Whether calls are keyed before tracing now: opt-in, with a cache folder set, and
+    not while the passes are instrumented (`debug`, `tiers.config.set_debug`: they must be
+    seen to run) nor while JAX checks for NaNs or Infs (whose re-run must see the program)."""
     return (SETTINGS.cache_before_trace and SETTINGS.cache_dir is not None
-            and not getattr(_LOCAL, "bypassed", False))
+            and not getattr(_LOCAL, "bypassed", False) and debug is None
+            and SETTINGS.debug is None and not jax_config.debug_nans.value
+            and not jax_config.debug_infs.value)
 
 
 class bypassed:  # a context manager: `with bypassed():`
@@ -260,8 +265,8 @@ def store(key: str, out_tree: Any, outs: list[Any]) -> None:
 tiers_cached_p = core.Primitive("tiers_cached")
 tiers_cached_p.multiple_results = True
 tiers_cached_p.def_abstract_eval(lambda *_, stored: stored.out_avals)
-tiers_cached_p.def_impl(lambda *args, stored: dispatch.apply_primitive(
-    tiers_cached_p, *args, stored=stored))
+# Evaluated outside any trace (a jaxpr run op by op): the user's function, bound as usual.
+tiers_cached_p.def_impl(lambda *args, stored: stored.retrace(*args))
 
 
 def _lower(ctx: mlir.LoweringRuleContext, *args: Any, stored: Stored) -> Any:

@@ -351,3 +351,30 @@ def test_fresh_process_skips_the_trace(tmp_path: Path) -> None:
         warnings.simplefilter("error")
         want = jnp.sin(jnp.arange(8.0)) * 2.0 + jnp.cos(jnp.arange(8.0))
     np.testing.assert_allclose(second["out"], want, rtol=1e-6)
+
+
+def test_not_while_instrumented_or_checking(folder: Path) -> None:
+    """Instrumented passes must be seen to run, and a NaN check's re-run must see the
+    program: neither reads the trace level."""
+    tiers.jit(_make())(X, Y)
+    tiers.jit(_make(), debug=tiers.pipeline.Debug())(X, Y)
+    with tiers.config.check_nans():
+        tiers.jit(_make())(X, Y)
+    assert _traces()["hits"] == 0
+
+
+def test_a_stored_call_evaluated_op_by_op(folder: Path) -> None:
+    """A jaxpr holding a hit, run outside `jit` (JAX's op-by-op evaluation), runs the
+    function."""
+    tiers.jit(_make())(X, Y)
+    hit = tiers.jit(_make())
+    closed = jax.make_jaxpr(lambda a, b: hit(a, b))(X, Y)  # make_jaxpr traces `hit` as usual
+    np.testing.assert_allclose(jax.core.eval_jaxpr(closed.jaxpr, closed.consts, X, Y)[0],
+                               _make()(X, Y), rtol=1e-6)
+    from tiers.frontend import pretrace
+
+    stored = pretrace.find(next((folder / "traces").glob("*.entry")).stem,
+                           lambda *a: [jnp.sin(a[0]) * SCALE * a[1] + 0.5])
+    assert stored is not None
+    out = pretrace.tiers_cached_p.bind(X, Y, stored=stored)
+    np.testing.assert_allclose(out[0], _make()(X, Y), rtol=1e-6)
