@@ -135,8 +135,8 @@ class JitFunction:
             in_shardings = out_shardings = jax.sharding.SingleDeviceSharding(self.device)
         self.in_shardings, self.out_shardings = in_shardings, out_shardings
         # What else jax.jit is given, for the trace cache's key (frontend/pretrace.py).
-        self.donation = (donate_argnums, donate_argnames, keep_unused, inline,
-                         compiler_options)
+        self.jit_options = (donate_argnums, donate_argnames, keep_unused, inline,
+                            compiler_options)
         placement = {k: v for k, v in (("in_shardings", in_shardings),
                                        ("out_shardings", out_shardings)) if v is not _UNSET}
         # Parsed and checked once, here: an unknown pass or an order that cannot work on what

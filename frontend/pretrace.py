@@ -113,7 +113,7 @@ def call_key(compiler: JitFunction, args: tuple, kwargs: dict, leaves: list[Any]
 
 # jax.jit's options as `JitFunction` keeps them; they change the executable around the call
 # (donation, shardings, placement), so a key holds them too.
-_JIT_OPTIONS = ("device", "backend", "in_shardings", "out_shardings", "donation")
+_JIT_OPTIONS = ("device", "backend", "in_shardings", "out_shardings", "jit_options")
 
 
 def _plain(value: Any, name: str) -> str:
