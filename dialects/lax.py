@@ -75,6 +75,7 @@ from tiers.dialects.lax_base import (
     int_attr,
     ints,
     shape,
+    verify_once_per_signature,
 )
 
 # `name as name`: re-exported, part of this dialect's interface (`lax.CondOp`, `lax.bool_attr`).
@@ -1767,4 +1768,5 @@ def ops_of_kind(kind: type[_Kind]) -> list[type[_Kind]]:
     return [cast(type[_Kind], c) for c in all_ops() if kind in c.__mro__]
 
 
+verify_once_per_signature(all_ops())
 Lax = Dialect("lax", [*all_ops(), YieldOp], [CallbackAttr, KeyType])

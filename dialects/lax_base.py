@@ -8,7 +8,7 @@ ops) build on this module, and `lax.py` re-exports its public names, so
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -16,7 +16,7 @@ from xdsl.dialects.builtin import DenseArrayBase, IntegerAttr, TensorType, i1, i
 from xdsl.ir import Attribute, Operation, SSAValue
 from xdsl.irdl import irdl_to_attr_constraint
 from xdsl.pattern_rewriter import RewritePattern
-from xdsl.traits import HasCanonicalizationPatternsTrait
+from xdsl.traits import HasCanonicalizationPatternsTrait, OpTrait
 from xdsl.utils.exceptions import VerifyException
 
 from tiers.dialects import syntax
@@ -82,3 +82,41 @@ class LaxOp(syntax.SyntaxOp):
     """Base of every `lax` op: the shared syntax and the primitive it stands for."""
 
     PRIMITIVE: ClassVar[str]
+
+
+# -- verification, once per signature ---------------------------------------------------------
+# An op without regions or successors whose traits check nothing verifies from its own types,
+# properties and attributes alone (the `lax` verifiers read nothing else), so one signature
+# verified is verified everywhere. xDSL's generic IRDL checks cost ~30 us per op, most of the
+# verification after a pipeline; a 1000-op chain has a handful of signatures.
+_VERIFIED: set[tuple] = set()
+_VERIFIED_BOUND = 1 << 14
+
+
+def verify_once_per_signature(classes: Sequence[type[Operation]]) -> None:
+    """Make each of `classes` that qualifies (above) skip checks it passed before."""
+    for cls in classes:
+        definition = cls.get_irdl_definition()  # type: ignore[attr-defined]
+        if definition.regions or definition.successors or any(
+                type(t).verify is not OpTrait.verify for t in definition.traits):
+            continue
+        cls.verify_ = _once(cls.verify_)  # type: ignore[method-assign, assignment]
+
+
+def _once(checked: Callable[[Operation], None]) -> Callable[[Operation], None]:
+    def verify_(op: Operation) -> None:
+        try:
+            key = (type(op), *[v.type for v in op.operands], None,
+                   *[r.type for r in op.results], *op.properties.items(),
+                   *op.attributes.items())
+            known = key in _VERIFIED
+        except TypeError:  # an attribute without a hash: check every time
+            checked(op)
+            return
+        if not known:
+            checked(op)
+            if len(_VERIFIED) >= _VERIFIED_BOUND:
+                _VERIFIED.clear()
+            _VERIFIED.add(key)
+
+    return verify_

@@ -188,6 +188,10 @@ def _check_count(parser: Parser, cls: type[IRDLOperation], what: str,
     parser.raise_error(f"'{cls.name}' takes {want} {what}{plural}, got {n}", pos)
 
 
+# `SyntaxOp.ints` by the identity of the (immutable) attribute.
+_INTS: dict[int, tuple[DenseArrayBase, tuple[int, ...]]] = {}
+
+
 class SyntaxOp(IRDLOperation):
     """Base of ops written in this format, with typed accessors for their properties."""
 
@@ -201,8 +205,15 @@ class SyntaxOp(IRDLOperation):
     def ints(self, name: str) -> tuple[int, ...]:
         """The values of an i64 array property."""
         attr = self.properties[name]
+        found = _INTS.get(id(attr))
+        if found is not None and found[0] is attr:
+            return found[1]
         assert isinstance(attr, DenseArrayBase)
-        return tuple(attr.get_values())
+        values = tuple(attr.get_values())  # unpacks the bytes: read by every pass and rule
+        if len(_INTS) >= 1 << 14:
+            _INTS.clear()
+        _INTS[id(attr)] = (attr, values)  # the attribute kept alive, so its id stays its own
+        return values
 
     def int(self, name: str) -> int:
         attr = self.properties[name]

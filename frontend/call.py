@@ -33,12 +33,13 @@ import jax
 import jaxlib
 import xdsl
 from jax._src import config as jax_config
-from jax._src import core, dispatch
+from jax._src import core, dispatch, source_info_util
 from jax._src.config import trace_context
 from jax._src.interpreters import ad, mlir
 from jax._src.interpreters import partial_eval as pe
 from jax._src.state import discharge as state_discharge
 from jax._src.state.types import AbstractRef
+from jax._src.tree_util import FlatTree
 from xdsl.dialects.builtin import ModuleOp
 
 from tiers import pipeline
@@ -56,6 +57,7 @@ from tiers.pipeline.cache import (
     TRACES,
     Entry,
     TraceEntry,
+    clear_with_jax,
     plugin_fingerprint,
 )
 from tiers.pipeline.config import SETTINGS
@@ -222,15 +224,90 @@ class _Modules:
         known = self.known(closed, name, options)
         return self.find(known) or self.build(known, closed, name, options)
 
+    def drop(self) -> None:
+        with self._lock:
+            self._by_jaxpr.clear()
+
 
 MODULES = _Modules()
+clear_with_jax(MODULES.drop, "tiers.jit modules by jaxpr")
 
 
 class TiersCallPrimitive(core.ClosedCallPrimitive):
-    """A call whose body tiers compiles; params `call_jaxpr`, `name`, `options`."""
+    """A call whose body tiers compiles; params `call_jaxpr`, `name`, `options`.
+
+    Bound on a function (`subfuns`), it is staged the way `jax.jit` stages its `jit`: the
+    body is traced with the type state of mutable hi-types (`AvalQDD`: a `Box`, flax's hijax
+    `Variable`) and the caller's values take the state the body leaves them in, which
+    `DynamicJaxprTrace.process_call` drops. A body with hi-types is lowered to plain arrays
+    (`_to_lojax`) before it reaches tiers, as `jit`'s is."""
+
+    def bind_with_trace(self, trace: Any, args: Any, avals: Any, params: Any) -> Any:
+        if isinstance(trace, pe.DynamicJaxprTrace) or (
+                trace.requires_low and any(a.is_high for a in avals)):
+            return _stage(trace, args, params)
+        return super().bind_with_trace(trace, args, avals, params)
+
+    def to_lojax(self, *hi_args: Any, **params: Any) -> list[Any]:
+        return _to_lojax(*hi_args, **params)
 
 
 tiers_call_p = TiersCallPrimitive("tiers_call")
+
+
+def _stage(trace: Any, args: Sequence[Any], params: dict[str, Any]) -> list[Any]:
+    """`DynamicJaxprTrace.process_call` that keeps the type state (qdd) of mutable hi-types,
+    as `jit` does (pjit.py: `_trace_for_jit`, `pjit_staging_rule`, `_to_lojax`): the body is
+    traced from each argument's current state, and each argument (closed-over ones included)
+    ends in the state the body leaves it in. A high body under a trace that needs low values
+    (the eval trace, `pe.lower_jaxpr`) is lowered to plain arrays first."""
+    params = dict(params)
+    fun, = params.pop("subfuns")
+    source_info = source_info_util.current()
+    in_type = tuple(core.AvalQDD(a, trace.cur_qdd(x)) if (a := core.typeof(x)).has_qdd else a
+                    for x in args)
+    if fun.in_type is not None and not any(a.has_qdd for a in in_type):
+        in_type = fun.in_type
+    fun.in_type = None
+    # Traced under the caller's trace, as `jit` traces: a hi-value the body closes over
+    # starts in the state the caller has given it so far.
+    with core.set_current_trace(trace):
+        jaxpr, out_avals, consts = pe.trace_to_jaxpr_dynamic(fun, in_type)
+    call_jaxpr = pe.close_jaxpr(pe.convert_constvars_jaxpr(jaxpr))
+    params = dict(params, call_jaxpr=call_jaxpr)
+    if call_jaxpr.jaxpr.is_high and trace.requires_low:  # as `jit_p.bind` does
+        with core.set_current_trace(trace):
+            return _to_lojax(*consts, *args, **params)
+    assert isinstance(trace, pe.DynamicJaxprTrace), "a call on hi-values is high"
+    tracers = [trace.to_jaxpr_tracer(x, source_info) for x in (*consts, *args)]
+    trace.frame.is_high |= call_jaxpr.jaxpr.is_high  # `jit` then lowers it (`_to_lojax`)
+    outs = trace.emit_eqn(tracers, out_avals, tiers_call_p, params,
+                          core.positional_effects(call_jaxpr), source_info=source_info)
+    for v, x in zip(call_jaxpr.jaxpr.invars, tracers):
+        if v.initial_qdd is not None:  # the state the body left it in
+            x.mutable_qdd.update(v.final_qdd)
+    return outs
+
+
+def _to_lojax(*hi_args: Any, call_jaxpr: core.ClosedJaxpr, **params: Any) -> list[Any]:
+    """`jit`'s rule (pjit.py `_to_lojax`) binding `tiers_call`: the body on hi-types becomes
+    one on their plain arrays (a mutable one's state in, its new state out), and the new
+    state is written back into the caller's hi-values. tiers compiles that low body."""
+    jaxpr, closed_over = pe.convert_const_himutables(call_jaxpr)
+    hi_args = (*closed_over, *hi_args)
+    lo_args_lol = [aval.read_loval_in(x) if aval.has_qdd else aval.lower_val(x)
+                   for aval, x in zip(jaxpr.in_aval_qdds, hi_args)]
+    lo_args = [x for xs in lo_args_lol for x in xs]
+    in_avals = FlatTree.flatten(([[core.typeof(x) for x in xs] for xs in lo_args_lol], {}))
+    lo_jaxpr, out_avals = pe.lower_jaxpr(jaxpr, in_avals)
+    all_outs = tiers_call_p.bind(*lo_args,
+                                 **tiers_call_p.get_bind_params(dict(params,
+                                                                     call_jaxpr=lo_jaxpr)))
+    out_mut, lo_outs = out_avals.update(all_outs).unpack()
+    for a, x, u in zip(jaxpr.final_aval_qdds, hi_args, out_mut.unpack()):
+        if a.has_qdd:
+            a.aval.update_from_loval2(a.qdd, x, u)
+    return [a.raise_val2(y) for a, y in zip(jaxpr.out_avals, lo_outs.unpack())]
 
 
 def _impl(fun: Any, *args: Any, **params: Any) -> Any:

@@ -42,6 +42,7 @@ from tiers.frontend.config import on_cache_resize
 from tiers.frontend.importer import ImportError_, import_jaxpr
 from tiers.frontend.tensor import LazyValue, Tensor
 from tiers.frontend.tracebacks import filter_raised, register_boundary
+from tiers.pipeline.cache import clear_with_jax
 from tiers.pipeline.config import SETTINGS
 from tiers.targets import jax as jax_target
 
@@ -202,6 +203,11 @@ class KernelCache:
             self.hits = self.misses = 0
             self.compile_s = 0.0
 
+    def drop(self) -> None:
+        """Forget every kernel, keeping the counts (`jax.clear_caches()` calls it)."""
+        with self._lock:
+            self._entries.clear()
+
     def info(self) -> dict[str, Any]:
         with self._lock:
             direct = sum(1 for k in self._entries.values() if k.run is None)
@@ -211,6 +217,7 @@ class KernelCache:
 
 CACHE = KernelCache(SETTINGS.eager_cache_size)
 on_cache_resize(CACHE.resize)
+clear_with_jax(CACHE.drop, "tiers eager kernels")
 
 
 def cache_info() -> dict[str, Any]:

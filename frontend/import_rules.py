@@ -27,6 +27,7 @@ from xdsl.builder import Builder, InsertPoint
 from xdsl.dialects import func
 from xdsl.dialects.builtin import FloatAttr, StringAttr, TensorType, f64
 from xdsl.ir import Attribute, Block, Region, SSAValue
+from xdsl.irdl import OperandDef, ResultDef
 
 from tiers.dialects import lax, params, sharding
 from tiers.dialects.lax_effects import HostCallback
@@ -50,13 +51,26 @@ _rule = rule_adder(LAX_RULES)
 
 def _build(em: Emitter, cls: type[lax.LaxOp], operands: Sequence, props: dict | None = None,
            result_types: Sequence | None = None) -> list[SSAValue]:
+    types = list(result_types or em.out_types())
     defn = cls.get_irdl_definition()
-    op = cls.build(
-        operands=group(defn.operands, list(operands)),
-        result_types=group(defn.results, list(result_types or em.out_types())),
-        properties=props or {},
-    )
+    if _plain(cls) and len(operands) == len(defn.operands) and len(types) == len(defn.results):
+        # What IRDL's builder would do for this op: nothing but `Operation.__init__` (a third
+        # of the cost; most ops of a program are such)
+        op = cls.create(operands=operands, result_types=types,
+                        properties={k: v for k, v in (props or {}).items() if v is not None})
+    else:
+        op = cls.build(operands=group(defn.operands, list(operands)),
+                       result_types=group(defn.results, types), properties=props or {})
     return list(em.add(op).results)
+
+
+@functools.cache
+def _plain(cls: type[lax.LaxOp]) -> bool:
+    """Whether IRDL builds `cls` as given: one operand per operand definition, one result per
+    result definition, no regions, successors or segment-size options."""
+    defn = cls.get_irdl_definition()
+    return not (defn.options or defn.regions or defn.successors) and all(
+        type(d) in (OperandDef, ResultDef) for _, d in (*defn.operands, *defn.results))
 
 
 # Elementwise ops: JAX broadcasts rank-0 literals implicitly, tiers IR is explicit.

@@ -43,6 +43,7 @@ from tiers.frontend import eager
 from tiers.frontend.config import on_eager_mode
 from tiers.frontend.importer import import_jaxpr
 from tiers.frontend.tensor import LazyValue, Tensor
+from tiers.pipeline.cache import clear_with_jax
 from tiers.pipeline.config import SETTINGS
 from tiers.targets import jax as jax_target
 from tiers.targets.jax.hlo import JAX_JIT
@@ -93,6 +94,7 @@ class _Entries:
 
 ENTRIES = _Entries(SETTINGS.eager_cache_size)
 PROGRAMS = eager.KernelCache(256)  # compiled pending programs, keyed by structure
+clear_with_jax(PROGRAMS.drop, "tiers lazy programs")
 
 
 def _spec(x: Any) -> Any:

@@ -69,6 +69,9 @@ def signature(fn: Callable[..., Any], args: tuple, kwargs: dict,
     leaves, tree = jax.tree_util.tree_flatten_with_path(dynamic)
     for path, leaf in leaves:
         aval = jax.typeof(leaf)
+        if not hasattr(aval, "shape"):  # a hi-type (a `Box`, flax's hijax `Variable`)
+            desc[_path(path)] = aval.str_short()
+            continue
         weak = ", weak" if getattr(aval, "weak_type", False) else ""
         desc[_path(path)] = f"shape {tuple(aval.shape)} {aval.dtype}{weak}"
     return tree, desc

@@ -7,6 +7,14 @@ traced code a Tensor may wrap a tracer, and ops on it then give Tensors wrapping
 Tensor carried through `jax.lax.fori_loop`/`scan`/`while_loop` keeps its type. `jax.lax`
 functions take Tensors as the arrays they hold (a hook of JAX's, at the bottom of this file).
 
+A Tensor is a `jax.Array`: its class derives from the abstract `jax.Array`, as JAX's own PRNG key
+arrays' does, so `isinstance(t, jax.Array)` holds and JAX code that branches on it takes a
+Tensor as an array (`jax.random.normal(tiers.Tensor(key), ...)` sees typed keys, not legacy
+uint32 key data). One asymmetry remains: `jax_array + tensor` is a JAX array, not a Tensor.
+JAX's operators convert an operand with `__jax_array__` before anything else and never return
+NotImplemented for it, and Python asks the right operand first only when its type subclasses
+the left one's, which jaxlib's `ArrayImpl` forbids.
+
 Every `jax.Array` method and property is here with JAX's signature and meaning: those that
 compute a value are eager ops (`OPS`, one per name, running JAX's own method), those that read
 data or placement (`tolist`, `sharding`, `__dlpack__`...) read the concrete array.
@@ -314,16 +322,22 @@ class LazyValue:
         return self.aval.size
 
 
-class Tensor(Operators):
+class Tensor(Operators, jax.Array):  # type: ignore[misc]  # `at`: ours is an eager op
     """An eager array: a `jax.Array` plus numpy-style methods and operators."""
 
     __slots__ = ("_value", "__weakref__")  # weakly referable, as `jax.Array`s are
 
     def __init__(self, value: Any):
-        # The common case first: eager ops wrap each result (tracers are jax.Arrays too).
-        if type(value) is not ArrayImpl and not isinstance(value, jax.Array):
+        # The common case first: eager ops wrap each result (tracers are jax.Arrays too, and
+        # so are Tensors, whose array is shared).
+        if type(value) is not ArrayImpl and (isinstance(value, Tensor)
+                                             or not isinstance(value, jax.Array)):
             value = _array(value)
         self._value = value
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # `jax.Array`'s C base has no pickling of its own: a Tensor pickles as its array.
+        return (Tensor, (self._concrete(),))
 
     @classmethod
     def _leaf(cls, value: Any) -> Tensor:
@@ -348,7 +362,8 @@ class Tensor(Operators):
     def __jax_array__(self) -> Any:
         return self._concrete()
 
-    def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
+    def __array__(self, dtype: Any = None, context: None = None,
+                  copy: bool | None = None) -> np.ndarray:  # JAX's signature
         out = np.asarray(self._concrete(), dtype=dtype)
         return out.copy() if copy else out
 

@@ -579,13 +579,46 @@ def _valid(new: New) -> bool:
     return True
 
 
+# What each pattern's match must find in the root's block (`Match.op` looks only there): one
+# op of a class of each group. A block lacking one cannot match, so the pattern is not tried
+# there: most blocks (an elementwise chain, an optimizer update) have no reductions, and
+# trying every norm at every mul and add was most of this pass's time.
+_SQRT = (lax.SqrtOp, lax.RsqrtOp)
+NEEDS: dict[Callable[[Match, Operation], New], tuple[tuple[type[Operation], ...], ...]] = {
+    _softmax_root: ((lax.ExpOp,), (lax.ReduceSumOp,), (lax.ReduceMaxOp,), (lax.SubOp,)),
+    _attention_root: ((lax.ExpOp,), (lax.ReduceSumOp,), (lax.ReduceMaxOp,), (lax.SubOp,)),
+    _log_softmax_root: ((lax.LogOp,), (lax.ExpOp,), (lax.ReduceSumOp,), (lax.ReduceMaxOp,)),
+    _logsumexp_root: ((lax.LogOp,), (lax.ExpOp,), (lax.ReduceSumOp,), (lax.ReduceMaxOp,),
+                      (lax.SelectNOp,), (lax.IsFiniteOp,)),
+    _layer_norm_root: ((lax.ReduceSumOp,), (lax.SubOp,), _SQRT),
+    _rms_norm_root: ((lax.ReduceSumOp,), _SQRT),
+    _var_root: ((lax.ReduceSumOp,), (lax.SubOp,)),
+    _mean_root: ((lax.ReduceSumOp,),),
+    _gelu_tanh_root: ((lax.TanhOp,), (lax.IntegerPowOp,)),
+    _gelu_erfc_root: ((lax.ErfcOp,), (lax.NegOp,)),
+    _silu_root: ((lax.LogisticOp,),),
+}
+
+
+def _possible(block: Block) -> dict[type[Operation], list[Callable[[Match, Operation], New]]]:
+    """`PATTERNS` less the patterns whose `NEEDS` `block` lacks."""
+    present = {type(op) for op in block.ops}
+
+    def has(group: tuple[type[Operation], ...]) -> bool:
+        return any(issubclass(t, group) for t in present)
+
+    return {root: [p for p in patterns if all(has(g) for g in NEEDS.get(p, ()))]
+            for root, patterns in PATTERNS.items()}
+
+
 def raise_block(block: Block) -> int:
     """Raise every match in `block`, last op first; returns how many were raised."""
     raised = 0
+    possible = _possible(block)
     for root in reversed(list(block.ops)):
         if root.parent is None:
             continue  # erased as part of an earlier match
-        for pattern in PATTERNS.get(type(root), ()):
+        for pattern in possible.get(type(root), ()):
             m = Match(root)
             try:
                 new = pattern(m, root)

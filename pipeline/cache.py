@@ -73,6 +73,7 @@ from typing import Any
 
 import jax
 from jax._src import compilation_cache
+from jax._src import util as jax_util
 
 from tiers.pipeline.config import SETTINGS
 from tiers.pipeline.files import replace_file
@@ -146,8 +147,42 @@ class ProgramCache:
         DISK.clear_counts()
         TRACES.clear_counts()
 
+    def drop(self) -> None:
+        """Forget every program, keeping the counts (`jax.clear_caches()` calls it)."""
+        with self._lock:
+            self._entries.clear()
+            self._evicted.clear()
+
+
+class _ClearedByJax:
+    """A tiers cache that `jax.clear_caches()` empties, as it empties JAX's own compilation and
+    staging caches: users call it to compile from scratch (cold benchmarks, memory), and a
+    tiers program kept past it would make a "first" call a cache hit. JAX calls
+    `cache_clear` on what `register_cache` lists; `cache_info`/`cache_keys` complete the
+    protocol it documents."""
+
+    def __init__(self, clear: Callable[[], None]) -> None:
+        self.cache_clear = clear
+
+    def cache_info(self) -> None:
+        return None
+
+    def cache_keys(self) -> tuple[()]:
+        return ()
+
+
+_CLEARED_BY_JAX: list[_ClearedByJax] = []  # JAX's registry holds them weakly
+
+
+def clear_with_jax(clear: Callable[[], None], what: str) -> None:
+    """Run `clear` whenever `jax.clear_caches()` runs."""
+    follower = _ClearedByJax(clear)
+    _CLEARED_BY_JAX.append(follower)
+    jax_util.register_cache(follower, what)
+
 
 PROGRAMS = ProgramCache()
+clear_with_jax(PROGRAMS.drop, "tiers.jit optimized programs")
 
 
 # -- on disk -----------------------------------------------------------------------------------

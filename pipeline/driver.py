@@ -69,7 +69,8 @@ def compile(module: ModuleOp, pipeline: str | Pipeline, *, ctx: Context | None =
     if debug is None:
         debug = SETTINGS.debug
     if not verify:
-        debug = dataclasses.replace(debug or Debug(), verify_each=False)
+        if debug is not None and debug.verify_each:  # None: the plain path verifies nothing
+            debug = dataclasses.replace(debug, verify_each=False)
     elif (verify_each or SETTINGS.verify_each) and not (debug and debug.verify_each):
         debug = (Debug(verify_each=True) if debug is None
                  else dataclasses.replace(debug, verify_each=True))

@@ -73,6 +73,30 @@ def _hit(fn: Callable[..., Any], *args: Any, **jit: Any) -> bool:
     return info["hits"] == 1
 
 
+# -- in the process ------------------------------------------------------------------------------
+
+
+def test_jax_clear_caches_empties_the_program_caches() -> None:
+    """`jax.clear_caches()` forgets tiers' compiled programs as it forgets JAX's: the next
+    call of a seen computation compiles afresh (a cold first call is cold), with the same
+    numbers; the counts go on."""
+    import tiers.numpy as tnp
+    from tiers.frontend import eager
+
+    PROGRAMS.clear()
+    first = tiers.jit(_make())(X)
+    assert tiers.jit(_make())(X) is not None and tiers.cache_info()["hits"] == 1
+    tnp.sin(tnp.asarray(X))
+    assert eager.cache_info()["entries"] > 0
+    jax.clear_caches()
+    assert tiers.cache_info()["size"] == 0 and eager.cache_info()["entries"] == 0
+    again = tiers.jit(_make())(X)
+    info = tiers.cache_info()
+    assert (info["hits"], info["miss_reasons"]) == (1, {"new": 2})
+    np.testing.assert_array_equal(np.asarray(again), np.asarray(first))
+    np.testing.assert_allclose(np.asarray(again), np.sin(X) * SCALE + 0.5, rtol=1e-6)
+
+
 # -- off by default, and the setting ---------------------------------------------------------------
 
 

@@ -168,3 +168,19 @@ def test_constants_are_exact() -> None:
     got = jax_target.compile(module)(x)
     for a, b in zip(got, jax.jit(f)(x), strict=True):
         assert np.asarray(a).tobytes() == np.asarray(b).tobytes()
+
+
+@pytest.mark.parametrize("shape", [(), (3,), (2, 0, 5)])
+def test_type_texts_are_xdsls(shape: tuple[int, ...]) -> None:
+    """The emission writes tensor types itself (not through xDSL's printer): the same text
+    for every element type tiers has, and for PRNG keys their data's."""
+    from xdsl.dialects.builtin import TensorType
+
+    from tiers.dialects import dtypes, lax_keys
+
+    for element in dtypes._BY_NAME.values():
+        t = dtypes.tensor_of(element, shape)
+        assert hlo.type_text(t) == str(t)
+    keys = TensorType(lax_keys.KeyType("threefry2x32"), shape)
+    dims = "".join(f"{d}x" for d in shape)
+    assert hlo.type_text(keys) == str(lax_keys.physical(keys)) == f"tensor<{dims}2xui32>"

@@ -79,6 +79,9 @@ def has_rule(name: str) -> bool:
 
 
 def status(name: str) -> str:
+    if name in import_rules.KEY_RULES and not (name in import_rules.RULES
+                                               or name in import_edtypes.EDTYPE_RULES):
+        return "rule on PRNG keys, else `lax.generic` or `lax.opaque`"
     if has_rule(name):
         ops = [f"`{c.name}`" for c in (*lax.all_ops(), *array.all_ops())
                if getattr(c, "PRIMITIVE", None) == name]

@@ -268,6 +268,78 @@ def test_inside_jax_jit_and_value_and_grad() -> None:
     assert_bits(got, jax.jit(jax.value_and_grad(step, argnums=1, has_aux=True))(KEY, X))
 
 
+# -- indexing key arrays --------------------------------------------------------------------
+# Gathers and scatters on keys (array and traced indices, `take`, `.at[]`), and JAX's
+# `stack`/`unstack`/`tile`/`split` primitives: imported as the same ops on the key data
+# (frontend/import_keys.py).
+
+RBG_KEYS = jax.random.split(jax.random.key(1, impl="rbg"), 4)
+INDEXING = [
+    ("traced_index", lambda k, i: k[i], (KEYS, np.int32(1))),
+    ("array_index", lambda k: k[jnp.array([0, 2])], (KEYS,)),
+    ("take", lambda k, i: jnp.take(k, i, axis=0), (KEYS, jnp.array([3, 1]))),
+    ("two_axes", lambda k: k.reshape(2, 2)[jnp.array([1, 0]), jnp.array([0, 1])], (KEYS,)),
+    ("column", lambda k, i: k.reshape(2, 2)[:, i], (KEYS, np.int32(1))),
+    ("fill", lambda k, i: k.at[i].get(mode="fill"), (KEYS, np.int32(7))),
+    ("clip", lambda k, i: k.at[i].get(mode="clip"), (KEYS, np.int32(7))),
+    ("set", lambda k, u, i: k.at[i].set(u), (KEYS, KEY, np.int32(2))),
+    ("set_drop", lambda k: k.at[jnp.array([1, 9])].set(k[:2], mode="drop"), (KEYS,)),
+    ("vmapped_set", lambda k: jax.vmap(lambda j, u: k.at[j].set(u))(jnp.arange(2), k[:2]),
+     (KEYS,)),
+    ("vmapped_index", lambda k: jax.vmap(lambda j: jax.random.uniform(k[j]))(jnp.arange(3)),
+     (KEYS,)),
+    ("stack_tile_split", lambda k: (jnp.stack([k, k[::-1]]), jnp.unstack(k),
+                                    jnp.tile(k.reshape(2, 2), (2, 3)), jnp.split(k, 2)),
+     (KEYS,)),
+    ("rbg", lambda k, i: (k[i], k.at[i].set(k[0]), jnp.tile(k, 2)),
+     (RBG_KEYS, jnp.array([2, 0]))),
+]
+
+
+@pytest.mark.parametrize("emission", EMISSIONS)
+@pytest.mark.parametrize("name,fn,args", INDEXING, ids=[p[0] for p in INDEXING])
+def test_indexing_keys_matches_jax_jit(name, fn, args, emission) -> None:
+    with tiers.config.set_emission(emission):
+        got = tiers.jit(fn)(*args)
+    assert_bits(got, jax.jit(fn)(*args))
+
+
+def test_indexing_keys_under_vmap_and_grad() -> None:
+    def pick(k, i):
+        return k[i]
+
+    # The key picked by a batched index: a gather whose index is batched.
+    got = jax.vmap(lambda i: tiers.jit(pick)(KEYS, i))(jnp.arange(2))
+    assert_bits(got, jax.vmap(lambda i: jax.jit(pick)(KEYS, i))(jnp.arange(2)))
+
+    def loss(ks, i, x):
+        ks = ks.at[0].set(ks[i])
+        return jnp.sum(jnp.sin(x) * jax.random.normal(ks[jnp.array([0, 2])][0], x.shape))
+
+    i = np.int32(1)
+    assert_bits(jax.grad(tiers.jit(loss), argnums=2)(KEYS, i, X),
+                jax.grad(jax.jit(loss), argnums=2)(KEYS, i, X))
+    grads = jax.vmap(jax.grad(tiers.jit(loss), argnums=2), in_axes=(None, 0, None))
+    want = jax.vmap(jax.grad(jax.jit(loss), argnums=2), in_axes=(None, 0, None))
+    np.testing.assert_allclose(grads(KEYS, jnp.arange(3), X), want(KEYS, jnp.arange(3), X),
+                               rtol=1e-6)
+    # The keys' own gradient is float0, as JAX gives it.
+    got = jax.grad(tiers.jit(loss), argnums=0, allow_int=True)(KEYS, i, X)
+    assert got.dtype == jax.dtypes.float0 and got.shape == KEYS.shape
+
+
+def test_a_gather_on_keys_gathers_whole_keys_of_data() -> None:
+    text = tiers.jit(lambda k, i: k[i]).lower(KEYS, jnp.array([3, 1])).as_text("import")
+    assert "slice_sizes [1, 2]" in text and "offset_dims [1]" in text
+    assert "(tensor<4x2xui32>, tensor<2x1xi32>) -> tensor<2x2xui32>" in text
+    module = tiers.jit(lambda k, i: (k[i], k.at[i[0]].set(k[3]), jnp.tile(k, 2))).lower(
+        KEYS, jnp.array([3, 1])).compiler_ir("optimized")
+    got = reference.run(module, [KEYS, np.array([3, 1], np.int32)])
+    for g, w in zip(got, [KEYS[jnp.array([3, 1])], KEYS.at[3].set(KEYS[3]), jnp.tile(KEYS, 2)],
+                    strict=True):
+        np.testing.assert_array_equal(g, data(w))
+
+
 # -- keys as constants ----------------------------------------------------------------------
 
 
@@ -294,7 +366,10 @@ def test_eager_ops_on_key_tensors(mode) -> None:
              (lambda a: tnp.concatenate([a, a[::-1]]), lambda a: jnp.concatenate([a, a[::-1]])),
              (lambda a: tnp.where(mask, a, a[::-1]), lambda a: jnp.where(mask, a, a[::-1])),
              (lambda a: tiers.random.split(a[0]), lambda a: jax.random.split(a[0])),
-             (lambda a: tiers.random.normal(a[2], (3,)), lambda a: jax.random.normal(a[2], (3,)))]
+             (lambda a: tiers.random.normal(a[2], (3,)), lambda a: jax.random.normal(a[2], (3,))),
+             (lambda a: a[jnp.array([3, 0])], lambda a: a[jnp.array([3, 0])]),
+             (lambda a: a.at[1].set(a[2]), lambda a: a.at[1].set(a[2])),
+             (lambda a: tnp.stack([a, a]), lambda a: jnp.stack([a, a]))]
     with tiers.config.set_eager_mode(mode):
         for op, want in cases:
             got = op(t)
@@ -306,6 +381,45 @@ def test_eager_ops_on_keys_are_compiled_kernels() -> None:
     kernel = eager.kernel_for(tnp.reshape, tiers.Tensor(KEYS), (2, 2))
     assert kernel.why_direct == ""
     assert "lax.random_wrap" in str(kernel.module)
+    kernel = eager.kernel_for(tnp.take, tiers.Tensor(KEYS), jnp.array([3, 0]), axis=0)
+    assert kernel.why_direct == "" and "lax.gather" in str(kernel.module)
+
+
+JAX_RANDOM = [
+    lambda k: jax.random.normal(k, (2,)), lambda k: jax.random.uniform(k, (3,)),
+    jax.random.split, lambda k: jax.random.split(k, (2, 3)),
+    lambda k: jax.random.fold_in(k, 7), jax.random.key_data, jax.random.clone,
+    lambda k: jax.random.bits(k, (2,)), lambda k: jax.random.permutation(k, 5),
+    lambda k: jax.random.bernoulli(k, 0.3, (4,)),
+    lambda k: jax.random.choice(k, 5, (2,)), lambda k: jax.random.randint(k, (3,), 0, 10)]
+
+
+@pytest.mark.parametrize("mode", ["immediate", "lazy"])
+def test_jax_random_takes_tensors_of_keys(mode) -> None:
+    """`jax.random`'s functions take a Tensor of typed keys as those keys (a Tensor is a
+    `jax.Array`, which is what they check for), with the results they give on the keys."""
+    # Every function on one implementation once; a few on the other and in lazy mode (each
+    # is a JAX compile on both sides: the whole product took 20 s).
+    few = [JAX_RANDOM[i] for i in (0, 2, 4, 5)]
+    runs = [(KEY, JAX_RANDOM), (jax.random.key(4, impl="rbg"), few)] if mode == "immediate" \
+        else [(KEY, few)]
+    with tiers.config.set_eager_mode(mode):
+        for key, fns in runs:
+            t = tiers.Tensor(key)
+            for fn in fns:
+                assert_bits(fn(t), fn(key))
+            assert jax.random.key_impl(t) == jax.random.key_impl(key)
+        pending = tnp.reshape(tiers.Tensor(KEYS), (2, 2))  # in lazy mode, a pending value
+        assert_bits(jax.random.key_data(pending), jax.random.key_data(KEYS.reshape(2, 2)))
+        assert_bits(jax.vmap(jax.random.split)(tiers.Tensor(KEYS)),
+                    jax.vmap(jax.random.split)(KEYS))
+        got = tiers.jit(split_and_sample)(tiers.Tensor(KEY), X)
+        assert all(isinstance(g, tiers.Tensor) for g in got)
+        assert_bits([g.value for g in got], list(jax.jit(split_and_sample)(KEY, X)))
+    # A Tensor of uint32 key data is still raw key data to them, as the array is.
+    raw = jax.random.key_data(KEY)
+    assert_bits(jax.random.normal(tiers.Tensor(raw), (2,)), jax.random.normal(raw, (2,)))
+    assert_bits(jax.random.wrap_key_data(tiers.Tensor(raw)), KEY)
 
 
 def test_save_and_load_a_function_of_keys(tmp_path) -> None:

@@ -5,6 +5,7 @@ Values are compared with `jax.Array`'s own on the same data."""
 import copy
 import inspect
 import operator
+import pickle
 import weakref
 
 import jax
@@ -25,10 +26,10 @@ X = np.array([[1.5, -2.25, 3.0], [0.5, 4.0, -1.0]], np.float32)
 Y = np.array([[2.0, 1.0, -3.0], [1.5, 2.0, 0.5]], np.float32)
 IX = np.array([[7, -3, 4], [2, 9, -8]], np.int32)
 
-# jax.Array attributes a Tensor does not have, and why.
+# jax.Array attributes a Tensor does not define itself, and why.
 EXCLUDED = {
     # JAX deprecates it (a DeprecationWarning now, a TypeError later): `dtype=arr` is to be
-    # written `dtype=arr.dtype`.
+    # written `dtype=arr.dtype`. A Tensor has `jax.Array`'s own, with that warning.
     "__numpy_dtype__",
 }
 # What concrete JAX arrays (`ArrayImpl`) have beyond the abstract `jax.Array`, and Tensors too.
@@ -44,7 +45,9 @@ def _public(cls: type) -> set[str]:
 
 
 def test_every_jax_array_attribute():
-    missing = sorted((_public(jax.Array) | set(CONCRETE)) - EXCLUDED - set(dir(tiers.Tensor)))
+    # A Tensor is a `jax.Array`, whose abstract methods it inherits: count only its own.
+    own = {name for cls in tiers.Tensor.__mro__ if cls is not jax.Array for name in vars(cls)}
+    missing = sorted((_public(jax.Array) | set(CONCRETE)) - EXCLUDED - own)
     assert not missing, f"tiers.Tensor lacks jax.Array's {missing}"
     assert _public(jax.Array) >= EXCLUDED  # an exclusion JAX dropped leaves the list too
 
@@ -119,6 +122,17 @@ def test_python_protocols():
         t.flat  # noqa: B018
 
 
+def test_a_tensor_is_a_jax_array():
+    t = tiers.constant(X) * 1  # in lazy mode, a pending value
+    assert isinstance(t, jax.Array) and isinstance(t.value, jax.Array)
+    # JAX code that branches on `isinstance(x, jax.Array)` takes it as the array it holds.
+    assert type(tiers.Tensor(t).value) is ArrayImpl  # a Tensor of a Tensor shares its array
+    _same(lax.squeeze(t, ()), jnp.asarray(X))
+    again = pickle.loads(pickle.dumps(t))
+    assert type(again) is tiers.Tensor
+    _same(again, jnp.asarray(X))
+
+
 def test_data_and_placement_read_the_array():
     t, x = tiers.constant(X) * 1, jnp.asarray(X) * 1  # in lazy mode, a pending value
     assert t.nbytes == x.nbytes and t.itemsize == x.itemsize
@@ -188,8 +202,11 @@ def test_other_operands_as_jax_takes_them():
     _same(t + _HasJaxArray(x), x + x)  # objects with __jax_array__ are their arrays
     _same(t @ jnp.asarray(Y.T), x @ Y.T)
     # JAX's own operators take the Tensor through `__jax_array__` and answer with a JAX array
-    # before Python asks the Tensor (its type, jaxlib's ArrayImpl, cannot be subclassed).
+    # before Python asks the Tensor: they return NotImplemented for no operand that has
+    # `__jax_array__`, and Python asks the right operand first only when its type subclasses
+    # the left one's, which jaxlib's ArrayImpl cannot be.
     np.testing.assert_allclose(x + t, 2 * X)
+    assert type(x + t) is ArrayImpl and type(np.float32(2) * t) is tiers.Tensor
 
 
 def test_ops_with_empty_results():

@@ -343,7 +343,7 @@ def _corpus_cases() -> list[Any]:
 
 
 # (transformation, entry) pairs tiers cannot compile yet: -> a regex of the clear error.
-UNSUPPORTED = {("vmap", "random.key_index"): "'gather' on PRNG key arrays"}
+UNSUPPORTED: dict[tuple[str, str], str] = {}
 
 
 @pytest.mark.parametrize("entry,transform,pipeline", _corpus_cases())

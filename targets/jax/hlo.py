@@ -39,6 +39,7 @@ from xdsl.dialects.builtin import (
     FusedLoc,
     ModuleOp,
     NameLoc,
+    NoneAttr,
     TensorType,
     UnknownLoc,
 )
@@ -175,7 +176,14 @@ class HloEmitter:
             else:
                 rule = rules.get(kind)
                 emitted = rule(self, op, *operands) if rule else self.fallback(op, operands)
-                outs = [emitted] if isinstance(emitted, str) else list(emitted)
+                if emitted.__class__ is str:
+                    results = op.results
+                    if len(results) == 1:  # most ops: one result, its name
+                        env[results[0]] = emitted
+                        continue
+                    outs = [emitted]
+                else:
+                    outs = list(emitted)
             if len(outs) != len(op.results):
                 raise ValueError(f"emission of '{op.name}' gave {len(outs)} results, "
                                  f"expected {len(op.results)}")
@@ -350,7 +358,13 @@ def type_text(t: Attribute) -> str:
 
 
 def _type_text(t: Attribute) -> str:
-    return str(lax_keys.physical(t))
+    t = lax_keys.physical(t)
+    if isinstance(t, TensorType) and isinstance(t.encoding, NoneAttr):
+        # As xDSL prints it, without its printer (rules build fresh tensor types, which
+        # miss the table by identity: printing them was a third of emitting a model)
+        dims = "".join("?x" if d < 0 else f"{d}x" for d in t.get_shape())
+        return f"tensor<{dims}{_by_identity(_TYPE_TEXTS, t.element_type, str)}>"
+    return str(t)
 
 
 # Texts by attribute identity: hashing an xDSL attribute walks its parameters, which cost more
@@ -374,7 +388,7 @@ def _by_identity(table: dict[int, tuple[Attribute, str]], attr: Attribute,
 
 
 def array_type(array: np.ndarray) -> str:
-    return type_text(TensorType(dtypes.element_type(array.dtype), array.shape))
+    return type_text(dtypes.tensor_type(array.shape, array.dtype))  # memoized, not built anew
 
 
 def tensor_text(shape: Sequence[int], dtype: DTypeLike) -> str:
@@ -384,7 +398,11 @@ def tensor_text(shape: Sequence[int], dtype: DTypeLike) -> str:
 
 def scalar_text(element: Attribute) -> str:
     """`tensor<f32>`: the type text of a rank-0 tensor of xDSL `element` type."""
-    return type_text(TensorType(element, ()))
+    return type_text(_SCALAR_TYPES.get(element) or _SCALAR_TYPES.setdefault(
+        element, TensorType(element, ())))
+
+
+_SCALAR_TYPES: dict[Attribute, TensorType] = {}  # by element type: a handful
 
 
 def i64s(values: Sequence[int]) -> str:

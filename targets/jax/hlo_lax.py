@@ -69,7 +69,7 @@ def convert(em: HloEmitter, x: str, source: TensorType, target: TensorType) -> s
 
 def _same(name: str) -> EmitRule:
     """An elementwise op that is one StableHLO (or CHLO) op of the same operands."""
-    return lambda em, op, *xs: em.one(name, xs, _out(op))
+    return lambda em, op, *xs: em.one(name, xs, op.results[0].type)
 
 
 UNARY: dict[type, str] = {
