@@ -993,3 +993,30 @@ def test_sum_over_size_one_axes_keeps_negative_zero() -> None:
     for got in (reference.run(module, [x])[0], np.asarray(jax_target.compile(module)(x)[0])):
         np.testing.assert_array_equal(got, want)
         np.testing.assert_array_equal(np.signbit(got), np.signbit(want))
+
+
+def test_verification_is_remembered_per_signature_only() -> None:
+    """An op verified once is not checked again when another op of its class has the same
+    operand, result and property types; any difference is checked, failures never stick, and
+    ops with regions are always checked (their bodies can differ)."""
+    from xdsl.utils.exceptions import VerifyException
+
+    f32, i32 = dtypes.tensor_type((3,), F32), dtypes.tensor_type((3,), I32)
+    block = Block(arg_types=[f32, f32, i32])
+    x, y, n = block.args
+    lax.AddOp(x, y).verify()
+    lax.AddOp(y, x).verify()  # the same signature
+    for _ in range(2):  # a failure is not remembered as a success
+        with pytest.raises(VerifyException, match="element types differ"):
+            lax.AddOp(x, n, f32).verify()
+    with pytest.raises(VerifyException, match="result element type"):
+        lax.AddOp(x, y, i32).verify()  # only the result differs from a verified one
+    ok = lax.ReduceSumOp.build(operands=[x], result_types=[dtypes.tensor_type((), F32)],
+                               properties={"axes": lax.ints([0])})
+    ok.verify()
+    bad = lax.ReduceSumOp.build(operands=[x], result_types=[dtypes.tensor_type((), F32)],
+                                properties={"axes": lax.ints([1])})  # only a property differs
+    with pytest.raises(VerifyException):
+        bad.verify()
+    assert all(c.verify_.__qualname__ != "_once.<locals>.verify_"
+               for c in (lax.WhileOp, lax.CondOp, lax.ScanOp))
