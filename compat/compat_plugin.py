@@ -10,6 +10,8 @@ conftest or test module, hence before the library under test is imported:
 - `COMPAT_OUTCOMES=<file>` appends one JSON line per test phase as it finishes (test id,
   phase, outcome, first line of the error), so a run killed by its timeout keeps what it did.
   compat/run.py reduces the lines to one outcome per test.
+- `COMPAT_HYPOTHESIS_SHRINK=0` turns Hypothesis' shrinking off (a property-based suite then
+  spends its time on examples, not on minimizing its failures).
 """
 
 from __future__ import annotations
@@ -83,3 +85,19 @@ def pytest_collectreport(report: pytest.CollectReport) -> None:
     if report.failed:
         _write({"id": report.nodeid, "when": "collect", "outcome": "failed",
                 "error": _error_line(report)})
+
+
+@pytest.hookimpl(trylast=True)  # after the suite's conftest has loaded its own profile
+def pytest_configure(config: pytest.Config) -> None:
+    """`COMPAT_HYPOTHESIS_SHRINK=0`: Hypothesis reports a failing test's first failing example
+    instead of shrinking it (most of a property-based suite's time goes to shrinking the
+    failures; the outcome is the same)."""
+    if os.environ.get("COMPAT_HYPOTHESIS_SHRINK", "1") != "0":
+        return
+    from hypothesis import Phase, settings
+
+    suite = settings.default  # the profile the suite loaded
+    assert suite is not None, "Hypothesis has a default profile once it is imported"
+    phases = [p for p in suite.phases if p not in (Phase.shrink, Phase.explain)]
+    settings.register_profile("compat-no-shrink", settings(suite, phases=phases))
+    settings.load_profile("compat-no-shrink")

@@ -50,6 +50,7 @@ class Lib:
     package: str = ""  # pip name; "" for a suite that is no package (array-api-tests)
     modes: dict[str, dict[str, str]] = field(default_factory=dict)  # mode -> extra env
     ignore: tuple[str, ...] = ()  # test files needing what we do not install (TF, torch)
+    args: tuple[str, ...] = ()  # pytest options of the suite's own, before --pytest-args
 
 
 _JIT_MODES = {m: {"COMPAT_JIT": m} for m in MODES}
@@ -68,8 +69,14 @@ LIBS = {lib.name: lib for lib in (
     # The Array API conformance suite: tiers.numpy (eager Tensors) against jax.numpy.
     Lib("array-api", "main", "array_api_tests", ("ndindex", "pytest-json-report"),
         git="https://github.com/data-apis/array-api-tests", tag="",
-        modes={"jax": {"ARRAY_API_TESTS_MODULE": "jax.numpy"},
-               "tiers": {"ARRAY_API_TESTS_MODULE": "tiers.numpy"}}),
+        # As JAX's own CI runs it (.github/workflows/jax-array-api.yml): with 64-bit types (or
+        # float64 data is rounded to float32 and tests fail by chance), the same examples in
+        # both modes, no per-example deadline (it would time compiles, not conformance).
+        # Bounded: 20 examples a test, failures not shrunk (shrinking was 95% of the time).
+        modes={m: {"ARRAY_API_TESTS_MODULE": module, "JAX_ENABLE_X64": "1",
+                   "COMPAT_HYPOTHESIS_SHRINK": "0"}
+               for m, module in (("jax", "jax.numpy"), ("tiers", "tiers.numpy"))},
+        args=("--max-examples=20", "--derandomize", "--disable-deadline")),
 )}
 
 
@@ -206,7 +213,7 @@ def run_suite(lib: Lib, src: Path, mode: str, args: argparse.Namespace) -> dict[
     cmd = [PY, "-m", "pytest", "-p", "compat_plugin", "-p", "no:cacheprovider", "-q",
            "--tb=short", f"--timeout={args.test_timeout}", "-rN", *config(src),
            *(f"--ignore={i}" for i in lib.ignore), *(["-k", args.k] if args.k else []),
-           *args.pytest_args.split(), *paths]
+           *lib.args, *args.pytest_args.split(), *paths]
     say(f"{lib.name}: running {len(paths)} path(s) on {mode} (log .compat/results/"
         f"{lib.name}.{mode}.log, limit {args.timeout}s)")
     start = time.monotonic()

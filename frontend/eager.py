@@ -15,8 +15,8 @@ In lazy mode (`tiers.lazy()`, frontend/lazy.py) the same key finds the op's trac
 of a kernel, and the op is appended to a pending program that runs when a value is observed.
 
 Ops whose result depends on concrete values (`nonzero`, boolean masks), that return non-arrays
-(`shape`) or use primitives the importer lacks (PRNG keys) run as plain JAX calls; they are
-cached as "direct" so the decision is made once per key.
+(`shape`) or only empty arrays, or use primitives the importer lacks (PRNG keys) run as plain
+JAX calls; they are cached as "direct" so the decision is made once per key.
 """
 
 from __future__ import annotations
@@ -526,6 +526,8 @@ def trace(op: Op, args: tuple, kwargs: dict, specs: list[Any]) -> tuple[Any, Any
             raise _NotAnArrayOp("it returns no arrays")
         if not all(isinstance(leaf, _Tracer) for leaf in leaves):
             raise _NotAnArrayOp("it returns values that are not arrays")
+        if not any(leaf.size for leaf in leaves):  # `zeros((3, 0))`: no value to compute,
+            raise _NotAnArrayOp("it returns only empty arrays")  # so no kernel per shape
         trees.append(tree)
         return leaves
 

@@ -13,7 +13,6 @@ pytest` there) files with those names would shadow the real `numpy` and the stan
 
 from __future__ import annotations
 
-import operator
 import sys
 import types
 from collections.abc import Callable
@@ -91,11 +90,14 @@ def _constant(value: Any, dtype: Any = None) -> Any:
     return jnp.asarray(value, dtype=dtype)
 
 
-# Data in, not a computation: as kernels they would bake the data into the key and the IR.
+# Data in, not a computation: as kernels they would bake the data into the key and the IR
+# (and `from_dlpack` reads a buffer a traced value does not have).
 constant: Callable[..., Any] = eager.wrap(_constant, "tiers.constant", direct=True)
+_DATA_IN = ("array", "asarray", "from_dlpack", "frombuffer", "fromstring")
 numpy = _register(
-    "tiers.numpy", jnp, array=eager.wrap(jnp.array, "tiers.numpy.array", direct=True),
-    asarray=eager.wrap(jnp.asarray, "tiers.numpy.asarray", direct=True),
+    "tiers.numpy", jnp,
+    **{name: eager.wrap(getattr(jnp, name), f"tiers.numpy.{name}", direct=True)
+       for name in _DATA_IN},
     # The array API's metadata, as jax.numpy's (`Tensor.__array_namespace__` is this module).
     __array_api_version__=jnp.__array_api_version__,
     __array_namespace_info__=jnp.__array_namespace_info__)
@@ -118,6 +120,46 @@ def _at(x: Any, *values: Any, index: Any, method: str, **kwargs: Any) -> Any:
     return getattr(jnp.asarray(x).at[index], method)(*values, **kwargs)
 
 
+# An index's integers (`x[i, 1:3, j]`) are operands of the getitem kernel, so one kernel serves
+# every position: iterating elements as `x[idx]` (the Array API suite does) compiles once per
+# shape, not once per element. JAX takes a static and a traced integer alike: in bounds the
+# same element, out of bounds clamped. Integers a 32-bit index cannot hold stay static.
+_POSITION = object()  # where an operand integer goes back into the index
+_INT32 = range(-(2**31), 2**31)
+
+
+def _take(x: Any, index: Any, *positions: Any) -> Any:
+    """`x[index]`, `index`'s placeholders replaced by `positions` in order."""
+    if positions:
+        rest = iter(positions)
+        index = tuple(next(rest) if i is _POSITION else i for i in index)
+    return x[index]
+
+
+def _take_integers(x: Any, *positions: Any) -> Any:
+    """`x[i, j, ...]`, integers only: its own op, so that `x[i]` takes the eager hit path."""
+    return x[positions]
+
+
+_take_op = eager.wrap(_take, "tiers.getitem", scalar_operands=True)
+_take_integers_op = eager.wrap(_take_integers, "tiers.getitem", scalar_operands=True)
+
+
+def _getitem(x: Any, index: Any) -> Any:
+    """`x[index]` as an eager op, the index's Python integers as operands."""
+    if type(index) is int:
+        return _take_integers_op(x, index) if index in _INT32 else _take_op(x, index)
+    if type(index) is not tuple:
+        return _take_op(x, index)
+    positions = [i for i in index if type(i) is int and i in _INT32]
+    if not positions:
+        return _take_op(x, index)
+    if len(positions) == len(index):
+        return _take_integers_op(x, *positions)
+    template = tuple(_POSITION if type(i) is int and i in _INT32 else i for i in index)
+    return _take_op(x, template, *positions)
+
+
 def _array_op(name: str, is_property: bool) -> Callable[..., Any]:
     """`jax.Array`'s method or property `name` as an eager op on `Tensor`s (and graph tensors)."""
 
@@ -132,6 +174,6 @@ def _array_op(name: str, is_property: bool) -> Callable[..., Any]:
 # Tensor's operators run `tiers.numpy`'s ops; its `jax.Array` methods run JAX's own.
 _tensor.OPS.update({name: _array_op(name, prop) for name, prop in _tensor.ARRAY_OPS.items()})
 _tensor.OPS.update({name: getattr(numpy, name) for name in _OPERATOR_OPS},
-                   getitem=eager.wrap(operator.getitem, "tiers.getitem"),
+                   getitem=_getitem,
                    # Python scalar values are operands (one kernel for all); the index is static.
                    at=eager.wrap(_at, "tiers.at", scalar_operands=True))

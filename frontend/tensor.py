@@ -39,6 +39,7 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 import numpy as np
+from jax._src import core
 from jax._src import dtypes as jax_dtypes
 from jax._src.array import ArrayImpl
 
@@ -521,6 +522,11 @@ accept_operand_type(Tensor)
 # array types use: PRNG key arrays, `Ref`s). A Tensor is the array it holds.
 jax_dtypes.register_canonicalize_value_handler(
     Tensor, lambda t: jax_dtypes.canonicalize_value(t._concrete()))
+# `jax.typeof` (and the `jax.lax` functions that read their operands' types with it) finds a
+# type's aval by this table and refuses `__jax_array__`: a Tensor has its array's, read
+# without computing a pending lazy value.
+core.pytype_aval_mappings[Tensor] = lambda t: (
+    t._value.aval if type(t._value) is LazyValue else core.typeof(t._value))
 jax.tree_util.register_pytree_node(
     # Flattening hands the array to JAX (`jax.jit`, `tiers.jit`, tree utilities): an observation.
     Tensor, lambda t: ((t._concrete(),), None), lambda _, children: Tensor._leaf(children[0])

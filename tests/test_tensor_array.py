@@ -17,7 +17,7 @@ from jax._src.array import ArrayImpl
 
 import tiers
 import tiers.numpy as tnp
-from tiers.frontend.tensor import ARRAY_OPS
+from tiers.frontend.tensor import ARRAY_OPS, LazyValue
 
 # Every test runs in immediate and in lazy eager mode (tests/conftest.py).
 pytestmark = pytest.mark.usefixtures("eager_mode")
@@ -242,10 +242,23 @@ def test_lax_control_flow_carries_tensors(where):
 def test_lax_functions_take_tensors(where):
     wrap = {"eager": lambda f: f, "tiers.jit": tiers.jit, "jax.jit": jax.jit}[where]
     t, x = tiers.constant(X), jnp.asarray(X)
-    got = wrap(lambda a: (lax.cumsum(a, axis=1), lax.dynamic_slice(a, (1, 0), (1, 2))))(t)
-    want = lax.cumsum(x, axis=1), lax.dynamic_slice(x, (1, 0), (1, 2))
+    def f(a):
+        return (lax.cumsum(a, axis=1), lax.dynamic_slice(a, (1, 0), (1, 2)),
+                lax.broadcast_in_dim(a, (2, *a.shape), (1, 2)))  # reads `jax.typeof(a)`
+
+    got, want = wrap(f)(t), f(x)
     for g, w in zip(got, want, strict=True):
         np.testing.assert_allclose(np.asarray(g), w)
+
+
+def test_jax_typeof_a_tensor():
+    """`jax.typeof` of a Tensor is its array's, and a pending lazy value stays pending."""
+    t = tiers.constant(X)
+    assert jax.typeof(t) == jax.typeof(jnp.asarray(X))
+    with tiers.lazy():
+        pending = tnp.sin(t) * 2
+        assert jax.typeof(pending) == jax.typeof(jnp.sin(jnp.asarray(X)) * 2)
+        assert type(pending._value) is LazyValue  # not run by asking its type
 
 
 def test_methods_inside_traced_code():
