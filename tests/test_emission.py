@@ -184,3 +184,19 @@ def test_type_texts_are_xdsls(shape: tuple[int, ...]) -> None:
     keys = TensorType(lax_keys.KeyType("threefry2x32"), shape)
     dims = "".join(f"{d}x" for d in shape)
     assert hlo.type_text(keys) == str(lax_keys.physical(keys)) == f"tensor<{dims}2xui32>"
+
+
+@pytest.mark.parametrize("shape", [(0,), (2, 0), (0, 2, 3)])
+@pytest.mark.parametrize("dtype", [np.bool_, np.float32, np.int8])
+def test_empty_constants_are_valid_stablehlo(shape: tuple[int, ...], dtype: Any) -> None:
+    """A constant with no elements is `dense<>` of its type, which MLIR reads back."""
+    from jax._src.interpreters import mlir
+    from jax._src.lib.mlir import ir
+
+    text = hlo.dense(np.zeros(shape, dtype))
+    t = text.split(" : ")[1]
+    assert text == f"dense<> : {t}"
+    module = (f'module {{ func.func @main() -> {t} {{ %c = "stablehlo.constant"() '
+              f'{{value = {text}}} : () -> ({t})\n "func.return"(%c) : ({t}) -> () }} }}')
+    with mlir.make_ir_context():
+        assert str(ir.Module.parse(module)).count("stablehlo.constant") == 1

@@ -416,6 +416,8 @@ def dense(array: np.ndarray) -> str:
     """`dense<...> : tensor<...>` of `array`: raw little-endian bytes in hex (one element's
     bytes make a splat), booleans as words (MLIR packs i1 data differently)."""
     t = array_type(array)
+    if array.size == 0:  # no elements, whatever the shape (booleans' nesting would fail)
+        return f"dense<> : {t}"
     if array.dtype == np.bool_:
         flat = array.reshape(-1)
         if flat.size and (flat == flat[0]).all():
